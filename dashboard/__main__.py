@@ -1,0 +1,80 @@
+"""Command line: python -m dashboard {ingest,report,generate}."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from dashboard.settings import Settings
+
+
+def _ingest(args) -> int:
+    from dashboard.ingest import ingest, summary_table
+
+    settings = Settings.from_env(args.data, args.db)
+    result = ingest(settings)
+    print(summary_table(result))
+    print(f"\nsnapshot: {result.db_path}")
+    for failure in result.failed:
+        print(f"ERROR {failure.message}", file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _report(args) -> int:
+    from dashboard.ingest import ensure_snapshot
+    from dashboard.queries import Snapshot
+    from dashboard.report import build_report, default_at, default_day, parse_at, to_json, to_markdown
+
+    settings = Settings.from_env(args.data, args.db)
+    ensure_snapshot(settings)
+    snapshot = Snapshot(settings.db_path)
+    day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
+    at = parse_at(args.at) if args.at else default_at(day)
+    report = build_report(snapshot, day, at)
+    print(to_json(report) if args.format == "json" else to_markdown(report), end="" if args.format == "md" else "\n")
+    return 0
+
+
+def _generate(args) -> int:
+    from dashboard.generate import generate
+
+    end = date.fromisoformat(args.end_date) if args.end_date else None
+    summary = generate(Path(args.out), scale=args.scale, days=args.days, end_date=end, seed=args.seed)
+    print(summary)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_location(command):
+        command.add_argument("--data", help="data directory (default: $DASHBOARD_DATA, else the bundled demo)")
+        command.add_argument("--db", help="snapshot file (default: $DASHBOARD_DB, else beside the data)")
+        return command
+
+    ingest = with_location(commands.add_parser("ingest", help="read the exports into the DuckDB snapshot"))
+    ingest.set_defaults(run=_ingest)
+
+    report = with_location(commands.add_parser("report", help="the day's headline figures"))
+    report.add_argument("--day", help="YYYY-MM-DD (default: newest export day)")
+    report.add_argument("--at", help='"YYYY-MM-DD HH:MM" for staff figures (default: 12:00 on --day)')
+    report.add_argument("--format", choices=["json", "md"], default="json")
+    report.set_defaults(run=_report)
+
+    generate = commands.add_parser("generate", help="write a deterministic demo data directory")
+    generate.add_argument("--scale", choices=["district", "city"], default="district")
+    generate.add_argument("--days", type=int, default=14)
+    generate.add_argument("--end-date", help="YYYY-MM-DD (default: today)")
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--out", required=True)
+    generate.set_defaults(run=_generate)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

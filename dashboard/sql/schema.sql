@@ -1,0 +1,144 @@
+-- Staging tables: one per file kind, columns in contract order, renamed and cast, nothing more.
+-- Export tables carry export_day, the folder the row came from, so a re-export replaces its day.
+create table if not exists meta (
+    key varchar primary key,
+    value varchar,
+);
+
+create table if not exists ingest_log (
+    file_id bigint,
+    file varchar,
+    sha256 varchar,
+    kind varchar,
+    day date,
+    encoding varchar,
+    rows_read bigint,
+    rows_loaded bigint,
+    rows_rejected bigint,
+    rows_skipped bigint,
+    status varchar,       -- loaded | failed | removed
+    message varchar,
+    ingested_at timestamp,
+);
+
+-- The file currently serving each (kind, day); reference files have day null.
+create table if not exists loaded_files (
+    kind varchar,
+    day date,
+    file varchar,
+    sha256 varchar,
+    file_id bigint,
+);
+
+create table if not exists rejects (
+    file_id bigint,
+    file varchar,
+    kind varchar,
+    day date,
+    line bigint,
+    "column" varchar,
+    reason varchar,
+    value varchar,        -- ID numbers masked
+);
+
+create table if not exists areas (
+    area_code varchar,
+    name varchar,
+    level varchar,
+    parent_code varchar,
+    population bigint,
+    households bigint,
+    lat double,
+    lon double,
+);
+
+create table if not exists sites (
+    site_id varchar,
+    name varchar,
+    kind varchar,
+    area_code varchar,
+    lat double,
+    lon double,
+    capacity bigint,
+    min_staff bigint,
+);
+
+create table if not exists boundaries (
+    area_code varchar,
+    name varchar,
+    level varchar,
+    parent_code varchar,
+    geometry varchar,     -- GeoJSON geometry, GCJ-02
+);
+
+create table if not exists control_zones (
+    export_day date,
+    zone_id varchar,
+    area_code varchar,
+    name varchar,
+    level varchar,
+    scope varchar,
+    started_on date,
+    lifted_on date,
+    population bigint,
+    lat double,
+    lon double,
+);
+
+create table if not exists testing_records (
+    export_day date,
+    sample_id varchar,
+    person_key varchar,   -- HMAC-SHA256 of the ID number, never the number
+    area_code varchar,
+    site_id varchar,
+    round integer,
+    sampled_at timestamp,
+    result varchar,
+);
+
+create table if not exists isolation (
+    export_day date,
+    case_key varchar,     -- HMAC-SHA256 of the ID number, never the number
+    area_code varchar,
+    kind varchar,
+    site_id varchar,
+    started_on date,
+    planned_end_on date,
+    ended_on date,
+    reason varchar,
+);
+
+create table if not exists shifts (
+    export_day date,
+    shift_id varchar,
+    staff_id varchar,
+    staff_name varchar,
+    unit varchar,
+    role varchar,
+    site_id varchar,
+    team_id varchar,
+    starts_at timestamp,
+    ends_at timestamp,
+    status varchar,
+);
+
+create table if not exists checkpoint_log (
+    export_day date,
+    site_id varchar,
+    period_start timestamp,
+    period_end timestamp,
+    vehicles_checked bigint,
+    people_checked bigint,
+    turned_back bigint,
+    fever_found bigint,
+);
+
+create table if not exists door_visits (
+    export_day date,
+    team_id varchar,
+    area_code varchar,
+    visited_on date,
+    households_visited bigint,
+    people_checked bigint,
+    fever_found bigint,
+);

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from dashboard.ingest import ingest
+from dashboard.queries import Snapshot
+from dashboard.settings import Settings
+from tests.fixtures import build_fixture
+
+
+@pytest.fixture(scope="session")
+def fixture_snapshot(tmp_path_factory) -> Settings:
+    """The hand-computable fixture, ingested once for read-only tests."""
+    root = build_fixture(tmp_path_factory.mktemp("fixture"))
+    settings = Settings.from_env(root, root / "snapshot.duckdb")
+    result = ingest(settings)
+    assert result.ok, result.failed
+    return settings
+
+
+@pytest.fixture
+def snapshot(fixture_snapshot):
+    snap = Snapshot(fixture_snapshot.db_path)
+    yield snap
+    snap.close()
+
+
+@pytest.fixture
+def fresh_data(tmp_path) -> Settings:
+    """A private copy of the fixture for tests that change files."""
+    root = build_fixture(tmp_path / "data")
+    return Settings.from_env(root, tmp_path / "snapshot.duckdb")
