@@ -20,7 +20,15 @@ import pyarrow.csv as pacsv
 
 from dashboard import ids
 from dashboard.contract import (
-    DATE, ENUM, FLOAT, INT, PERSON_ID, SUMMARY_WORDS, TIMESTAMP, Column, FileKind,
+    DATE,
+    ENUM,
+    FLOAT,
+    INT,
+    PERSON_ID,
+    SUMMARY_WORDS,
+    TIMESTAMP,
+    Column,
+    FileKind,
 )
 
 # Full-width digits, letters, punctuation and the ideographic space, which NFKC folds.
@@ -160,8 +168,8 @@ def parse_datetimes(values: pd.Series, with_time: bool) -> pd.Series:
         serial = pd.to_numeric(values[rest], errors="coerce")
         # Serial day numbers between 1955 and 2100: anything else is not a date someone typed.
         serial = serial.where((serial > 20000) & (serial < 73000))
-        from_serial = EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
-        parsed[rest] = stamp.fillna(from_serial).round("s")
+        from_serial = (EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")).dt.round("s")
+        parsed[rest] = stamp.astype(parsed.dtype).fillna(from_serial.astype(parsed.dtype))
     if not with_time:
         parsed = parsed.dt.normalize()
     return parsed
@@ -193,7 +201,9 @@ def parse_file(path: Path, kind: FileKind, known_codes: dict[str, set[str]], id_
         if name not in frame:
             frame[name] = ""
     blank = (frame[contract_columns] == "").all(axis=1)
-    first_cells = frame[names].replace("", np.nan).bfill(axis=1).iloc[:, 0].fillna("")
+    first_cells = pd.Series("", index=frame.index)
+    for name in names:
+        first_cells = first_cells.where(first_cells != "", frame[name])
     summary = first_cells.str.startswith(SUMMARY_WORDS)
     skipped = blank | summary
     frame, lines = frame[~skipped], lines[~skipped.to_numpy()]

@@ -1,0 +1,106 @@
+"""Every named query and every data invariant, discovered from the repo."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard.queries import load, query_names
+from dashboard.settings import QUERIES_DIR
+from tests.fixtures import DAYS, TAIGUO
+
+# A sample value for every parameter name a query may declare.
+SAMPLE_PARAMS = {
+    "day": DAYS[-1],
+    "first_day": DAYS[0],
+    "at": datetime(2022, 1, 6, 12, 0),
+    "area": "",
+    "round": 2,
+    "community": TAIGUO,
+    "site_id": "CP01",
+    "days": 14,
+    "hours": 12,
+    "kind": "testing_records",
+    "lang": "zh",
+    "coverage_target": 0.95,
+    "lift_review_days": 14,
+    "hotel_full": 0.9,
+    "hours_24h": 12.0,
+    "hours_7d": 60.0,
+    "consecutive_days": 7,
+    "lookahead_hours": 12,
+    "limit": 10,
+}
+INVARIANTS = sorted((Path(__file__).parent / "invariants").glob("*.sql"))
+
+
+def test_queries_are_discovered():
+    assert len(query_names()) >= 8
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_query_states_grain_and_params_and_runs(name, snapshot):
+    sql, declared = load(name)
+    first_line = sql.splitlines()[0]
+    assert first_line.startswith("-- ") and "Params:" in first_line
+    missing = declared - SAMPLE_PARAMS.keys()
+    assert not missing, f"add a sample value for {missing} to SAMPLE_PARAMS"
+    frame = snapshot.run(name, **{p: SAMPLE_PARAMS[p] for p in declared})
+    assert len(frame.columns) > 0
+
+
+def test_runner_refuses_undeclared_params(snapshot):
+    with pytest.raises(TypeError):
+        snapshot.run("testing/day_totals", day=DAYS[0], area="", round=1)
+
+
+def test_runner_refuses_names_outside_queries(snapshot):
+    with pytest.raises(ValueError):
+        snapshot.run("../dashboard/sql/schema")
+
+
+def test_runner_binds_values_not_sql(snapshot):
+    # A hostile area value is data: it matches nothing and drops nothing.
+    frame = snapshot.run("testing/day_totals", day=DAYS[0], area="'; drop table areas; --")
+    assert frame["samples"].iloc[0] == 0
+    assert snapshot.run("testing/day_totals", day=DAYS[0], area="")["samples"].iloc[0] == 2700
+
+
+def test_every_sql_file_is_a_query_or_invariant():
+    assert all(p.suffix == ".sql" for p in QUERIES_DIR.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("invariant", INVARIANTS, ids=lambda p: p.stem)
+def test_data_invariant_returns_no_rows(invariant, fixture_snapshot):
+    con = duckdb.connect(str(fixture_snapshot.db_path), read_only=True)
+    try:
+        rows = con.execute(invariant.read_text()).fetchall()
+    finally:
+        con.close()
+    assert rows == []
+
+
+def test_invariants_can_fail(fixture_snapshot, tmp_path):
+    """Break the snapshot on purpose: each invariant must notice its own kind of damage."""
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(fixture_snapshot.db_path.read_bytes())
+    con = duckdb.connect(str(broken))
+    con.execute("update round_coverage set persons_sampled = 10 ** 6")
+    con.execute("insert into zones_daily select * replace (day + 30 as day, started_on + 60 as started_on)"
+                " from zones_daily limit 1")
+    con.execute("insert into loaded_files select * from loaded_files where kind = 'shifts' limit 1")
+    con.execute("delete from staff_hourly where hour = 5")
+    con.execute("delete from feed_status where kind = 'shifts'")
+    con.execute("update isolation_daily set active = active + 1")
+    failing = {p.stem for p in INVARIANTS if con.execute(p.read_text()).fetchall()}
+    con.close()
+    assert failing == {p.stem for p in INVARIANTS}
+
+
+def test_fixture_days_are_the_export_days(snapshot):
+    days = [d.date() for d in snapshot.run("health/export_days")["day"]]
+    assert days == sorted(DAYS, reverse=True)
+    assert isinstance(days[0], date)
