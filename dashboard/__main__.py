@@ -11,9 +11,13 @@ from dashboard.settings import Settings
 
 
 def _ingest(args) -> int:
-    from dashboard.ingest import ingest, summary_table
+    from dashboard.ingest import ingest, summary_table, watch
 
     settings = Settings.from_env(args.data, args.db)
+    if args.watch:
+        print(f"watching {settings.data_dir} every {args.interval:g} s; Ctrl-C stops")
+        watch(settings, args.interval)
+        return 0
     result = ingest(settings)
     print(summary_table(result))
     print(f"\nsnapshot: {result.db_path}")
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return command
 
     ingest = with_location(commands.add_parser("ingest", help="read the exports into the DuckDB snapshot"))
+    ingest.add_argument("--watch", action="store_true", help="keep polling the exports and ingest what changes")
+    ingest.add_argument("--interval", type=float, default=30, help="seconds between polls with --watch")
     ingest.set_defaults(run=_ingest)
 
     report = with_location(commands.add_parser("report", help="the day's headline figures"))

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -209,6 +210,17 @@ def _forget_removed(con, present: set[tuple[str, date | None]]) -> list[FileOutc
 
 
 def ingest(settings: Settings) -> IngestResult:
+    """Build and swap in a new snapshot; the outcome is also left in <db>.status.json for the screens."""
+    try:
+        result = _build(settings)
+    except Exception as error:
+        write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
+        raise
+    write_status(settings.db_path, result.ok, "; ".join(o.message for o in result.failed))
+    return result
+
+
+def _build(settings: Settings) -> IngestResult:
     data_dir, db_path = settings.data_dir, settings.db_path
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory not found: {data_dir}")
@@ -275,6 +287,50 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> No
             if (kind.kind, day) not in present:
                 note = "optional feed, not exported" if kind.optional else "no file: figures for this day are stale"
                 result.outcomes.append(FileOutcome(kind.kind, day, "", "missing", message=note))
+
+
+def status_path(db_path: Path) -> Path:
+    """Where the last ingest attempt is recorded, even one that crashed before the swap."""
+    return db_path.with_name(db_path.name + ".status.json")
+
+
+def write_status(db_path: Path, ok: bool, message: str) -> None:
+    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": message}
+    temporary = status_path(db_path).with_suffix(".tmp")
+    temporary.write_text(json.dumps(status, ensure_ascii=False))
+    os.replace(temporary, status_path(db_path))
+
+
+def read_status(db_path: Path) -> dict | None:
+    try:
+        return json.loads(status_path(db_path).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def fingerprint(data_dir: Path) -> tuple:
+    """Cheap to take every few seconds: names, sizes and mtimes of every file, no reading."""
+    return tuple(sorted(
+        (str(p.relative_to(data_dir)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in data_dir.rglob("*.*") if p.is_file()
+    ))
+
+
+def watch(settings: Settings, interval: float, report=print, rounds: int | None = None) -> None:
+    """Ingest whenever the data directory changes; keeps going when one ingest fails."""
+    last = None
+    done = 0
+    while rounds is None or done < rounds:
+        current = fingerprint(settings.data_dir)
+        if current != last:
+            try:
+                report(summary_table(ingest(settings)))
+            except Exception as error:  # a watcher must outlive any one bad ingest; ingest() logged it
+                report(f"ERROR ingest failed: {error}")
+            last = current
+        done += 1
+        if rounds is None or done < rounds:
+            time.sleep(interval)
 
 
 def ensure_snapshot(settings: Settings) -> None:

@@ -210,3 +210,33 @@ def test_kill_during_ingest_keeps_the_old_snapshot(fresh_data):
     # The next ingest cleans up and completes.
     assert ingest(fresh_data).ok
     assert reports(fresh_data)[2]["samples_on_day"] == 3670 + 400_000
+
+
+def test_watch_ingests_only_when_the_data_changes(fresh_data):
+    from dashboard.ingest import read_status, watch
+
+    new_day = fresh_data.data_dir / "exports" / "2022-01-06"
+    held_back = fresh_data.data_dir / "held-back"
+    new_day.rename(held_back)
+    summaries = []
+
+    def report(text):
+        summaries.append(text)
+        if len(summaries) == 1:
+            held_back.rename(new_day)
+
+    watch(fresh_data, interval=0, report=report, rounds=3)
+    assert len(summaries) == 2  # the first poll, then the new day; the third poll saw no change
+    assert "2022-01-06  testing_records  loaded" in summaries[1]
+    assert reports(fresh_data)[2]["samples_on_day"] == 3670
+    assert read_status(fresh_data.db_path)["ok"] is True
+
+
+def test_failed_ingest_is_left_in_the_status_file(fresh_data):
+    from dashboard.ingest import read_status
+
+    path = fresh_data.data_dir / "exports" / "2022-01-06" / "shifts.csv"
+    path.write_text("shift_id,staff_id\nX,Y\n")
+    assert not ingest(fresh_data).ok
+    status = read_status(fresh_data.db_path)
+    assert status["ok"] is False and "shifts.csv" in status["message"] and "starts_at" in status["message"]
