@@ -8,14 +8,15 @@ day has millions of rows.
 from __future__ import annotations
 
 import hashlib
-import hmac
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 # ISO 7064 MOD 11-2, as used by GB 11643-1999.
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+SHA256_BLOCK = 64
 
 ID_SHAPE = r"^\d{17}[\dX]$"
 # Excel shows a long number in scientific notation and keeps only 15 significant digits.
@@ -60,19 +61,23 @@ def normalise(ids: pd.Series) -> pd.Series:
 
 
 def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
-    """HMAC-SHA256 of each ID under the snapshot's key, as hex.
+    """HMAC-SHA256 (RFC 2104) of each ID under the snapshot's key, as hex.
 
-    The inner and outer hash states are prepared once and copied per value: it is the same
-    HMAC as hmac.new(key, value, sha256), at about a third of the cost.
+    Written out in DuckDB's vectorised sha256 because a mass-testing day has millions of IDs and
+    a Python loop over hmac.new costs several seconds per million; the tests check it against
+    hmac.new.
     """
-    template = hmac.new(key, digestmod=hashlib.sha256)
-    uniques = pd.unique(ids.to_numpy())
-    keys = {}
-    for value in uniques:
-        h = template.copy()
-        h.update(value.encode())
-        keys[value] = h.hexdigest()
-    return ids.map(keys)
+    block = hashlib.sha256(key).digest() if len(key) > SHA256_BLOCK else key
+    block = block.ljust(SHA256_BLOCK, b"\0")
+    inner_pad = bytes(b ^ 0x36 for b in block)
+    outer_pad = bytes(b ^ 0x5C for b in block)
+    with duckdb.connect() as con:
+        con.register("raw_ids", pd.DataFrame({"id": ids.astype(str).to_numpy()}))
+        keys = con.execute(
+            "select sha256($outer_pad || unhex(sha256($inner_pad || encode(id)))) as key from raw_ids",
+            {"inner_pad": inner_pad, "outer_pad": outer_pad},
+        ).fetchnumpy()["key"]
+    return pd.Series(keys, index=ids.index, dtype=ids.dtype)
 
 
 def mask(value: str | None) -> str:

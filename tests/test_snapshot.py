@@ -240,3 +240,11 @@ def test_failed_ingest_is_left_in_the_status_file(fresh_data):
     assert not ingest(fresh_data).ok
     status = read_status(fresh_data.db_path)
     assert status["ok"] is False and "shifts.csv" in status["message"] and "starts_at" in status["message"]
+
+
+def test_pseudonymise_matches_hmac_for_any_key_and_value():
+    values = pd.Series(["41010319900101102X", "P-7f3a", "中文姓名", ""], index=[3, 4, 5, 6])
+    for key in [b"k", b"0123456789abcdef" * 4, b"a much longer key than one sha256 block of 64 bytes" * 2]:
+        expected = [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in values]
+        got = ids.pseudonymise(values, key)
+        assert list(got) == expected and list(got.index) == [3, 4, 5, 6]
