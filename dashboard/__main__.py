@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard {ingest,report,generate}."""
+"""Command line: python -m dashboard {ingest,report,generate,serve,hash-password}."""
 
 from __future__ import annotations
 
@@ -50,6 +50,37 @@ def _generate(args) -> int:
     return 0
 
 
+def _hash_password(args) -> int:
+    import getpass
+
+    from dashboard.auth import hash_password
+
+    password = getpass.getpass("password: ")
+    if password != getpass.getpass("again: "):
+        print("passwords differ", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
+def _serve(args) -> int:
+    """Start streamlit, refusing an open address when nobody has to log in."""
+    import os
+
+    from dashboard.auth import load_users, refuse_open_without_users
+    from dashboard.settings import REPO
+
+    refusal = refuse_open_without_users(args.address, load_users())
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+               "--server.address", args.address, "--server.port", str(args.port)]
+    os.chdir(REPO)  # .streamlit/config.toml is read from the working directory
+    os.execv(sys.executable, command)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--seed", type=int, default=42)
     generate.add_argument("--out", required=True)
     generate.set_defaults(run=_generate)
+
+    serve = commands.add_parser("serve", help="run the dashboard server (refuses an open address without users)")
+    serve.add_argument("--address", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.set_defaults(run=_serve)
+
+    hashing = commands.add_parser("hash-password", help="print a bcrypt hash for a users entry")
+    hashing.set_defaults(run=_hash_password)
 
     args = parser.parse_args(argv)
     return args.run(args)
