@@ -63,7 +63,10 @@ def build_report(snapshot: Snapshot, day: date, at: datetime) -> dict:
         "isolation_active": {kind: int(isolation.at[kind, "active"]) for kind in isolation.index}
         if has_isolation else None,
         "releases_due_next_day": int(isolation["releases_due_next_day"].sum()) if has_isolation else None,
-        "hotel_occupancy": round(float(hotels["active"].sum() / capacity), 4) if has_isolation and capacity else None,
+        # As the contract defines it: every active centralized case, including those placed
+        # outside the hotels (designated hospitals), against the hotels' rooms.
+        "hotel_occupancy": round(float(isolation.at["centralized", "active"] / capacity), 4)
+        if has_isolation and capacity else None,
         "staff_on_duty": int(posts["on_duty"].sum()) if fresh("shifts") else None,
         "posts_understaffed": int(posts["understaffed"].sum()) if fresh("shifts") else None,
     }

@@ -12,7 +12,7 @@ from dashboard.__main__ import main
 from dashboard.ingest import ingest
 from dashboard.queries import Snapshot
 from dashboard.report import build_report, default_at, default_day, to_markdown
-from tests.fixtures import DAYS, EXPECTED
+from tests.fixtures import DAYS, EXPECTED, XINGYUAN, person_id
 
 KEYS = {
     "as_of", "at", "feeds", "zones_active", "population_sealed", "samples_on_day", "positives_on_day",
@@ -108,3 +108,16 @@ def test_report_on_first_run_generates_nothing_when_data_configured(tmp_path, fi
     shutil.copytree(fixture_snapshot.data_dir / "exports", data / "exports")
     assert main(["report", "--data", str(data), "--db", str(tmp_path / "new.duckdb")]) == 0
     assert json.loads(capsys.readouterr().out)["samples_on_day"] == 3670
+
+
+def test_hotel_occupancy_counts_every_centralized_case(fresh_data):
+    # A centralized case with no hotel (a designated hospital) still counts, as the contract says:
+    # on 01-06, C1, C5, C7 and this one = 4 of 20 rooms.
+    path = fresh_data.data_dir / "exports" / "2022-01-06" / "isolation.csv"
+    with path.open("a") as f:
+        f.write(f"{person_id(XINGYUAN, 990)},{XINGYUAN},centralized,,2022-01-06,2022-01-20,,阳性\n")
+    assert ingest(fresh_data).ok
+    snapshot = Snapshot(fresh_data.db_path)
+    report = build_report(snapshot, DAYS[2], default_at(DAYS[2]))
+    snapshot.close()
+    assert report["hotel_occupancy"] == 0.2
