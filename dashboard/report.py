@@ -25,41 +25,50 @@ def default_at(day: date) -> datetime:
     return datetime.combine(day, time(12, 0))
 
 
-def build_report(snapshot: Snapshot, day: date, at: datetime) -> dict:
-    area = WHOLE_DISTRICT
-    feeds = snapshot.run("health/feed_status", day=day)
+REPORT_KEYS = (
+    "zones_active", "population_sealed", "samples_on_day", "positives_on_day", "current_round", "round_coverage",
+    "isolation_active", "releases_due_next_day", "hotel_occupancy", "staff_on_duty", "posts_understaffed",
+)
+
+
+def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT, follow_stale: bool = False) -> dict:
+    """The headline figures of a day, for the report and the overview's KPI cards alike.
+
+    `run(name, **params)` runs a named query (the pages pass their cached runner). An event
+    feed with no export for the day gives None, or with follow_stale its last export's figure;
+    `testing_day` and `shifts_day` then say which day the figure is from.
+    """
+    feeds = run("health/feed_status", day=day)
+    latest = {row.kind: None if _missing(row.latest_export) else row.latest_export.date()
+              for row in feeds.itertuples()}
     stale = dict(zip(feeds["kind"], feeds["stale"]))
 
-    def fresh(kind: str) -> bool:
-        return not stale.get(kind, True)
+    def source_day(kind: str) -> date | None:
+        if not stale.get(kind, True):
+            return day
+        return latest.get(kind) if follow_stale else None
 
-    zones = snapshot.run("zones/active_by_level", day=day, area=area).set_index("level")
-    testing = snapshot.run("testing/day_totals", day=day, area=area).iloc[0]
-    current = snapshot.run("testing/current_round", day=day, area=area).iloc[0]
-    isolation = snapshot.run("isolation/active_by_kind", day=day, area=area).set_index("kind")
-    hotels = snapshot.run("isolation/hotel_occupancy", day=day, area=area)
-    posts = snapshot.run("staff/on_duty_at", at=at, area=area)
-
-    has_zones = feeds.loc[feeds["kind"] == "control_zones", "latest_export"].notna().any()
-    has_isolation = feeds.loc[feeds["kind"] == "isolation", "latest_export"].notna().any()
-    capacity = hotels["capacity"].sum()
+    has_zones = latest.get("control_zones") is not None
+    has_isolation = latest.get("isolation") is not None
+    testing_day, shifts_day = source_day("testing_records"), source_day("shifts")
+    zones = run("zones/active_by_level", day=day, area=area).set_index("level")
+    current = run("testing/current_round", day=day, area=area).iloc[0]
+    isolation = run("isolation/active_by_kind", day=day, area=area).set_index("kind")
+    capacity = run("isolation/hotel_occupancy", day=day, area=area)["capacity"].sum()
+    testing = run("testing/day_totals", day=testing_day, area=area).iloc[0] if testing_day else None
+    staff_at = datetime.combine(shifts_day, at.time()) if shifts_day else None
+    posts = run("staff/on_duty_at", at=staff_at, area=area) if staff_at else None
+    no_round = _missing(current["round"])
     return {
-        "as_of": day.isoformat(),
-        "at": at.isoformat(timespec="minutes"),
-        "feeds": {
-            row.kind: {
-                "latest_export": row.latest_export.date().isoformat() if row.latest_export is not None
-                and not _missing(row.latest_export) else None,
-                "stale": bool(row.stale),
-            }
-            for row in feeds.itertuples()
-        },
+        "feeds": {kind: {"latest_export": latest[kind].isoformat() if latest[kind] else None,
+                         "stale": bool(stale[kind])} for kind in latest},
         "zones_active": {level: int(zones.at[level, "zones"]) for level in zones.index} if has_zones else None,
         "population_sealed": int(zones.at["sealed", "population"]) if has_zones else None,
-        "samples_on_day": int(testing["samples"]) if fresh("testing_records") else None,
-        "positives_on_day": int(testing["positives"]) if fresh("testing_records") else None,
-        "current_round": None if _missing(current["round"]) else int(current["round"]),
-        "round_coverage": None if _missing(current["round"]) else float(current["coverage"]),
+        "samples_on_day": int(testing["samples"]) if testing is not None else None,
+        "positives_on_day": int(testing["positives"]) if testing is not None else None,
+        "testing_day": testing_day,
+        "current_round": None if no_round else int(current["round"]),
+        "round_coverage": None if no_round else float(current["coverage"]),
         "isolation_active": {kind: int(isolation.at[kind, "active"]) for kind in isolation.index}
         if has_isolation else None,
         "releases_due_next_day": int(isolation["releases_due_next_day"].sum()) if has_isolation else None,
@@ -67,8 +76,22 @@ def build_report(snapshot: Snapshot, day: date, at: datetime) -> dict:
         # outside the hotels (designated hospitals), against the hotels' rooms.
         "hotel_occupancy": round(float(isolation.at["centralized", "active"] / capacity), 4)
         if has_isolation and capacity else None,
-        "staff_on_duty": int(posts["on_duty"].sum()) if fresh("shifts") else None,
-        "posts_understaffed": int(posts["understaffed"].sum()) if fresh("shifts") else None,
+        "staff_on_duty": int(posts["on_duty"].sum()) if posts is not None else None,
+        "staff_required": int(posts["min_staff"].sum()) if posts is not None else None,
+        "posts_understaffed": int(posts["understaffed"].sum()) if posts is not None else None,
+        "shifts_day": shifts_day,
+        "staff_at": staff_at,
+    }
+
+
+def build_report(snapshot: Snapshot, day: date, at: datetime) -> dict:
+    """The `report` command's JSON: district-wide, and a stale feed's figures are null."""
+    figures = headline_figures(snapshot.run, day, at)
+    return {
+        "as_of": day.isoformat(),
+        "at": at.isoformat(timespec="minutes"),
+        "feeds": figures["feeds"],
+        **{key: figures[key] for key in REPORT_KEYS},
     }
 
 

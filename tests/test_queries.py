@@ -33,6 +33,7 @@ SAMPLE_PARAMS = {
     "consecutive_days": 7,
     "lookahead_hours": 12,
     "limit": 10,
+    "review_days": 14,
 }
 INVARIANTS = sorted((Path(__file__).parent / "invariants").glob("*.sql"))
 
@@ -50,6 +51,15 @@ def test_query_states_grain_and_params_and_runs(name, snapshot):
     assert not missing, f"add a sample value for {missing} to SAMPLE_PARAMS"
     frame = snapshot.run(name, **{p: SAMPLE_PARAMS[p] for p in declared})
     assert len(frame.columns) > 0
+
+
+@pytest.mark.parametrize("name", query_names())
+def test_every_query_keeps_the_house_style(name):
+    sql = (QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    first, *_ = sql.splitlines()
+    assert first.startswith("-- One row") and "Params:" in first
+    assert sql.rstrip().splitlines()[-1].startswith("select * from ")
+    assert "SELECT" not in sql and "GROUP BY" not in sql
 
 
 def test_runner_refuses_undeclared_params(snapshot):

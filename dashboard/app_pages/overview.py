@@ -1,0 +1,95 @@
+"""总览 Overview: the command-center page."""
+
+import time
+
+import streamlit as st
+
+from dashboard import i18n, ui
+from dashboard.builders import charts, kpis, tables
+from dashboard.i18n import t
+from dashboard.report import to_markdown
+
+f = ui.filters()
+config = ui.settings().thresholds
+ui.page_header(f, "page.overview")
+status = ui.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts"))
+figures = ui.headline(f.day, f.at, f.area)
+previous = ui.headline(f.previous_day, ui.now_for(f.previous_day), f.area) if f.previous_day else None
+
+cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
+for row in (cards[:7], cards[7:]):
+    for column, card in zip(st.columns(7), row):
+        column.metric(card.label, card.value, card.delta, delta_color=card.delta_color, help=card.help,
+                      border=True, delta_arrow=card.delta_arrow, height="stretch")
+
+map_column, attention_column = st.columns([5, 3])
+with map_column:
+    st.subheader(t("overview.map", f.lang))
+    days_oldest_first = sorted(f.days)
+    if st.session_state.get("_replay_for") != f.day:
+        st.session_state["replay_day"] = f.day
+        st.session_state["_replay_for"] = f.day
+    slider_column, play_column, download_column = st.columns([4, 1, 2], vertical_alignment="bottom")
+    replay_day = slider_column.select_slider(t("overview.replay.day", f.lang), days_oldest_first, key="replay_day",
+                                             format_func=lambda d: i18n.short_day(d, f.lang),
+                                             help=t("overview.replay.help", f.lang))
+    play = play_column.button(t("overview.replay.play", f.lang), width="stretch")
+    download_column.download_button(t("overview.briefing", f.lang), to_markdown(ui.report(f.day, f.at)),
+                                    file_name=f"briefing-{f.day.isoformat()}.md", mime="text/markdown",
+                                    help=t("overview.briefing.help", f.lang), icon=":material/download:",
+                                    width="stretch")
+    base = ui.geo()
+    if base.empty:
+        st.warning(t("map.empty", f.lang))
+    elif play:
+        frame = st.empty()
+        for day in days_oldest_first:
+            with frame.container():
+                st.caption(t("overview.replay.caption", f.lang, day=i18n.day(day, f.lang)))
+                st.pydeck_chart(ui.map_deck(day, f, f.layers, base, height=640), height=640)
+            time.sleep(1.2)
+    else:
+        st.caption(t("overview.replay.caption", f.lang, day=i18n.day(replay_day, f.lang)))
+        ui.show_map(ui.map_deck(replay_day, f, f.layers, base, height=640), f, "overview", height=640)
+
+with attention_column:
+    st.subheader(t("overview.attention", f.lang))
+    testing_day, staff_at = figures["testing_day"], figures["staff_at"]
+    round_ = figures["current_round"]
+    fatigue = ui.query("staff/fatigue", at=staff_at, area=f.area) if staff_at else None
+    items = tables.attention_items(
+        f.lang,
+        coverage=ui.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
+        if round_ is not None else None,
+        coverage_round=round_,
+        coverage_target=config.coverage_target,
+        zones=ui.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
+        if not status["control_zones"].missing else None,
+        lift_review_days=config.lift_review_days,
+        positives=ui.query("testing/positives_by_community", day=testing_day, area=f.area) if testing_day else None,
+        hotels=ui.query("isolation/hotel_occupancy", day=f.day, area=f.area)
+        if not status["isolation"].missing else None,
+        hotel_full=config.hotel_full,
+        posts_now=ui.query("staff/on_duty_at", at=staff_at, area=f.area) if staff_at else None,
+        posts_ahead=ui.query("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
+                             area=f.area) if staff_at else None,
+        fatigue=tables.fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
+                                     config.fatigue_consecutive_days) if fatigue is not None else None,
+        fatigue_hours_24h=config.fatigue_hours_24h,
+        fatigue_hours_7d=config.fatigue_hours_7d,
+        fatigue_days=config.fatigue_consecutive_days,
+    )
+    if items.empty:
+        st.success(t("overview.attention.none", f.lang))
+    else:
+        st.dataframe(items, hide_index=True, width="stretch", height=min(700, 40 + 35 * len(items)))
+
+st.subheader(t("overview.trends", f.lang))
+testing_trend = ui.query("testing/trend", day=f.day, area=f.area)
+left, right = st.columns(2)
+with left:
+    ui.show_figure(charts.daily_bars(testing_trend, "positives", t("trend.positives", f.lang), f.lang, "#dc2626"))
+    ui.show_figure(charts.isolation_trend(ui.query("isolation/daily", day=f.day, area=f.area), f.lang))
+with right:
+    ui.show_figure(charts.daily_bars(testing_trend, "samples", t("trend.samples", f.lang), f.lang))
+    ui.show_figure(charts.zones_trend(ui.query("zones/trend", day=f.day, area=f.area), f.lang))

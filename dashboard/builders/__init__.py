@@ -1,0 +1,1 @@
+"""Pure builders: DataFrame in, plotly Figure / pydeck Deck / display table out. No st.* here."""

@@ -1,0 +1,106 @@
+"""KPI cards for the overview: the headline figures of a day and of the previous export day in,
+label / value / delta / help out, in the UI language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboard.i18n import is_missing, num, pct, short_day, t
+
+
+@dataclass(frozen=True)
+class Card:
+    key: str
+    label: str
+    value: str
+    delta: str | None
+    help: str
+    # "inverse" when a rise is bad news (positives, understaffed posts).
+    tone: str = "off"
+
+    @property
+    def unchanged(self) -> bool:
+        return self.delta in ("+0", "+0.0 pp", "-0.0 pp")
+
+    @property
+    def delta_color(self) -> str:
+        """Grey for "no change": a red or green +0 would read as news."""
+        return "off" if self.unchanged else self.tone
+
+    @property
+    def delta_arrow(self) -> str:
+        return "off" if self.unchanged else "auto"
+
+
+def _delta(now, before, *, percent: bool = False) -> str | None:
+    if is_missing(now) or is_missing(before):
+        return None
+    change = float(now) - float(before)
+    if percent:
+        return f"{change * 100:+.1f} pp"
+    return f"{int(round(change)):+,}"
+
+
+def kpi_cards(figures: dict, previous: dict | None, lang: str, *, day=None, previous_day=None) -> list[Card]:
+    """Cards in reading order. A figure taken from an earlier export says so in its label
+    and gets no delta, since it is not today's change."""
+    before = previous or {}
+    help_delta = "\n\n" + t("kpi.delta_help", lang, day=short_day(previous_day, lang)) if previous_day else ""
+
+    def from_other_day(key: str, data_day) -> str:
+        """"Samples today", or "Samples on 5 Jan" when the figure is an earlier export's."""
+        if data_day is None or day is None or data_day == day:
+            return t(key, lang)
+        return t(f"{key}_on", lang, day=short_day(data_day, lang))
+
+    zones = figures["zones_active"] or {}
+    zones_before = (before.get("zones_active") or {}) if previous else {}
+    isolation = figures["isolation_active"] or {}
+    isolation_before = (before.get("isolation_active") or {}) if previous else {}
+    testing_fresh = figures.get("testing_day") == day
+    shifts_fresh = figures.get("shifts_day") == day
+    cards = []
+    for level in ("sealed", "controlled", "precaution"):
+        value = zones.get(level) if figures["zones_active"] is not None else None
+        cards.append(Card(f"zones_{level}", t(f"kpi.zones_{level}", lang), num(value, lang),
+                          _delta(value, zones_before.get(level)), t("kpi.help.zones", lang) + help_delta, "inverse"))
+    cards.append(Card("population_sealed", t("kpi.population_sealed", lang), num(figures["population_sealed"], lang),
+                      _delta(figures["population_sealed"], before.get("population_sealed")),
+                      t("kpi.help.population_sealed", lang) + help_delta, "inverse"))
+    cards.append(Card("samples", from_other_day("kpi.samples", figures.get("testing_day")),
+                      num(figures["samples_on_day"], lang),
+                      _delta(figures["samples_on_day"], before.get("samples_on_day")) if testing_fresh else None,
+                      t("kpi.help.samples", lang) + help_delta, "normal"))
+    cards.append(Card("positives", from_other_day("kpi.positives", figures.get("testing_day")),
+                      num(figures["positives_on_day"], lang),
+                      _delta(figures["positives_on_day"], before.get("positives_on_day")) if testing_fresh else None,
+                      t("kpi.help.positives", lang) + help_delta, "inverse"))
+    round_ = figures["current_round"]
+    label = t("kpi.round_coverage", lang, round=round_) if round_ is not None else t("kpi.round_coverage_none", lang)
+    same_round = before.get("current_round") == round_
+    cards.append(Card("round_coverage", label, pct(figures["round_coverage"], lang),
+                      _delta(figures["round_coverage"], before.get("round_coverage"), percent=True)
+                      if same_round else None, t("kpi.help.coverage", lang) + help_delta, "normal"))
+    for kind in ("home", "home_monitoring", "centralized"):
+        value = isolation.get(kind) if figures["isolation_active"] is not None else None
+        cards.append(Card(f"isolation_{kind}", t(f"kpi.isolation_{kind}", lang), num(value, lang),
+                          _delta(value, isolation_before.get(kind)), t("kpi.help.isolation", lang) + help_delta,
+                          "inverse"))
+    cards.append(Card("releases_due", t("kpi.releases_due", lang), num(figures["releases_due_next_day"], lang),
+                      _delta(figures["releases_due_next_day"], before.get("releases_due_next_day")),
+                      t("kpi.help.releases", lang) + help_delta))
+    cards.append(Card("hotel_occupancy", t("kpi.hotel_occupancy", lang), pct(figures["hotel_occupancy"], lang),
+                      _delta(figures["hotel_occupancy"], before.get("hotel_occupancy"), percent=True),
+                      t("kpi.help.hotel", lang) + help_delta, "inverse"))
+    on_duty, required = figures["staff_on_duty"], figures["staff_required"]
+    staff_value = t("no_data", lang) if on_duty is None else f"{num(on_duty, lang)} / {num(required, lang)}"
+    cards.append(Card("staff_on_duty", from_other_day("kpi.staff_on_duty", figures.get("shifts_day")),
+                      staff_value, _delta(on_duty, before.get("staff_on_duty")) if shifts_fresh else None,
+                      t("kpi.help.staff", lang) + help_delta, "normal"))
+    cards.append(Card("posts_understaffed",
+                      from_other_day("kpi.posts_understaffed", figures.get("shifts_day")),
+                      num(figures["posts_understaffed"], lang),
+                      _delta(figures["posts_understaffed"], before.get("posts_understaffed")) if shifts_fresh else None,
+                      t("kpi.help.understaffed", lang) + help_delta, "inverse"))
+    return cards

@@ -1,0 +1,382 @@
+"""The one message catalog: every visible word of the dashboard, in Chinese and English.
+
+Pages and builders ask `t(key, lang)` and never write a visible literal themselves, so a
+missing translation is a KeyError in the tests rather than a half-English screen.
+Numbers get thousands separators in both languages; dates follow the language's habit
+(2022年1月6日 / 6 Jan 2022).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+LANG_NAMES = {"zh": "中文", "en": "English"}
+
+CATALOG: dict[str, tuple[str, str]] = {
+    # App and navigation
+    "app.title": ("二七区疫情防控态势", "Erqi District Epidemic Control"),
+    "app.subtitle": ("二七区疫情防控指挥部", "Erqi district epidemic-control command center"),
+    "app.no_days": ("快照中没有任何导出日的数据，请先运行 python -m dashboard ingest",
+                    "The snapshot holds no export day yet: run python -m dashboard ingest first"),
+    "app.preparing": ("首次运行：正在生成并导入演示数据，约需数分钟……", "First run: generating and ingesting the demo data, which takes a few minutes..."),
+    "page.overview": ("总览", "Overview"),
+    "page.zones": ("封控管控", "Sealed areas"),
+    "page.testing": ("核酸检测", "Testing"),
+    "page.isolation": ("隔离管控", "Isolation"),
+    "page.staff": ("人员排班", "Staff & shifts"),
+    "page.health": ("数据状态", "Data health"),
+    # Sidebar
+    "sidebar.language": ("语言 / Language", "语言 / Language"),
+    "sidebar.day": ("数据日期", "As-of day"),
+    "sidebar.day.help": ("按每日导出的数据选择日期，默认最新一天", "Pick a day of the daily exports; the newest is the default"),
+    "sidebar.street": ("街道", "Street"),
+    "sidebar.community": ("社区", "Community"),
+    "sidebar.area.help": ("选择街道或社区以下钻；点击地图上的社区也可选择", "Drill down to a street or community; clicking a community on the map does the same"),
+    "sidebar.whole_district": ("全区", "Whole district"),
+    "sidebar.all_communities": ("全部社区", "All communities"),
+    "sidebar.layers": ("地图图层", "Map layers"),
+    "sidebar.layers.help": ("所选图层记录在网址中，复制网址即可分享当前视图", "The layers are kept in the URL: a copied link reproduces this view"),
+    "sidebar.now": ("在岗统计时点：{at}", "Staff counted at {at}"),
+    "sidebar.share": ("复制浏览器地址即可分享当前视图", "Copy the browser address to share this exact view"),
+    "sidebar.bad_param": ("网址参数 {name}={value} 无效，已忽略", "URL parameter {name}={value} is not valid and was ignored"),
+    "layer.coverage": ("核酸覆盖率", "Testing coverage"),
+    "layer.zones": ("封控管控区域", "Control zones"),
+    "layer.isolation": ("隔离人数（圆点）", "Isolation (circles)"),
+    "layer.isolation_3d": ("隔离人数（立体柱）", "Isolation (3D columns)"),
+    "layer.posts": ("点位在岗", "Posts on duty"),
+    "layer.labels": ("地名标注", "Place names"),
+    # Feeds and staleness
+    "feed.control_zones": ("封控管控台账", "Control-zone ledger"),
+    "feed.testing_records": ("核酸采样", "Testing records"),
+    "feed.isolation": ("隔离台账", "Isolation ledger"),
+    "feed.shifts": ("排班", "Shifts"),
+    "feed.checkpoint_log": ("卡点查验", "Checkpoint log"),
+    "feed.door_visits": ("入户走访", "Door-to-door visits"),
+    "feed.fresh": ("{feed} {day} 导出（{ingested} 入库）", "{feed}: export of {day} (ingested {ingested})"),
+    "feed.stale": ("{feed}：{day} 无导出，显示 {latest} 的数据", "{feed}: no export for {day}; showing data of {latest}"),
+    "feed.missing": ("{feed}：截至 {day} 无任何导出", "{feed}: no export on or before {day}"),
+    "feed.optional_missing": ("{feed}：未导出（可选）", "{feed}: not exported (optional)"),
+    "feed.as_of": ("数据截至", "Data as of"),
+    "no_data": ("无数据", "no data"),
+    # KPIs
+    "kpi.zones_sealed": ("封控区", "Sealed zones"),
+    "kpi.zones_controlled": ("管控区", "Controlled zones"),
+    "kpi.zones_precaution": ("防范区", "Precaution zones"),
+    "kpi.population_sealed": ("封控区人口", "Sealed population"),
+    "kpi.samples": ("当日采样", "Samples today"),
+    "kpi.positives": ("当日阳性", "Positives today"),
+    "kpi.samples_on": ("{day}采样", "Samples on {day}"),
+    "kpi.positives_on": ("{day}阳性", "Positives on {day}"),
+    "kpi.pending_on": ("{day}待出结果", "Pending on {day}"),
+    "kpi.staff_on_duty_on": ("{day}在岗 / 应到", "On duty / required, {day}"),
+    "kpi.posts_understaffed_on": ("{day}在岗不足点位", "Understaffed posts, {day}"),
+    "kpi.on_duty_on": ("{day}在岗", "On duty, {day}"),
+    "kpi.min_staff_on": ("{day}最少在岗", "Minimum, {day}"),
+    "kpi.pending": ("待出结果", "Pending"),
+    "kpi.on_duty": ("在岗", "On duty"),
+    "kpi.min_staff": ("最少在岗", "Minimum"),
+    "kpi.round_coverage": ("第 {round} 轮覆盖率", "Round {round} coverage"),
+    "kpi.round_coverage_none": ("本轮覆盖率", "Round coverage"),
+    "kpi.isolation_home": ("居家隔离", "Home isolation"),
+    "kpi.isolation_home_monitoring": ("居家健康监测", "Home monitoring"),
+    "kpi.isolation_centralized": ("集中隔离", "Centralized isolation"),
+    "kpi.releases_due": ("明日到期解除", "Releases due tomorrow"),
+    "kpi.hotel_occupancy": ("隔离酒店入住率", "Hotel occupancy"),
+    "kpi.staff_on_duty": ("在岗人数 / 应到", "On duty / required"),
+    "kpi.posts_understaffed": ("在岗不足点位", "Understaffed posts"),
+    "kpi.help.zones": ("当日结束时生效的区域数，来自封控管控台账", "Zones in force at the end of the day, from the control-zone ledger"),
+    "kpi.help.population_sealed": ("生效封控区涉及人口", "Residents of the sealed zones in force"),
+    "kpi.help.samples": ("当日采样人次（含单采、复采）", "Test records sampled on the day (repeat samples included)"),
+    "kpi.help.positives": ("当日采样中检测结果为阳性的人次", "Samples of the day that came back positive"),
+    "kpi.help.coverage": ("本轮已采样人数 ÷ 常住人口（每人只计一次）", "Persons sampled in the round ÷ resident population (each person once)"),
+    "kpi.help.isolation": ("当日结束时在隔离中的人数", "People in isolation at the end of the day"),
+    "kpi.help.releases": ("计划明日解除隔离的人数", "People whose isolation is planned to end tomorrow"),
+    "kpi.help.hotel": ("集中隔离人数 ÷ 隔离酒店房间数", "Centralized cases ÷ isolation-hotel rooms"),
+    "kpi.help.staff": ("统计时点在岗人数（不含缺岗）对比各点位最少在岗人数之和", "Staff on duty at the instant (absent excluded) against the sum of the posts' minimum staffing"),
+    "kpi.help.understaffed": ("统计时点在岗人数低于最少在岗人数的点位", "Posts with fewer staff on duty at the instant than their minimum"),
+    "kpi.delta_help": ("与前一导出日 {day} 相比", "Compared with the previous export day, {day}"),
+    # Overview
+    "overview.map": ("态势地图", "Situation map"),
+    "overview.attention": ("需要关注", "Needs attention now"),
+    "overview.attention.none": ("当前没有需要关注的事项", "Nothing needs attention right now"),
+    "overview.trends": ("近 14 天趋势", "14-day trends"),
+    "overview.replay.day": ("回放日期", "Replay day"),
+    "overview.replay.play": ("▶ 播放", "▶ Play"),
+    "overview.replay.help": ("逐日播放各导出日的地图", "Step the map through every export day"),
+    "overview.replay.caption": ("地图日期：{day}", "Map day: {day}"),
+    "overview.briefing": ("下载当日简报", "Day's briefing"),
+    "overview.briefing.help": ("全区日报，数字与命令行 report 一致", "The district briefing, the same figures as the report command"),
+    "attention.coverage": ("{name}：第 {round} 轮覆盖率 {coverage}，低于目标 {target}", "{name}: round {round} coverage {coverage}, below the {target} target"),
+    "attention.lift_review": ("{name}（{community}）：已连续 {days} 天无阳性，应于 {review} 评估解封", "{name} ({community}): {days} days without a positive; lift review due {review}"),
+    "attention.positive_no_zone": ("{name}：新增阳性 {positives} 例，尚无生效管控区域", "{name}: {positives} new positive(s) and no zone in force"),
+    "attention.hotel_full": ("{name}：入住 {active}/{capacity} 间（{occupancy}）", "{name}: {active}/{capacity} rooms taken ({occupancy})"),
+    "attention.understaffed_now": ("{name}：现在在岗 {on_duty} 人，少于最少 {min_staff} 人", "{name}: {on_duty} on duty now, fewer than the minimum {min_staff}"),
+    "attention.understaffed_soon": ("{name}：{at} 起在岗将少于 {min_staff} 人", "{name}: below the minimum {min_staff} from {at}"),
+    "attention.fatigue_24h": ("{count} 人近 24 小时在岗超过 {hours} 小时", "{count} staff on duty over {hours} h in the last 24 h"),
+    "attention.fatigue_7d": ("{count} 人近 7 天在岗超过 {hours} 小时", "{count} staff on duty over {hours} h in the last 7 days"),
+    "attention.fatigue_days": ("{count} 人已连续 {days} 天在岗", "{count} staff on duty {days} days in a row"),
+    "attention.kind.coverage": ("覆盖率不足", "Coverage below target"),
+    "attention.kind.lift_review": ("待评估解封", "Lift review due"),
+    "attention.kind.positive_no_zone": ("阳性未管控", "Positives, no zone"),
+    "attention.kind.hotel_full": ("酒店将满", "Hotel nearly full"),
+    "attention.kind.understaffed": ("在岗不足", "Understaffed"),
+    "attention.kind.fatigue": ("疲劳风险", "Fatigue"),
+    "attention.column.kind": ("类别", "Kind"),
+    "attention.column.item": ("事项", "Item"),
+    "trend.positives": ("每日阳性", "Positives per day"),
+    "trend.samples": ("每日采样", "Samples per day"),
+    "trend.isolation": ("在隔离人数（按方式）", "Active isolation by kind"),
+    "trend.zones": ("生效区域数（按级别）", "Active zones by level"),
+    # Zones page
+    "zones.table": ("生效区域", "Zones in force"),
+    "zones.map": ("区域分布", "Where the zones are"),
+    "zones.timeline": ("区域时间线", "Zone timeline"),
+    "zones.empty": ("所选范围在 {day} 没有生效的封控管控区域", "No control zone is in force in the selected area on {day}"),
+    "zones.timeline.empty": ("所选范围在 {day} 前 14 天内没有生效过的区域", "No zone was in force in the selected area in the 14 days up to {day}"),
+    "zones.no_ledger": ("截至 {day} 没有封控管控台账导出", "No control-zone ledger exported on or before {day}"),
+    "col.zone": ("区域", "Zone"),
+    "col.community": ("社区", "Community"),
+    "col.level": ("级别", "Level"),
+    "col.scope": ("范围", "Scope"),
+    "col.started_on": ("开始日期", "Started"),
+    "col.days_in_force": ("已实施天数", "Days in force"),
+    "col.population": ("人口", "Population"),
+    "col.positives_7d": ("近 7 天社区阳性", "Positives in community, 7 days"),
+    "col.lift_review_on": ("解封评估日期", "Lift review"),
+    "col.due_for_review": ("已到评估期", "Review due"),
+    "col.ongoing": ("持续中", "ongoing"),
+    # Testing page
+    "testing.round": ("轮次", "Round"),
+    "testing.round.option": ("第 {round} 轮（{started} 起）", "Round {round} (from {started})"),
+    "testing.no_round": ("截至 {day} 还没有开始任何核酸轮次", "No testing round has begun by {day}"),
+    "testing.coverage_map": ("覆盖率地图", "Coverage map"),
+    "testing.lowest": ("覆盖率最低的社区", "Lowest-coverage communities"),
+    "testing.by_hour": ("各点位分时段采样量", "Samples by hour by site"),
+    "testing.by_hour.empty": ("{day} 所选范围内的点位没有采样记录", "No samples at sites in the selected area on {day}"),
+    "testing.positives": ("各社区阳性", "Positives by community"),
+    "testing.positives.empty": ("{day} 所选范围内没有阳性", "No positive sample in the selected area on {day}"),
+    "testing.mobile": ("流动", "mobile"),
+    "col.coverage": ("覆盖率", "Coverage"),
+    "col.persons_sampled": ("已采样人数", "Persons sampled"),
+    "col.samples": ("采样人次", "Samples"),
+    "col.site": ("点位", "Site"),
+    "col.site_kind": ("点位类型", "Site kind"),
+    # Isolation page
+    "isolation.by_community": ("各社区在隔离人数", "Active isolation per community"),
+    "isolation.map": ("隔离分布", "Where isolation is"),
+    "isolation.hotels": ("隔离酒店入住", "Isolation hotels: occupancy"),
+    "isolation.hotels.empty": ("所选范围内没有隔离酒店", "No isolation hotel in the selected area"),
+    "isolation.flow": ("每日新增与解除", "Daily inflow and outflow"),
+    "isolation.releases": ("明日到期解除（按社区）", "Releases due tomorrow, per community"),
+    "isolation.releases.empty": ("所选范围明日没有到期解除的隔离", "No isolation in the selected area is due to end tomorrow"),
+    "isolation.no_ledger": ("截至 {day} 没有隔离台账导出", "No isolation ledger exported on or before {day}"),
+    "col.active": ("在隔离", "Active"),
+    "col.releases_due": ("明日解除", "Due tomorrow"),
+    "col.started": ("新增", "Started"),
+    "col.ended": ("解除", "Ended"),
+    "col.occupied": ("已入住", "Occupied"),
+    "col.free": ("空余", "Free"),
+    # Staff page
+    "staff.on_duty": ("各点位当前在岗", "On duty now, per post"),
+    "staff.on_duty.caption": ("统计时点：{at}", "Counted at {at}"),
+    "staff.map": ("点位在岗地图", "Posts on the map"),
+    "staff.heatmap": ("24 小时在岗覆盖（红色为低于最少在岗人数）", "24-hour coverage (red: below minimum staffing)"),
+    "staff.heatmap.empty": ("{day} 所选范围内没有需要排班的点位", "No staffed post in the selected area on {day}"),
+    "staff.roster": ("当日排班表", "Roster for the day"),
+    "staff.roster.empty": ("{day} 所选范围内没有排班", "No shift in the selected area on {day}"),
+    "staff.fatigue": ("疲劳风险名单", "Fatigue list"),
+    "staff.fatigue.caption": ("近 24 小时超过 {h24} 小时、近 7 天超过 {h7} 小时或连续 {days} 天在岗",
+                              "Over {h24} h in the last 24 h, over {h7} h in 7 days, or {days} days in a row"),
+    "staff.fatigue.empty": ("没有人员超过疲劳阈值", "Nobody is over a fatigue threshold"),
+    "staff.checkpoints": ("卡点查验量", "Checkpoint throughput"),
+    "staff.checkpoints.empty": ("所选范围近 14 天没有卡点查验记录", "No checkpoint log in the selected area in the last 14 days"),
+    "staff.door_visits": ("入户走访", "Door-to-door visits"),
+    "staff.door_visits.empty": ("所选范围近 14 天没有入户走访记录", "No door-to-door visit in the selected area in the last 14 days"),
+    "staff.optional_absent": ("{feed} 尚未导出（可选文件），此处不显示", "{feed} has not been exported (an optional file), so it is not shown"),
+    "staff.no_posts": ("所选范围内没有需要排班的点位", "No staffed post in the selected area"),
+    "col.on_duty": ("在岗", "On duty"),
+    "col.min_staff": ("最少在岗", "Minimum"),
+    "col.understaffed": ("在岗不足", "Understaffed"),
+    "col.staff_name": ("姓名", "Name"),
+    "col.staff_id": ("工号", "Staff ID"),
+    "col.unit": ("单位", "Unit"),
+    "col.role": ("角色", "Role"),
+    "col.starts_at": ("上岗", "Starts"),
+    "col.status": ("状态", "Status"),
+    "col.hours_24h": ("近 24 小时工时", "Hours, last 24 h"),
+    "col.hours_7d": ("近 7 天工时", "Hours, 7 days"),
+    "col.consecutive_days": ("连续在岗天数", "Days in a row"),
+    "col.reasons": ("原因", "Why"),
+    "col.vehicles_checked": ("查验车辆", "Vehicles checked"),
+    "col.people_checked": ("查验人员", "People checked"),
+    "col.turned_back": ("劝返", "Turned back"),
+    "col.fever_found": ("发热", "Fever found"),
+    "col.households_visited": ("走访户数", "Households visited"),
+    "col.day": ("日期", "Day"),
+    "fatigue.24h": ("24 小时超时", "24-h hours"),
+    "fatigue.7d": ("7 天超时", "7-day hours"),
+    "fatigue.days": ("连续在岗", "days in a row"),
+    # Health page
+    "health.matrix": ("各日数据到达情况", "What arrived, per day"),
+    "health.matrix.caption": ("格内：已入库行数 / 拒收行数；灰色为缺失，红色为失败", "Cell: rows loaded / rejected; grey means missing, red means failed"),
+    "health.rejects": ("拒收记录（{day} 及参考数据）", "Rejected rows ({day} and reference files)"),
+    "health.rejects.empty": ("{day} 的文件没有拒收记录", "No rejected row in the files of {day}"),
+    "health.log": ("入库日志", "Ingest log"),
+    "health.log.empty": ("入库日志为空", "The ingest log is empty"),
+    "health.status.loaded": ("已入库", "loaded"),
+    "health.status.missing": ("缺失", "missing"),
+    "health.status.failed": ("失败", "failed"),
+    "health.status.removed": ("已移除", "removed"),
+    "health.status.unchanged": ("未变化", "unchanged"),
+    "col.kind": ("文件", "File kind"),
+    "col.file": ("文件名", "File"),
+    "col.rows_read": ("读取行数", "Rows read"),
+    "col.rows_loaded": ("入库行数", "Rows loaded"),
+    "col.rows_rejected": ("拒收行数", "Rows rejected"),
+    "col.rows_skipped": ("跳过行数", "Rows skipped"),
+    "col.ingested_at": ("入库时间", "Ingested at"),
+    "col.latest_export": ("最新导出", "Latest export"),
+    "col.stale": ("数据过期", "Stale"),
+    "col.encoding": ("编码", "Encoding"),
+    "col.line": ("行号", "Line"),
+    "col.column": ("列", "Column"),
+    "col.reason": ("原因", "Reason"),
+    "col.value": ("值（已脱敏）", "Value (masked)"),
+    "col.message": ("说明", "Message"),
+    "col.reference": ("参考数据", "reference"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    # Map tooltips
+    "tip.community": ("{name}\n人口 {population}", "{name}\npopulation {population}"),
+    "tip.coverage": ("{name}\n第 {round} 轮覆盖率 {coverage}\n已采样 {sampled} / {population} 人",
+                     "{name}\nround {round} coverage {coverage}\n{sampled} of {population} sampled"),
+    "tip.zone": ("{name}\n{level}·{scope}\n涉及人口 {population}\n{started} 起，已 {days} 天",
+                 "{name}\n{level}, {scope}\n{population} residents\nsince {started}, {days} days"),
+    "tip.isolation": ("{name}\n在隔离 {active} 人\n居家 {home}·监测 {monitoring}·集中 {centralized}",
+                      "{name}\n{active} in isolation\nhome {home}, monitoring {monitoring}, centralized {centralized}"),
+    "tip.post": ("{name}（{kind}）\n在岗 {on_duty} / 最少 {min_staff}", "{name} ({kind})\n{on_duty} on duty / minimum {min_staff}"),
+    "tip.post_short": ("⚠ 在岗不足", "⚠ understaffed"),
+    "map.empty": ("没有区划边界数据，无法绘制地图（请检查 reference/boundaries.geojson）",
+                  "No boundary data, so no map can be drawn (check reference/boundaries.geojson)"),
+    "map.legend": ("图例：红=封控区 橙=管控区 黄=防范区；覆盖率越低颜色越深；点位红色为在岗不足。点击社区可下钻。",
+                   "Legend: red = sealed, orange = controlled, yellow = precaution; darker = lower coverage; red posts are understaffed. Click a community to drill down."),
+    "map.alt": ("二七区地图", "Map of Erqi district"),
+}
+
+ENUMS: dict[str, dict[str, tuple[str, str]]] = {
+    "level": {"sealed": ("封控区", "sealed"), "controlled": ("管控区", "controlled"),
+              "precaution": ("防范区", "precaution")},
+    "scope": {"building": ("楼栋", "building"), "compound": ("小区", "compound"), "community": ("社区", "community")},
+    "isolation_kind": {"home": ("居家隔离", "home isolation"), "home_monitoring": ("居家健康监测", "home monitoring"),
+                       "centralized": ("集中隔离", "centralized")},
+    "site_kind": {"checkpoint": ("卡点", "checkpoint"), "testing_fixed": ("固定采样点", "fixed testing site"),
+                  "testing_mobile": ("流动采样车", "mobile testing vehicle"),
+                  "isolation_hotel": ("隔离酒店", "isolation hotel"), "community_office": ("社区办公点", "community office")},
+    "role": {"cadre": ("干部", "cadre"), "party_member": ("党员", "party member"), "police": ("民警", "police"),
+             "doctor": ("医生", "doctor"), "grid_worker": ("网格员", "grid worker"), "volunteer": ("志愿者", "volunteer")},
+    "shift_status": {"planned": ("计划", "planned"), "on_duty": ("在岗", "on duty"), "done": ("已完成", "done"),
+                     "absent": ("缺岗", "absent")},
+    "area_level": {"district": ("区", "district"), "street": ("街道", "street"), "community": ("社区", "community")},
+}
+
+
+def _index(lang: str) -> int:
+    return 1 if lang == "en" else 0
+
+
+def t(key: str, lang: str, **values) -> str:
+    """The message for key in the language, with {placeholders} filled in."""
+    text = CATALOG[key][_index(lang)]
+    return text.format(**values) if values else text
+
+
+def enum(kind: str, value, lang: str) -> str:
+    """The word for a coded value (a zone level, a site kind...); unknown codes show as they are."""
+    words = ENUMS[kind].get(value)
+    return words[_index(lang)] if words else ("" if is_missing(value) else str(value))
+
+
+def is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def num(value, lang: str) -> str:
+    """An integer count with thousands separators; a missing value says so instead of 0."""
+    if is_missing(value):
+        return t("no_data", lang)
+    return f"{int(round(float(value))):,}"
+
+
+def pct(value, lang: str, digits: int = 1) -> str:
+    """A share as a percentage, rounded half up as people do (0.9125 -> 91.3%, not 91.2%)."""
+    if is_missing(value):
+        return t("no_data", lang)
+    percent = (Decimal(repr(float(value))) * 100).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return f"{percent:,}%"
+
+
+def hours(value, lang: str) -> str:
+    if is_missing(value):
+        return t("no_data", lang)
+    return f"{float(value):,.1f}"
+
+
+def _as_date(value) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value
+
+
+def day(value, lang: str) -> str:
+    """A calendar day: 2022年1月6日 or 6 Jan 2022."""
+    if is_missing(value):
+        return t("no_data", lang)
+    d = _as_date(value)
+    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else f"{d.day} {d:%b} {d.year}"
+
+
+def short_day(value, lang: str) -> str:
+    """A day within the current year's view: 1月6日 or 6 Jan."""
+    if is_missing(value):
+        return t("no_data", lang)
+    d = _as_date(value)
+    return f"{d.month}月{d.day}日" if lang == "zh" else f"{d.day} {d:%b}"
+
+
+def moment(value, lang: str) -> str:
+    """A date and time to the minute."""
+    if is_missing(value):
+        return t("no_data", lang)
+    ts = pd.Timestamp(value)
+    return f"{day(ts, lang)} {ts:%H:%M}"
+
+
+def short_moment(value, lang: str) -> str:
+    """A date and time without the year, for captions."""
+    if is_missing(value):
+        return t("no_data", lang)
+    ts = pd.Timestamp(value)
+    return f"{short_day(ts, lang)} {ts:%H:%M}"
+
+
+def clock(value) -> str:
+    return "" if is_missing(value) else f"{pd.Timestamp(value):%H:%M}"
+
+
+def finite(value) -> bool:
+    return not is_missing(value) and math.isfinite(float(value))

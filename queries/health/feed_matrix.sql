@@ -1,0 +1,38 @@
+-- One row per export day and file kind: what arrived, rows loaded and rejected, when it was ingested, and whether the day's figures are stale. Params: none.
+with grid as (
+    select day, kind, latest_export, stale, from feed_status
+),
+serving as (
+    select loaded_files.kind, loaded_files.day, loaded_files.file,
+        ingest_log.rows_read, ingest_log.rows_loaded, ingest_log.rows_rejected, ingest_log.encoding,
+        ingest_log.ingested_at,
+    from loaded_files
+    join ingest_log using (file_id)
+    where loaded_files.day is not null
+),
+failed as (
+    select kind, day, arg_max(message, file_id) as failure,
+    from ingest_log
+    where status = 'failed'
+    group by all
+),
+joined as (
+    select grid.day, grid.kind, grid.latest_export, grid.stale,
+        serving.file, serving.rows_read, serving.rows_loaded, serving.rows_rejected, serving.encoding,
+        serving.ingested_at,
+        failed.failure,
+        case
+            when serving.file is not null then 'loaded'
+            when failed.failure is not null then 'failed'
+            else 'missing'
+        end as status,
+    from grid
+    left join serving on serving.kind = grid.kind and serving.day = grid.day
+    left join failed on failed.kind = grid.kind and failed.day = grid.day
+),
+ordered as (
+    select * from joined
+    order by day desc,
+        list_position(['control_zones', 'testing_records', 'isolation', 'shifts', 'checkpoint_log', 'door_visits'], kind)
+)
+select * from ordered

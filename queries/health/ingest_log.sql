@@ -1,0 +1,14 @@
+-- One row per file the ingest handled, newest first (at most 500). Params: none.
+with source as (
+    select * from ingest_log
+),
+renamed as (
+    select file_id, ingested_at, kind, day, file, status, encoding, rows_read, rows_loaded, rows_rejected,
+        rows_skipped, message,
+    from source
+),
+ordered as (
+    select * from renamed order by file_id desc
+    limit 500
+)
+select * from ordered
