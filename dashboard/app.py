@@ -1,12 +1,15 @@
 """Entry point and router: `streamlit run dashboard/app.py`.
 
-Every run: open the snapshot, apply URL parameters, draw the shared sidebar, write the
-state back to the URL, then run the chosen page from dashboard/app_pages/.
+Every run: refuse an open address without users, ask for a login if users are configured,
+open the snapshot, apply URL parameters, draw the shared sidebar (or the kiosk chrome), write
+the state back to the URL, say when data stopped arriving, then run the chosen page from
+dashboard/app_pages/ if the session's role may open it.
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 # `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repository root,
@@ -15,25 +18,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402
 
-from dashboard import ui  # noqa: E402
+from dashboard import access, auth, screens, ui  # noqa: E402
 from dashboard.app_pages import PAGES  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
+
+kiosk, rotate_seconds = screens.kiosk_from_url()
+lang = ui.current_lang()
+st.set_page_config(page_title=t("app.title", lang), page_icon="🛡️", layout="wide",
+                   initial_sidebar_state="collapsed" if kiosk else "expanded")
+access.refuse_if_open()
+if not access.login_gate():
+    st.stop()
 
 days = ui.export_days()
 areas = ui.area_frame()
 if not days:
-    st.error(t("app.no_days", ui.current_lang()))
+    st.error(t("app.no_days", lang))
     st.stop()
 problems = ui.sync_from_url(days, areas)
 lang = ui.current_lang()
-st.set_page_config(page_title=t("app.title", lang), page_icon="🛡️", layout="wide", initial_sidebar_state="expanded")
 
-page = st.navigation([
-    st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon, url_path=spec.url_path, default=spec.default)
-    for spec in PAGES
-])
+role = access.role()
+allowed = [spec for spec in PAGES if auth.may_open(role, spec.url_path)]
+pages = {
+    spec.url_path: st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon, url_path=spec.url_path,
+                           default=spec.default)
+    for spec in allowed
+}
+page = st.navigation(list(pages.values()), position="hidden" if kiosk else "sidebar")
+current = next(url_path for url_path, candidate in pages.items() if candidate is page)
+
 filters = ui.sidebar(days, areas, problems)
-ui.write_url(filters)
+ui.write_url(filters, extras=screens.url_extras())
 ui.watch_for_updates(filters)
 st.session_state["_filters"] = filters
+if kiosk:
+    screens.show_kiosk(current, {spec.url_path: spec.path for spec in allowed}, {s.url_path for s in allowed},
+                       rotate_seconds)
+settings = ui.settings()
+screens.show_banner(
+    screens.stale_alarms(ui.newest_exports(days[0]), datetime.now(), settings.thresholds.stale_after_hours,
+                         screens.ingest_status(settings.db_path)),
+    lang, settings.thresholds.stale_after_hours)
+access.require_page(current)
 page.run()

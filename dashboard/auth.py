@@ -87,6 +87,8 @@ def may_open(role: str, page: str) -> bool:
 
 
 def may_run(role: str, query: str) -> bool:
+    if role not in ROLES:
+        return False
     allowed = RESTRICTED_QUERIES.get(query)
     return allowed is None or role in allowed
 

@@ -20,11 +20,12 @@ import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import i18n
+from dashboard import access, i18n
 from dashboard.builders import maps
 from dashboard.builders.tables import Table
 from dashboard.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
@@ -79,7 +80,12 @@ def _cached_query(name: str, params: tuple, version: str, db_path: str) -> pd.Da
 
 
 def query(name: str, **params) -> pd.DataFrame:
-    """run_query through the cache: keyed on name, params and the snapshot's version."""
+    """run_query through the cache: keyed on name, params and the snapshot's version.
+
+    The session's role is checked here, before the cache, so no page can reach a query its
+    role may not run, whatever the URL says.
+    """
+    access.check_query(name)
     snap = snapshot()
     return _cached_query(name, tuple(sorted(params.items())), snap.version(), str(snap.path))
 
@@ -204,8 +210,10 @@ def sync_from_url(days: list[date], areas: pd.DataFrame) -> list[str]:
     return [t("sidebar.bad_param", lang, name=name, value=value) for name, value in problems]
 
 
-def write_url(filters: Filters) -> None:
-    desired = {"day": filters.day.isoformat(), "lang": filters.lang, "layers": ",".join(filters.layers)}
+def write_url(filters: Filters, extras: dict[str, str] | None = None) -> None:
+    """Put the view in the address bar; extras (kiosk, rotate) ride along unchanged."""
+    desired = {"day": filters.day.isoformat(), "lang": filters.lang, "layers": ",".join(filters.layers),
+               **(extras or {})}
     if filters.area:
         desired["area"] = filters.area
     if st.query_params.to_dict() != desired:
@@ -252,8 +260,29 @@ def sidebar(days: list[date], areas: pd.DataFrame, problems: list[str]) -> Filte
                       at=now_for(day))
     with st.sidebar:
         st.caption(t("sidebar.now", lang, at=i18n.moment(filters.at, lang)))
-        st.caption(t("sidebar.share", lang))
+        share_link(filters)
+        who_is_looking(lang)
     return filters
+
+
+def share_link(f: Filters) -> None:
+    """The current view as a link, in a code box with a copy button (phones have no address bar)."""
+    params = {"day": f.day.isoformat(), "lang": f.lang, "layers": ",".join(f.layers)}
+    if f.area:
+        params["area"] = f.area
+    base = st.context.url or ""
+    with st.expander(t("sidebar.copy_link", f.lang), icon=":material/link:"):
+        st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)
+        st.caption(t("sidebar.share", f.lang))
+
+
+def who_is_looking(lang: str) -> None:
+    user = st.session_state.get(access.USER)
+    if user:
+        st.caption(t("sidebar.user", lang, name=user.name, role=t(f"role.{user.role}", lang)))
+        access.logout_button(t("sidebar.logout", lang))
+    else:
+        st.caption(t("sidebar.no_login", lang))
 
 
 def watch_for_updates(f: Filters) -> None:
@@ -325,6 +354,11 @@ def feed_notice(f: Filters, kinds: tuple[str, ...]) -> dict[str, Feed]:
     if lines:
         st.caption(t("feed.as_of", lang) + " · " + " · ".join(lines))
     return status
+
+
+def newest_exports(newest_day: date) -> dict[str, date | None]:
+    """Each feed's newest export day in the snapshot, whatever day the view shows."""
+    return {kind: feed.latest_export for kind, feed in feeds(newest_day).items()}
 
 
 def data_day(feed: Feed) -> date | None:

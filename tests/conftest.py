@@ -30,3 +30,11 @@ def fresh_data(tmp_path) -> Settings:
     """A private copy of the fixture for tests that change files."""
     root = build_fixture(tmp_path / "data")
     return Settings.from_env(root, tmp_path / "snapshot.duckdb")
+
+
+@pytest.fixture(autouse=True)
+def no_local_secrets(monkeypatch, tmp_path_factory):
+    """A developer's own .streamlit/secrets.toml (users, keys) must not change what tests see."""
+    monkeypatch.setenv("DASHBOARD_SECRETS", str(tmp_path_factory.getbasetemp() / "no-secrets.toml"))
+    monkeypatch.delenv("DASHBOARD_USERS_FILE", raising=False)
+    monkeypatch.delenv("DASHBOARD_ID_KEY", raising=False)

@@ -60,7 +60,8 @@ def test_pages_by_role(role, page, allowed):
 @pytest.mark.parametrize(
     ("role", "query", "allowed"),
     [("screen", "testing/day_totals", True), ("screen", "staff/roster", False), ("leader", "staff/roster", True),
-     ("leader", "health/rejects", False), ("leader", "health/ingest_log", False), ("admin", "health/rejects", True)],
+     ("leader", "health/rejects", False), ("leader", "health/ingest_log", False), ("admin", "health/rejects", True),
+     ("", "testing/day_totals", False), ("guest", "zones/active_by_level", False)],
 )
 def test_queries_by_role(role, query, allowed):
     assert auth.may_run(role, query) is allowed

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import i18n, ui
+from dashboard import access, i18n, ui
 from dashboard.builders import charts, tables
 from dashboard.i18n import t
 
@@ -14,6 +14,10 @@ matrix = ui.query("health/feed_matrix")
 st.caption(t("health.matrix.caption", f.lang))
 ui.show_figure(charts.feed_matrix(matrix, f.lang))
 ui.show_table(tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang), t("no_data", f.lang))
+
+if not access.may_run("health/rejects"):
+    st.info(t("health.admin_only", f.lang))
+    st.stop()
 
 st.subheader(t("health.rejects", f.lang, day=i18n.day(f.day, f.lang)))
 rejects = ui.query("health/rejects", day=f.day)

@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from dashboard import i18n, ui
+from dashboard import access, i18n, ui
 from dashboard.builders import charts, kpis, tables
 from dashboard.i18n import t
 from dashboard.report import to_markdown
@@ -56,7 +56,9 @@ with attention_column:
     st.subheader(t("overview.attention", f.lang))
     testing_day, staff_at = figures["testing_day"], figures["staff_at"]
     round_ = figures["current_round"]
-    fatigue = ui.query("staff/fatigue", at=staff_at, area=f.area) if staff_at else None
+    # Fatigue alerts name people: a wall screen's role sees the rest of the list without them.
+    names_allowed = access.may_run("staff/fatigue")
+    fatigue = ui.query("staff/fatigue", at=staff_at, area=f.area) if staff_at and names_allowed else None
     items = tables.attention_items(
         f.lang,
         coverage=ui.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
@@ -79,6 +81,8 @@ with attention_column:
         fatigue_hours_7d=config.fatigue_hours_7d,
         fatigue_days=config.fatigue_consecutive_days,
     )
+    if not names_allowed:
+        st.caption(t("overview.fatigue_hidden", f.lang))
     if items.empty:
         st.success(t("overview.attention.none", f.lang))
     else:
