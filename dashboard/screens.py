@@ -29,9 +29,12 @@ KIOSK_CSS = """
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
 [data-testid="stHeader"], header, [data-testid="stDecoration"], [data-testid="stMainMenu"] {display: none !important;}
 .stApp {background: #0b1220; color: #e5e7eb;}
-.stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp label, .stApp span, [data-testid="stMetricValue"],
-[data-testid="stMetricLabel"], [data-testid="stCaptionContainer"] {color: #e5e7eb !important;}
+.stApp h1, .stApp h2, .stApp h3, [data-testid="stMetricValue"], [data-testid="stMetricLabel"] p,
+[data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] p, .stApp label {color: #e5e7eb !important;}
 [data-testid="stMetric"] {background: #111a2e; border-color: #24324f !important;}
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] p {color: #111827 !important;}
+.stApp button {background: #111a2e !important; border-color: #24324f !important;}
+.stApp button p {color: #e5e7eb !important;}
 .block-container {max-width: 100% !important; padding: 1.2rem 2rem !important;}
 .kiosk-clock {position: fixed; top: 0.6rem; right: 1.4rem; z-index: 1000; font-size: 2rem;
   font-variant-numeric: tabular-nums; color: #f8fafc; font-weight: 600;}
