@@ -25,7 +25,7 @@ from dashboard.i18n import t  # noqa: E402
 kiosk, rotate_seconds = screens.kiosk_from_url()
 lang = ui.current_lang()
 st.set_page_config(page_title=t("app.title", lang), page_icon="🛡️", layout="wide",
-                   initial_sidebar_state="collapsed" if kiosk else "expanded")
+                   initial_sidebar_state="collapsed" if kiosk else "auto")
 access.refuse_if_open()
 if not access.login_gate():
     st.stop()

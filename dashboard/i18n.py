@@ -64,8 +64,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "feed.optional_missing": ("{feed}：未导出（可选）", "{feed}: not exported (optional)"),
     "feed.as_of": ("数据截至", "Data as of"),
     # Wall screens, login and sharing
-    "banner.stale": ("{feed}：最新导出为 {day}，已超过 {hours} 小时未更新，屏幕显示的是最后一份数据",
-                     "{feed}: newest export is {day}, more than {hours} h old; the screen shows the last data received"),
+    "banner.stale": ("{feed}：最新导出为 {day}，已超过 {hours} 小时未更新，显示的是最后一份数据",
+                     "{feed}: newest export is {day}, more than {hours} h old; showing the last data received"),
+    "list.sep": ("、", ", "),
     "banner.ingest_failed": ("最近一次数据导入失败（{at}）：{message}", "The last ingest failed ({at}): {message}"),
     "sidebar.copy_link": ("复制本视图链接", "Copy link to this view"),
     "sidebar.no_login": ("未配置登录：仅本机 127.0.0.1 可访问", "No login configured: reachable from this machine only"),

@@ -138,18 +138,23 @@ def stale_alarms(latest_exports: dict[str, date | None], now: datetime, threshol
 
 
 def show_banner(alarms: list[Alarm], lang: str, threshold_hours: float) -> None:
-    """One red banner naming each silent feed and since when, and a failed ingest."""
+    """One red banner naming each silent feed and since when, and a failed ingest.
+
+    Feeds that went silent on the same day share a line, so a phone shows the banner in a
+    few lines rather than a screenful.
+    """
     if not alarms:
         return
-    lines = []
+    by_day: dict = {}
     for alarm in alarms:
         if alarm.feed:
-            text = t("banner.stale", lang, feed=t(f"feed.{alarm.feed}", lang), day=i18n.day(alarm.since, lang),
-                     hours=i18n.num(threshold_hours, lang))
-        else:
-            text = t("banner.ingest_failed", lang, at=i18n.moment(alarm.since, lang), message=alarm.message[:300])
-        lines.append(f"<div>{html.escape(text)}</div>")
-    st.html(BANNER_CSS + '<div class="stale-banner" role="alert">' + "".join(lines) + "</div>")
+            by_day.setdefault(alarm.since, []).append(t(f"feed.{alarm.feed}", lang))
+    lines = [t("banner.stale", lang, feed=t("list.sep", lang).join(feeds), day=i18n.day(since, lang),
+               hours=i18n.num(threshold_hours, lang)) for since, feeds in sorted(by_day.items())]
+    lines += [t("banner.ingest_failed", lang, at=i18n.moment(alarm.since, lang), message=alarm.message[:300])
+              for alarm in alarms if not alarm.feed]
+    body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    st.html(BANNER_CSS + '<div class="stale-banner" role="alert">' + body + "</div>")
 
 
 def ingest_status(db_path: Path) -> dict | None:
