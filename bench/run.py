@@ -33,7 +33,7 @@ def sample_params(day: date) -> dict:
         "day": day, "first_day": day.replace(day=1), "at": datetime.combine(day, datetime.min.time()).replace(hour=12),
         "area": "", "round": 1, "community": "", "site_id": "", "days": 14, "hours": 12, "kind": "testing_records",
         "lang": "zh", "coverage_target": 0.95, "lift_review_days": 14, "hotel_full": 0.9, "hours_24h": 12.0,
-        "hours_7d": 60.0, "consecutive_days": 7, "lookahead_hours": 12, "limit": 10,
+        "hours_7d": 60.0, "consecutive_days": 7, "lookahead_hours": 12, "limit": 10, "review_days": 14,
     }
 
 
