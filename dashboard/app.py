@@ -28,6 +28,10 @@ st.set_page_config(page_title=t("app.title", lang), page_icon="🛡️", layout=
                    initial_sidebar_state="collapsed" if kiosk else "auto")
 access.refuse_if_open()
 if not access.login_gate():
+    # Register the pages (hidden, never run) so the link's page path survives the login run;
+    # without a navigation call the browser would fall back to the root page afterwards.
+    st.navigation([st.Page(spec.path, url_path=spec.url_path, default=spec.default) for spec in PAGES],
+                  position="hidden")
     st.stop()
 
 days = ui.export_days()

@@ -383,7 +383,7 @@ def headline(day: date, at: datetime, area: str) -> dict:
 # Streamlit's default top padding takes.
 COMPACT_CSS = """
 <style>
-.block-container {padding-top: 3rem; padding-bottom: 1rem;}
+.block-container {padding-top: 4.25rem; padding-bottom: 1rem;}
 h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
 </style>
 """

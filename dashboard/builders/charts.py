@@ -44,7 +44,7 @@ def daily_bars(df: pd.DataFrame, column: str, title: str, lang: str, color: str 
     fig = go.Figure(go.Bar(x=_days(df["day"], lang), y=values, marker_color=color, name=title,
                            text=[no_data if v is None else f"{v:,}" for v in values], textposition="outside",
                            hovertemplate="%{x}: %{text}<extra></extra>"))
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(rangemode="tozero", tickformat=",~f")
     return _layout(_day_axis(fig), title)
 
 
@@ -57,7 +57,7 @@ def lines_by(df: pd.DataFrame, group: str, value: str, enum_kind: str, colors: d
         fig.add_trace(go.Scatter(x=_days(part["day"], lang), y=[None if is_missing(v) else int(v) for v in part[value]],
                                  mode="lines+markers", name=enum(enum_kind, key, lang), line={"color": color},
                                  connectgaps=False, hovertemplate="%{x}: %{y:,d}<extra>%{fullData.name}</extra>"))
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(rangemode="tozero", tickformat=",~f")
     return _layout(_day_axis(fig), title)
 
 
@@ -80,7 +80,7 @@ def isolation_flow(df: pd.DataFrame, lang: str) -> go.Figure:
                customdata=daily["ended"], hovertemplate="%{x}: %{customdata:,d}<extra>%{fullData.name}</extra>"),
     ])
     fig.update_layout(barmode="relative")
-    fig.update_yaxes(tickformat=",d")
+    fig.update_yaxes(tickformat=",~f")
     return _layout(_day_axis(fig), t("isolation.flow", lang))
 
 
@@ -110,7 +110,7 @@ def positives_bar(df: pd.DataFrame, lang: str) -> go.Figure:
     fig = go.Figure(go.Bar(x=shown["positives"], y=shown["name"], orientation="h", marker_color="#dc2626",
                            text=[f"{int(v):,}" for v in shown["positives"]], textposition="outside",
                            hovertemplate="%{y}: %{x:,d}<extra></extra>"))
-    fig.update_xaxes(tickformat=",d", rangemode="tozero")
+    fig.update_xaxes(tickformat=",~f", rangemode="tozero")
     return _layout(fig, t("testing.positives", lang), height=max(240, 90 + 30 * len(shown)))
 
 
@@ -125,7 +125,7 @@ def hotel_occupancy(df: pd.DataFrame, lang: str) -> go.Figure:
                hovertemplate="%{y}: %{x:,d}<extra>%{fullData.name}</extra>"),
     ])
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(tickformat=",d")
+    fig.update_xaxes(tickformat=",~f")
     return _layout(fig, t("isolation.hotels", lang), height=max(240, 100 + 34 * len(df)))
 
 
@@ -183,7 +183,7 @@ def checkpoint_bars(df: pd.DataFrame, lang: str) -> go.Figure:
                hovertemplate="%{x}: %{y:,d}<extra>%{fullData.name}</extra>")
         for column in ("vehicles_checked", "people_checked", "turned_back")
     ])
-    fig.update_yaxes(tickformat=",d")
+    fig.update_yaxes(tickformat=",~f")
     return _layout(_day_axis(fig), t("staff.checkpoints", lang))
 
 
@@ -193,7 +193,7 @@ def door_visit_bars(df: pd.DataFrame, lang: str) -> go.Figure:
                hovertemplate="%{x}: %{y:,d}<extra>%{fullData.name}</extra>")
         for column in ("households_visited", "people_checked")
     ])
-    fig.update_yaxes(tickformat=",d")
+    fig.update_yaxes(tickformat=",~f")
     return _layout(_day_axis(fig), t("staff.door_visits", lang))
 
 

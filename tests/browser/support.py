@@ -1,8 +1,8 @@
 """What the browser tests share: a real `streamlit run` server over a fixture snapshot, and the
 few ways of reading a Streamlit page that only a browser can.
 
-Every helper waits for a condition rather than sleeping; the timeouts are generous because the
-CI machine has two slow cores.
+Helpers wait for conditions, with generous timeouts: the CI machine has two slow cores. The few
+fixed pauses say why they are there.
 """
 
 from __future__ import annotations
@@ -13,11 +13,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
 from PIL import Image
+
+from dashboard.ingest import ingest
+from dashboard.settings import Settings
+from tests.fixtures import build_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/lib/chromium/chromium")
@@ -28,7 +33,7 @@ SCREENSHOTS = REPO / "screenshots"
 WALL = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
 
-# url_path -> (zh title, en title); "" is the default page's path.
+# url_path -> (zh title, en title). The overview is the default page, served at /.
 TITLES = {
     "overview": ("总览", "Overview"),
     "zones": ("封控管控", "Sealed areas"),
@@ -42,6 +47,7 @@ MAP_PAGES = ("overview", "zones", "testing", "isolation", "staff")
 REFRESH_SECONDS = 3
 SERVER_START_SECONDS = 90
 LOAD_MS = 60_000
+EXPECT_MS = 20_000
 DECK = '[data-testid="stDeckGlJsonChart"]'
 
 
@@ -117,6 +123,22 @@ def start_server(data_dir: Path, db_path: Path, workdir: Path, **env: str) -> Se
     raise RuntimeError(f"streamlit did not answer /_stcore/health in {SERVER_START_SECONDS} s:\n{server.log_tail()}")
 
 
+def ingest_fixture(root: Path, change: Callable[[Path], None] | None = None) -> Settings:
+    """Build the fixture under root, let `change` alter its files, and ingest it."""
+    data_dir = build_fixture(root / "data")
+    if change:
+        change(data_dir)
+    settings = Settings.from_env(data_dir, root / "snapshot.duckdb")
+    result = ingest(settings)
+    assert result.ok, result.failed
+    return settings
+
+
+def serve_fixture(root: Path, change: Callable[[Path], None] | None = None, **env: str) -> Server:
+    settings = ingest_fixture(root, change)
+    return start_server(settings.data_dir, settings.db_path, root, **env)
+
+
 # ---------------------------------------------------------------- reading a Streamlit page
 
 # True when a script run has finished and a title is on screen. Streamlit marks the app root
@@ -132,12 +154,13 @@ _SETTLED = """() => {
 
 
 def wait_for_app(page, title: str | None = None, timeout: int = LOAD_MS) -> None:
-    """Wait until the page has finished running (twice in a row, 0.3 s apart) and, if given,
+    """Wait until the page has finished running (twice in a row, 0.2 s apart) and, if given,
     shows `title` as its h1."""
     if title is not None:
         page.locator("h1", has_text=title).first.wait_for(timeout=timeout)
     page.wait_for_function(_SETTLED, timeout=timeout, polling=100)
-    page.wait_for_timeout(300)
+    # A run can end and another start at once (a rerun, a fragment); settled twice is settled.
+    page.wait_for_timeout(200)
     page.wait_for_function(_SETTLED, timeout=timeout, polling=100)
 
 
@@ -174,7 +197,22 @@ def not_blank_share(png: bytes) -> float:
 
 
 def canvas_shot(page) -> bytes:
-    return page.locator(f"{DECK} canvas").first.screenshot(timeout=LOAD_MS)
+    """A picture of the on-screen part of the first map canvas."""
+    return page.screenshot(clip=canvas_box(page))
+
+
+def canvas_box(page) -> dict:
+    """The on-screen part of the first map canvas, after scrolling it to the middle of the screen."""
+    canvas = page.locator(f"{DECK} canvas").first
+    canvas.evaluate("c => c.scrollIntoView({block: 'center', inline: 'center'})")
+    box = canvas.bounding_box()
+    assert box, "the map canvas has no box"
+    viewport = page.viewport_size
+    left, top = max(box["x"], 0), max(box["y"], 0)
+    right = min(box["x"] + box["width"], viewport["width"])
+    bottom = min(box["y"] + box["height"], viewport["height"])
+    assert right > left and bottom > top, f"the map canvas is off screen: {box}"
+    return {"x": left, "y": top, "width": right - left, "height": bottom - top}
 
 
 def wait_for_map_drawn(page, timeout_s: float = 20, min_share: float = 0.01) -> float:
@@ -189,10 +227,67 @@ def wait_for_map_drawn(page, timeout_s: float = 20, min_share: float = 0.01) -> 
     return share
 
 
-def screenshot(page, name: str) -> None:
+# Streamlit scrolls an inner container, not the document, so Playwright's full_page
+# screenshot would only show the first screen.
+_SCROLLERS = """() => [...document.querySelectorAll('*')].filter(e => e.scrollHeight > e.clientHeight + 1
+    && ['auto', 'scroll'].includes(getComputedStyle(e).overflowY))"""
+
+
+def scroll_to_top(page) -> None:
+    page.evaluate(f"() => {{ ({_SCROLLERS})().forEach(e => e.scrollTop = 0); window.scrollTo(0, 0); }}")
+
+
+def covered_by_header(page, selector: str) -> str | None:
+    """What is wrong when Streamlit's header hides the top of the first element matching selector."""
+    scroll_to_top(page)
+    page.wait_for_timeout(100)  # one frame for the scroll to land
+    header = page.locator('[data-testid="stHeader"]')
+    if not header.count() or not header.is_visible():
+        return None
+    header_box, box = header.bounding_box(), page.locator(selector).first.bounding_box()
+    bottom = header_box["y"] + header_box["height"]
+    if box["y"] >= bottom - 1:
+        return None
+    return f"{selector} starts at y={box['y']:.0f}px, under the header, which ends at y={bottom:.0f}px"
+
+
+def duplicate_tick_labels(page) -> list[str]:
+    """Axis labels that a plotly chart shows twice on the same axis, e.g. "1" at 0.5 and 1."""
+    return page.evaluate("""() => {
+        const found = [];
+        document.querySelectorAll('.js-plotly-plot').forEach((plot, index) => {
+            const title = (plot.querySelector('.gtitle') || {}).textContent || `chart ${index + 1}`;
+            const axes = {};
+            plot.querySelectorAll('g.xtick, g.ytick, g[class^="x"][class$="tick"], g[class^="y"][class$="tick"]')
+                .forEach(tick => {
+                    const text = tick.textContent.trim();
+                    if (text) (axes[tick.getAttribute('class')] ||= []).push(text);
+                });
+            for (const [axis, labels] of Object.entries(axes)) {
+                const twice = labels.filter((label, i) => labels.indexOf(label) !== i);
+                if (twice.length) found.push(`${title} ${axis}: ${labels.join(' ')}`);
+            }
+        });
+        return found;
+    }""")
+
+
+def screenshot(page, name: str, *, full_height_limit: int = 8000) -> None:
+    """screenshots/<name>.png as the screen shows the top of the page; with BROWSER_FULL_SCREENSHOTS=1
+    also <name>-full.png, the viewport stretched to the whole page (slow: every chart redraws)."""
     SCREENSHOTS.mkdir(exist_ok=True)
+    scroll_to_top(page)
+    page.wait_for_timeout(200)  # the scroll lands and sticky elements settle
     page.screenshot(path=SCREENSHOTS / f"{name}.png")
-    page.screenshot(path=SCREENSHOTS / f"{name}-full.png", full_page=True)
+    if os.environ.get("BROWSER_FULL_SCREENSHOTS") != "1":
+        return
+    viewport = page.viewport_size
+    height = page.evaluate(f"() => Math.max(window.innerHeight, ...({_SCROLLERS})().map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": viewport["width"], "height": min(height, full_height_limit)})
+    page.wait_for_timeout(800)  # charts and the map redraw at the new size
+    page.screenshot(path=SCREENSHOTS / f"{name}-full.png")
+    page.set_viewport_size(viewport)
+    page.wait_for_timeout(300)  # and back
 
 
 # ---------------------------------------------------------------- login
