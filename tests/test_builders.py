@@ -334,3 +334,9 @@ def test_numbers_and_dates_follow_the_language():
     assert day(date(2022, 1, 6), "zh") == "2022年1月6日"
     assert day(date(2022, 1, 6), "en") == "6 Jan 2022"
     assert short_day(pd.Timestamp("2022-01-06"), "zh") == "1月6日"
+
+
+def test_map_tooltip_is_text_so_data_cannot_inject_markup(geo, overlays):
+    # deck.gl puts a tooltip's "html" into innerHTML; zone and site names come from exports.
+    deck = maps.district_map(geo, lang="zh", layers=maps.ALL_LAYERS, day=NEWEST, **overlays)
+    assert deck._tooltip["text"] == "{tip}" and "html" not in deck._tooltip

@@ -354,7 +354,7 @@ def district_map(
     view = fit_view(box, width_px=width_px, height_px=height_px, pitch=40 if "isolation_3d" in chosen else 0)
     if "labels" in chosen:
         deck_layers.extend(label_layers(geo, view, width_px, height_px, area))
-    tooltip = {"html": "{tip}", "style": {"whiteSpace": "pre-line", "backgroundColor": "#0f172a", "color": "#f8fafc",
+    tooltip = {"text": "{tip}", "style": {"whiteSpace": "pre-line", "backgroundColor": "#0f172a", "color": "#f8fafc",
                                           "fontSize": "14px", "padding": "6px 10px"}}
     if basemap_style:
         # An intranet MapLibre style serving GCJ-02 tiles (see the module docstring).
