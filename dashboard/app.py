@@ -21,6 +21,7 @@ import streamlit as st  # noqa: E402
 from dashboard import access, auth, screens, ui  # noqa: E402
 from dashboard.app_pages import PAGES  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
+from dashboard.ingest import read_status  # noqa: E402
 
 kiosk, rotate_seconds = screens.kiosk_from_url()
 lang = ui.current_lang()
@@ -62,7 +63,7 @@ if kiosk:
 settings = ui.settings()
 screens.show_banner(
     screens.stale_alarms(ui.newest_exports(days[0]), datetime.now(), settings.thresholds.stale_after_hours,
-                         screens.ingest_status(settings.db_path)),
+                         read_status(settings.db_path)),
     lang, settings.thresholds.stale_after_hours)
 access.require_page(current)
 page.run()

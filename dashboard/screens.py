@@ -16,7 +16,6 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.ingest import read_status
 
 KIOSK = "_kiosk"
 ROTATE = "_rotate"
@@ -155,7 +154,3 @@ def show_banner(alarms: list[Alarm], lang: str, threshold_hours: float) -> None:
               for alarm in alarms if not alarm.feed]
     body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
     st.html(BANNER_CSS + '<div class="stale-banner" role="alert">' + body + "</div>")
-
-
-def ingest_status(db_path: Path) -> dict | None:
-    return read_status(db_path)

@@ -15,6 +15,16 @@ from random import Random
 
 DAYS = [date(2022, 1, 4), date(2022, 1, 5), date(2022, 1, 6)]
 
+# Page url_path -> the (zh, en) title a person sees, written out by hand.
+TITLES = {
+    "overview": ("总览", "Overview"),
+    "zones": ("封控管控", "Sealed areas"),
+    "testing": ("核酸检测", "Testing"),
+    "isolation": ("隔离管控", "Isolation"),
+    "staff": ("人员排班", "Staff & shifts"),
+    "health": ("数据状态", "Data health"),
+}
+
 STREETS = [
     ("410103001", "蜜蜂张街道"),
     ("410103002", "人和路街道"),

@@ -13,18 +13,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard.app_pages import PAGES
 from dashboard.i18n import t
 from dashboard.ingest import ingest
-from tests.fixtures import DAYS, EXPECTED
+from tests.fixtures import DAYS, EXPECTED, TITLES
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 STREET = "410103001"  # 蜜蜂张街道: 西工房社区 (1,000 residents) and 兴华社区 (800)
-TITLES = {
-    "overview": ("总览", "Overview"),
-    "zones": ("封控管控", "Sealed areas"),
-    "testing": ("核酸检测", "Testing"),
-    "isolation": ("隔离管控", "Isolation"),
-    "staff": ("人员排班", "Staff & shifts"),
-    "health": ("数据状态", "Data health"),
-}
 
 # The street's figures, worked out from tests/fixtures.py by hand:
 # 01-04: zone Z3 (precaution, 西工房) only; round 1 sampled 600 + 500 = 1,100 of 1,800; case C4

@@ -22,7 +22,7 @@ from PIL import Image
 
 from dashboard.ingest import ingest
 from dashboard.settings import Settings
-from tests.fixtures import build_fixture
+from tests.fixtures import TITLES, build_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/lib/chromium/chromium")
@@ -33,15 +33,6 @@ SCREENSHOTS = REPO / "screenshots"
 WALL = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
 
-# url_path -> (zh title, en title). The overview is the default page, served at /.
-TITLES = {
-    "overview": ("总览", "Overview"),
-    "zones": ("封控管控", "Sealed areas"),
-    "testing": ("核酸检测", "Testing"),
-    "isolation": ("隔离管控", "Isolation"),
-    "staff": ("人员排班", "Staff & shifts"),
-    "health": ("数据状态", "Data health"),
-}
 PAGES = tuple(TITLES)
 MAP_PAGES = ("overview", "zones", "testing", "isolation", "staff")
 REFRESH_SECONDS = 3
