@@ -14,9 +14,9 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from dashboard.generate import generate
-from dashboard.ingest import ingest
-from dashboard.queries import Snapshot, load, query_names
+from dashboard.data.ingest import ingest
+from dashboard.data.queries import Snapshot, load, query_names
+from dashboard.demo.generate import generate
 from dashboard.settings import Settings
 
 OUT = Path(__file__).parent / "out"

@@ -11,7 +11,7 @@ from dashboard.settings import Settings
 
 
 def _ingest(args) -> int:
-    from dashboard.ingest import ingest, summary_table, watch
+    from dashboard.data.ingest import ingest, summary_table, watch
 
     settings = Settings.from_env(args.data, args.db)
     if args.watch:
@@ -27,9 +27,9 @@ def _ingest(args) -> int:
 
 
 def _report(args) -> int:
-    from dashboard.ingest import ensure_snapshot
-    from dashboard.queries import Snapshot
-    from dashboard.report import build_report, default_at, default_day, parse_at, to_json, to_markdown
+    from dashboard.data.ingest import ensure_snapshot
+    from dashboard.data.queries import Snapshot
+    from dashboard.data.report import build_report, default_at, default_day, parse_at, to_json, to_markdown
 
     settings = Settings.from_env(args.data, args.db)
     ensure_snapshot(settings)
@@ -42,7 +42,7 @@ def _report(args) -> int:
 
 
 def _generate(args) -> int:
-    from dashboard.generate import generate
+    from dashboard.demo.generate import generate
 
     end = date.fromisoformat(args.end_date) if args.end_date else None
     summary = generate(Path(args.out), scale=args.scale, days=args.days, end_date=end, seed=args.seed)
@@ -53,7 +53,7 @@ def _generate(args) -> int:
 def _hash_password(args) -> int:
     import getpass
 
-    from dashboard.auth import hash_password
+    from dashboard.web.auth import hash_password
 
     password = getpass.getpass("password: ")
     if password != getpass.getpass("again: "):
@@ -67,8 +67,8 @@ def _serve(args) -> int:
     """Start streamlit, refusing an open address when nobody has to log in."""
     import os
 
-    from dashboard.auth import load_users, refuse_open_without_users
     from dashboard.settings import REPO
+    from dashboard.web.auth import load_users, refuse_open_without_users
 
     refusal = refuse_open_without_users(args.address, load_users())
     if refusal:

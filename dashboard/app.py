@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402
 
-from dashboard import access, auth, screens, ui  # noqa: E402
 from dashboard.app_pages import PAGES  # noqa: E402
+from dashboard.data.ingest import read_status  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
-from dashboard.ingest import read_status  # noqa: E402
+from dashboard.web import access, auth, screens, ui  # noqa: E402
 
 kiosk, rotate_seconds = screens.kiosk_from_url()
 lang = ui.current_lang()

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.ingest import ingest
-from dashboard.queries import Snapshot
+from dashboard.data.ingest import ingest
+from dashboard.data.queries import Snapshot
 from dashboard.settings import Settings
 from tests.fixtures import build_fixture
 

@@ -11,8 +11,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.app_pages import PAGES
+from dashboard.data.ingest import ingest
 from dashboard.i18n import t
-from dashboard.ingest import ingest
 from tests.fixtures import DAYS, EXPECTED, TITLES
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"

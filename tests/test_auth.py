@@ -8,7 +8,7 @@ import sys
 import bcrypt
 import pytest
 
-from dashboard import auth
+from dashboard.web import auth
 
 
 @pytest.fixture

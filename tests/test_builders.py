@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from dashboard.builders import charts, kpis, maps, tables
-from dashboard.report import build_report
+from dashboard.data.report import build_report
+from dashboard.web.builders import charts, kpis, maps, tables
 from tests.fixtures import DAYS, TAIGUO, XIGONGFANG, XINGHUA, XINGYUAN
 
 NEWEST = DAYS[-1]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.contract import KINDS
+from dashboard.data.contract import KINDS
 
 REPO = Path(__file__).resolve().parents[1]
 

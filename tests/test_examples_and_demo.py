@@ -8,10 +8,10 @@ from datetime import date
 
 import duckdb
 
-from dashboard.generate import generate
-from dashboard.ingest import ingest
-from dashboard.queries import Snapshot
-from dashboard.report import build_report, default_at
+from dashboard.data.ingest import ingest
+from dashboard.data.queries import Snapshot
+from dashboard.data.report import build_report, default_at
+from dashboard.demo.generate import generate
 from dashboard.settings import REFERENCE_DIR, REPO, Settings
 
 EXAMPLES = REPO / "data" / "examples" / "2022-01-06"

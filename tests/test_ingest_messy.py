@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.ingest import ingest
+from dashboard.data.ingest import ingest
 from dashboard.settings import Settings
 from tests.fixtures import TAIGUO, XIGONGFANG, XINGYUAN, _reference, id_number, person_id
 

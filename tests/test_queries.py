@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard.queries import load, query_names
+from dashboard.data.queries import load, query_names
 from dashboard.settings import QUERIES_DIR
 from tests.fixtures import DAYS, TAIGUO
 
@@ -69,7 +69,7 @@ def test_runner_refuses_undeclared_params(snapshot):
 
 def test_runner_refuses_names_outside_queries(snapshot):
     with pytest.raises(ValueError):
-        snapshot.run("../dashboard/sql/schema")
+        snapshot.run("../dashboard/data/sql/schema")
 
 
 def test_runner_binds_values_not_sql(snapshot):

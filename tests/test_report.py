@@ -9,9 +9,9 @@ from datetime import datetime
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.ingest import ingest
-from dashboard.queries import Snapshot
-from dashboard.report import build_report, default_at, default_day, to_markdown
+from dashboard.data.ingest import ingest
+from dashboard.data.queries import Snapshot
+from dashboard.data.report import build_report, default_at, default_day, to_markdown
 from tests.fixtures import DAYS, EXPECTED, XINGYUAN, person_id
 
 KEYS = {

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth, screens
+from dashboard.web import auth, screens
 from tests.test_app_pages import APP, open_page
 
 USERS = {"wall": "screen", "zhang": "leader", "ops": "admin"}

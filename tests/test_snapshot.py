@@ -15,10 +15,10 @@ import time
 import duckdb
 import pandas as pd
 
-from dashboard import ids
-from dashboard.ingest import ingest
-from dashboard.queries import Snapshot
-from dashboard.report import build_report, default_at
+from dashboard.data import ids
+from dashboard.data.ingest import ingest
+from dashboard.data.queries import Snapshot
+from dashboard.data.report import build_report, default_at
 from tests.fixtures import DAYS, TAIGUO, id_number, person_id
 
 
@@ -213,7 +213,7 @@ def test_kill_during_ingest_keeps_the_old_snapshot(fresh_data):
 
 
 def test_watch_ingests_only_when_the_data_changes(fresh_data):
-    from dashboard.ingest import read_status, watch
+    from dashboard.data.ingest import read_status, watch
 
     new_day = fresh_data.data_dir / "exports" / "2022-01-06"
     held_back = fresh_data.data_dir / "held-back"
@@ -233,7 +233,7 @@ def test_watch_ingests_only_when_the_data_changes(fresh_data):
 
 
 def test_failed_ingest_is_left_in_the_status_file(fresh_data):
-    from dashboard.ingest import read_status
+    from dashboard.data.ingest import read_status
 
     path = fresh_data.data_dir / "exports" / "2022-01-06" / "shifts.csv"
     path.write_text("shift_id,staff_id\nX,Y\n")

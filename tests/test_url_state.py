@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import ui
+from dashboard.web import ui
 from tests.fixtures import DAYS, TAIGUO, XINGYUAN
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -104,7 +104,7 @@ def test_map_selection_callback_sets_the_pending_area():
     def script():
         import streamlit as st
 
-        from dashboard import ui
+        from dashboard.web import ui
 
         event = {"selection": {"indices": {"communities": [2]}, "objects": {"communities": [
             {"type": "Feature", "properties": {"area_code": "410103002001", "name": "台郭社区"}}]}}}
@@ -132,7 +132,7 @@ def test_a_map_click_drills_down_and_updates_the_url():
 def test_an_unpinned_view_follows_the_newest_day_and_a_pinned_one_stays(fresh_data, monkeypatch):
     import shutil
 
-    from dashboard.ingest import ingest
+    from dashboard.data.ingest import ingest
     from tests.fixtures import build_fixture
 
     newest = fresh_data.data_dir / "exports" / "2022-01-06"

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from dashboard import i18n, ui
-from dashboard.builders import charts, maps, tables
 from dashboard.i18n import t
+from dashboard.web.builders import charts, maps, tables
 
 f = ui.filters()
 ui.page_header(f, "page.isolation")

@@ -5,9 +5,9 @@ import time
 import streamlit as st
 
 from dashboard import access, i18n, ui
-from dashboard.builders import charts, kpis, tables
+from dashboard.data.report import to_markdown
 from dashboard.i18n import t
-from dashboard.report import to_markdown
+from dashboard.web.builders import charts, kpis, tables
 
 f = ui.filters()
 config = ui.settings().thresholds

@@ -8,8 +8,8 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard import i18n, ui
-from dashboard.builders import charts, maps, tables
 from dashboard.i18n import t
+from dashboard.web.builders import charts, maps, tables
 
 f = ui.filters()
 config = ui.settings().thresholds

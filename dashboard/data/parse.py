@@ -18,8 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from dashboard import ids
-from dashboard.contract import (
+from dashboard.data import ids
+from dashboard.data.contract import (
     DATE,
     ENUM,
     FLOAT,

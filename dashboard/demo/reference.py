@@ -1,6 +1,6 @@
 """Build the committed reference data in data/reference/ and the Excel-style example day.
 
-Run as `python -m dashboard.make_reference`. The output is deterministic (seed 42), so
+Run as `python -m dashboard.demo.reference`. The output is deterministic (seed 42), so
 re-running it on a clean checkout gives byte-identical files.
 
 What is real and what is invented:
@@ -34,9 +34,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint, Point, Polygon, box, mapping, shape
 
-from dashboard import contract
+from dashboard.data import contract
 
-REPO = Path(__file__).parents[1]
+REPO = Path(__file__).parents[2]
 REFERENCE_DIR = REPO / "data" / "reference"
 EXAMPLES_DIR = REPO / "data" / "examples"
 
@@ -457,7 +457,7 @@ def example_tests(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def example_isolation(frame: pd.DataFrame) -> pd.DataFrame:
-    from dashboard.generate import CASE_REASON
+    from dashboard.demo.generate import CASE_REASON
 
     live = frame[frame.ended_on == ""]
     contacts = live[live.reason == "密切接触者"]
@@ -511,7 +511,7 @@ def write_examples(target: Path = EXAMPLE_DAY_DIR) -> dict[str, int]:
     """One small export day as a Chinese Excel would save it: GB18030, 中文表头, 2022/1/6 dates,
     CRLF line ends and a trailing 合计 row. The rows are a slice of the demo generator's
     output for 2022-01-06, so each of them is valid against the reference data."""
-    from dashboard.generate import generate
+    from dashboard.demo.generate import generate
 
     target.mkdir(parents=True, exist_ok=True)
     written = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time
 
-from dashboard.queries import Snapshot
+from dashboard.data.queries import Snapshot
 
 WHOLE_DISTRICT = ""  # the area prefix that every area code starts with
 

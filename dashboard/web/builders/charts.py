@@ -10,8 +10,8 @@ from datetime import timedelta
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.builders.maps import LEVEL_COLORS
 from dashboard.i18n import enum, is_missing, short_day, t
+from dashboard.web.builders.maps import LEVEL_COLORS
 
 KIND_COLORS = {"home": "#0ea5e9", "home_monitoring": "#22c55e", "centralized": "#7c3aed"}
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"

@@ -26,13 +26,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, i18n
-from dashboard.builders import maps
-from dashboard.builders.tables import Table
+from dashboard.data.ingest import ensure_snapshot
+from dashboard.data.queries import Snapshot
+from dashboard.data.report import build_report, default_at, headline_figures
 from dashboard.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
-from dashboard.ingest import ensure_snapshot
-from dashboard.queries import Snapshot
-from dashboard.report import build_report, default_at, headline_figures
 from dashboard.settings import Settings
+from dashboard.web.builders import maps
+from dashboard.web.builders.tables import Table
 
 CACHE_TTL_SECONDS = 6 * 3600
 CACHE_MAX_ENTRIES = 2000

@@ -43,9 +43,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from shapely.geometry import Point, shape
 
-from dashboard import contract
+from dashboard.data import contract
 
-REFERENCE_DIR = Path(__file__).parents[1] / "data" / "reference"
+REFERENCE_DIR = Path(__file__).parents[2] / "data" / "reference"
 REFERENCE_FILES = ("areas.csv", "sites.csv", "boundaries.geojson")
 
 # scale -> (factor on every person count, factor on hotel rooms). The city scale treats

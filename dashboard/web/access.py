@@ -1,6 +1,6 @@
 """Who is looking, on the server: the login form, the role of the session, and the refusals.
 
-Rules live in dashboard.auth; this module applies them to a Streamlit session. Nothing here
+Rules live in dashboard.web.auth; this module applies them to a Streamlit session. Nothing here
 trusts the URL: a role comes only from a successful login (or, with no users configured, from
 the server being reachable on loopback only).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth
+from dashboard.web import auth
 
 USER = "_user"
 USERS_TTL_SECONDS = 60  # a changed users file takes effect within a minute, with no restart

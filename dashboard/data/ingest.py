@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dashboard.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
-from dashboard.parse import ParsedFile, UnusableFile, parse_file, pseudonym_column
+from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
+from dashboard.data.parse import ParsedFile, UnusableFile, parse_file, pseudonym_column
 from dashboard.settings import Settings
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -338,7 +338,7 @@ def ensure_snapshot(settings: Settings) -> None:
     if settings.db_path.exists():
         return
     if settings.is_demo and not (settings.data_dir / "exports").is_dir():
-        from dashboard.generate import generate
+        from dashboard.demo.generate import generate
 
         generate(settings.data_dir)
     ingest(settings)
