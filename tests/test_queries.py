@@ -69,7 +69,7 @@ def test_runner_refuses_undeclared_params(snapshot):
 
 def test_runner_refuses_names_outside_queries(snapshot):
     with pytest.raises(ValueError):
-        snapshot.run("../dashboard/data/sql/schema")
+        snapshot.run("../dashboard/data/schema")
 
 
 def test_runner_binds_values_not_sql(snapshot):

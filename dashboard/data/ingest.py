@@ -26,7 +26,10 @@ from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES,
 from dashboard.data.parse import ParsedFile, UnusableFile, parse_file, pseudonym_column
 from dashboard.settings import Settings
 
-SQL_DIR = Path(__file__).parent / "sql"
+SCHEMA_SQL = Path(__file__).parent / "schema.sql"
+# One file per mart, run in the order of their numeric prefixes: a mart reads only the
+# staging tables and the marts before it.
+MARTS_DIR = Path(__file__).parent / "marts"
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Bump when schema.sql or the parsing rules change: an old snapshot is then rebuilt from scratch.
 SCHEMA_VERSION = "1"
@@ -114,7 +117,11 @@ def _connect_building(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
         con.close()
         building.unlink()
         con = duckdb.connect(str(building))
-    con.execute((SQL_DIR / "schema.sql").read_text())
+    con.execute(SCHEMA_SQL.read_text())
+    con.execute("delete from feeds")
+    for position, kind in enumerate(EXPORT_KINDS):
+        con.execute("insert into feeds values ($kind, $position, $optional)",
+                    {"kind": kind.kind, "position": position, "optional": kind.optional})
     con.execute(
         "insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION}
     )
@@ -232,7 +239,7 @@ def _build(settings: Settings) -> IngestResult:
         con, building = _connect_building(db_path)
         try:
             _ingest_into(con, data_dir, settings.id_key(), result)
-            con.execute((SQL_DIR / "marts.sql").read_text())
+            build_marts(con)
             con.execute("insert or replace into meta values ('built_at', $at)",
                         {"at": datetime.now().isoformat(timespec="seconds")})
             con.execute("checkpoint")
@@ -240,6 +247,15 @@ def _build(settings: Settings) -> IngestResult:
             con.close()
         os.replace(building, db_path)
     return result
+
+
+def mart_files() -> list[Path]:
+    return sorted(MARTS_DIR.glob("*.sql"))
+
+
+def build_marts(con: duckdb.DuckDBPyConnection) -> None:
+    for path in mart_files():
+        con.execute(path.read_text())
 
 
 def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> None:

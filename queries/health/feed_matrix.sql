@@ -1,6 +1,8 @@
 -- One row per export day and file kind: what arrived, rows loaded and rejected, when it was ingested, and whether the day's figures are stale. Params: none.
 with grid as (
-    select day, kind, latest_export, stale, from feed_status
+    select feed_status.day, feed_status.kind, feed_status.latest_export, feed_status.stale, feeds.position,
+    from feed_status
+    join feeds using (kind)
 ),
 serving as (
     select loaded_files.kind, loaded_files.day, loaded_files.file,
@@ -21,6 +23,7 @@ joined as (
         serving.file, serving.rows_read, serving.rows_loaded, serving.rows_rejected, serving.encoding,
         serving.ingested_at,
         failed.failure,
+        grid.position,
         case
             when serving.file is not null then 'loaded'
             when failed.failure is not null then 'failed'
@@ -31,8 +34,7 @@ joined as (
     left join failed on failed.kind = grid.kind and failed.day = grid.day
 ),
 ordered as (
-    select * from joined
-    order by day desc,
-        list_position(['control_zones', 'testing_records', 'isolation', 'shifts', 'checkpoint_log', 'door_visits'], kind)
+    select * exclude (position) from joined
+    order by day desc, position
 )
 select * from ordered

@@ -5,6 +5,14 @@ create table if not exists meta (
     value varchar,
 );
 
+-- The export kinds of the contract, in the order pages list them; written by every ingest
+-- from dashboard/data/contract.py, so SQL never spells the list out.
+create table if not exists feeds (
+    kind varchar primary key,
+    position integer not null,
+    optional boolean not null,
+);
+
 create table if not exists ingest_log (
     file_id bigint,
     file varchar,

@@ -1,0 +1,23 @@
+-- One row per calendar day, hour and staffed post: staff on duty at the start of the hour. Reads: calendar, sites, shifts.
+-- Staff on duty at the start of each hour, per staffed post: the same rule as the report's
+-- staff_on_duty (starts_at <= instant < ends_at, not absent), taken on the hour.
+create or replace table staff_hourly as
+with slots as (
+    select day, unnest(generate_series(day::timestamp, day::timestamp + interval 23 hour, interval 1 hour)) as slot,
+    from calendar
+),
+posts as (
+    select site_id, min_staff, from sites where min_staff > 0
+),
+on_duty as (
+    select slots.day, slots.slot, shifts.site_id, count(*) as on_duty,
+    from slots
+    join shifts on shifts.starts_at <= slots.slot and slots.slot < shifts.ends_at
+    where shifts.status <> 'absent'
+    group by all
+)
+select slots.day, slots.slot, hour(slots.slot) as hour, posts.site_id, posts.min_staff,
+    coalesce(on_duty.on_duty, 0) as on_duty,
+from slots
+cross join posts
+left join on_duty on on_duty.slot = slots.slot and on_duty.site_id = posts.site_id;
