@@ -1,0 +1,198 @@
+"""The demo's people: seeded randomness, the reference data scaled to a district or a city, and
+synthetic ID numbers with a region code that does not exist."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+REFERENCE_DIR = Path(__file__).parents[2] / "data" / "reference"
+REFERENCE_FILES = ("areas.csv", "sites.csv", "boundaries.geojson")
+
+# scale -> (factor on every person count, factor on hotel rooms). The city scale treats
+# each community as a much larger unit of a 12.6-million city.
+SCALES = {"district": (1.0, 1), "city": (12.6, 10)}
+
+HISTORY_DAYS = 10
+STATUS_HOUR = 12            # shift status (done / on_duty / planned) is judged at end_date 12:00
+PENDING_FROM_HOUR = 16      # results of the last ~6 sampling hours of end_date are not out yet
+SAMPLING_HOURS = (6, 22)
+
+# Hot spots: (community, first positive day, days to the peak, expected positives on the
+# peak day at district scale, last day with positives or None). A community of None is
+# an urban community picked at random, "village" a rural one.
+HOT_SPOTS = (
+    (None, -10, 3, 9.0, -3),
+    (None, -9, 2, 4.0, -5),
+    ("杏苑社区", -7, 5, 14.0, None),
+    ("西工房社区", -6, 4, 6.0, 8),
+    ("台郭社区", -5, 5, 12.0, None),
+    (None, -4, 4, 5.0, 9),
+    (None, -2, 3, 5.0, 10),
+    (None, 0, 3, 5.0, 10),
+    (None, 2, 2, 4.0, 11),
+    ("village", 5, 2, 3.0, 12),
+)
+LIFT_AFTER_DAYS = 14
+# Cumulative positives (district scale) at which a hot spot escalates its sealed zone.
+SEAL_COMPOUND_AT = 8
+SEAL_COMMUNITY_AT = 25
+
+CLOSE_CONTACTS_PER_CASE = 5
+SECONDARY_CONTACTS_PER_CASE = 2
+TRAVELLERS_PER_PERSON_DAY = 4e-5
+CASE_REASON = "阳性感染者"
+CASE_IN_HOSPITAL_REASON = "阳性感染者(定点医院)"
+# Fill each hotel only up to its own target, the way a hotel keeps rooms for staff and
+# cleaning; by hotel order in sites.csv.
+HOTEL_TARGET_FILL = (0.93, 0.87, 0.91, 0.86, 0.89, 0.95)
+
+ROUTINE_SHARE = 0.012       # people tested per day outside rounds (travel, hospital, work)
+MOP_UP_SHARE = 0.2          # share of a two-day round's samples taken on its second day
+
+NIGHT_SHORT_SITE = "CP02"
+NIGHT_SHORT_DAYS_BEFORE_END = (1, 3, 4, 7, 10)
+ALWAYS_ON_SHARE = 0.25      # pools with one member who never takes a day off
+DOUBLE_SHIFT_CHANCE = 0.04
+EXTRA_PERSON_CHANCE = 0.06
+ABSENT_CHANCE = 0.02
+DOOR_TEAMS_PER_HOT_SPOT = 2
+
+RESULT_WORDS = ("negative", "positive", "pending")
+NEGATIVE, POSITIVE, PENDING = range(3)
+
+
+# --- randomness ------------------------------------------------------------------------
+
+class Stream:
+    """Keys that separate the random streams, so adding draws to one leaves the others alone."""
+    OUTBREAK, PEOPLE, ROUND, ROUTINE, ZONES, ISOLATION, ROSTER, CHECKPOINTS, DOORS, COVERAGE = range(1, 11)
+
+
+def rng_for(seed: int, stream: int, *keys: int) -> np.random.Generator:
+    # Day indexes can be negative (history); SeedSequence needs non-negative entropy.
+    return np.random.default_rng([seed, stream, *(k + 1000 for k in keys)])
+
+
+# --- reference data --------------------------------------------------------------------
+
+@dataclass
+class Reference:
+    areas_text: pd.DataFrame   # areas.csv exactly as read (strings), populations scaled
+    sites_text: pd.DataFrame
+    communities: pd.DataFrame  # numeric view of community rows, index 0..n-1
+    sites: pd.DataFrame
+    people_factor: float
+
+    @property
+    def hotels(self) -> pd.DataFrame:
+        return self.sites[self.sites.kind == "isolation_hotel"]
+
+
+def scale_counts(areas: pd.DataFrame, factor: float) -> pd.DataFrame:
+    """Scale community counts, then add streets up again so a street is still the sum."""
+    areas = areas.copy()
+    for column in ("population", "households"):
+        counts = areas[column].astype(int)
+        community = areas.level == "community"
+        counts[community] = (counts[community] * factor).round().astype(int)
+        street_sums = counts[community].groupby(areas.parent_code[community]).sum()
+        counts[~community] = areas.area_code[~community].map(street_sums).astype(int)
+        areas[column] = counts.astype(str)
+    return areas
+
+
+def load_reference(scale: str, reference_dir: Path = REFERENCE_DIR) -> Reference:
+    people_factor, room_factor = SCALES[scale]
+    read = dict(dtype=str, keep_default_na=False)
+    areas_text = pd.read_csv(reference_dir / "areas.csv", **read)
+    sites_text = pd.read_csv(reference_dir / "sites.csv", **read)
+    if scale != "district":
+        areas_text = scale_counts(areas_text, people_factor)
+        rooms = sites_text.capacity != ""
+        sites_text.loc[rooms, "capacity"] = (sites_text.capacity[rooms].astype(int) * room_factor).astype(str)
+
+    communities = areas_text[areas_text.level == "community"].reset_index(drop=True).copy()
+    for column in ("population", "households"):
+        communities[column] = communities[column].astype(int)
+    for column in ("lat", "lon"):
+        communities[column] = communities[column].astype(float)
+    # Residents are numbered 0..N-1 across the district; a community's residents are a block.
+    communities["first_person"] = communities.population.cumsum() - communities.population
+
+    sites = sites_text.copy()
+    sites["min_staff"] = sites.min_staff.replace("", "0").astype(int)
+    sites["capacity"] = pd.to_numeric(sites.capacity).fillna(0).astype(int)
+    sites["lat"] = sites.lat.astype(float)
+    sites["lon"] = sites.lon.astype(float)
+    return Reference(areas_text, sites_text, communities, sites, people_factor)
+
+
+def write_reference(target: Path, reference: Reference, scale: str, reference_dir: Path = REFERENCE_DIR) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    if scale == "district":
+        for name in REFERENCE_FILES:
+            shutil.copyfile(reference_dir / name, target / name)
+        return
+    shutil.copyfile(reference_dir / "boundaries.geojson", target / "boundaries.geojson")
+    reference.areas_text.to_csv(target / "areas.csv", index=False, lineterminator="\n")
+    reference.sites_text.to_csv(target / "sites.csv", index=False, lineterminator="\n")
+
+
+# --- identity numbers ------------------------------------------------------------------
+
+# Resident number g maps to a birth date and a 3-digit sequence through an affine
+# permutation of all (birth day, sequence) slots, so 12.6 M residents get distinct,
+# valid ID numbers without storing a single string.
+ADDRESS_DIGITS = (4, 1, 0, 1, 0, 3)
+BIRTH_EPOCH = np.datetime64("1937-01-01")
+BIRTH_DAYS = 30_000                       # births up to 2019-02
+ID_SLOTS = BIRTH_DAYS * 1000
+ID_MULTIPLIER = 7_777_777                 # coprime with ID_SLOTS: no factor 2, 3 or 5
+ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+ID_CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+
+
+def id_number_chars(person: np.ndarray, seed: int) -> np.ndarray:
+    """(n, 18) ASCII bytes of the 18-digit ID numbers of residents `person`."""
+    slot = (person.astype(np.int64) * ID_MULTIPLIER + seed * 1_000_003) % ID_SLOTS
+    birth = BIRTH_EPOCH + (slot // 1000).astype("timedelta64[D]")
+    year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = birth.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1
+    digits = np.empty((len(person), 17), dtype=np.int64)
+    digits[:, :6] = ADDRESS_DIGITS
+    start = 6
+    for value, width in ((year, 4), (month, 2), (day, 2), (slot % 1000, 3)):
+        for position in range(width):
+            digits[:, start + position] = value // 10 ** (width - 1 - position) % 10
+        start += width
+    chars = np.empty((len(person), 18), dtype=np.uint8)
+    chars[:, :17] = digits + ord("0")
+    chars[:, 17] = ID_CHECK_CHARS[(digits * ID_WEIGHTS).sum(axis=1) % 11]
+    return chars
+
+
+def id_numbers(person: np.ndarray, seed: int) -> list[str]:
+    return [row.tobytes().decode() for row in id_number_chars(person, seed)]
+
+
+def fixed_width_strings(chars: np.ndarray) -> pa.Array:
+    """(n, width) ASCII bytes -> Arrow strings, without making n Python strings."""
+    count, width = chars.shape
+    offsets = np.arange(0, (count + 1) * width, width, dtype=np.int32)
+    return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars)))
+
+
+def numbered_strings(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """prefix + zero-padded numbers, e.g. S20220106 + 00000001."""
+    chars = np.empty((len(numbers), len(prefix) + width), dtype=np.uint8)
+    chars[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
+    for position in range(width):
+        chars[:, len(prefix) + position] = numbers // 10 ** (width - 1 - position) % 10 + ord("0")
+    return fixed_width_strings(chars)
