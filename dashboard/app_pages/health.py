@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import access, i18n, ui
+from dashboard import i18n
 from dashboard.i18n import t
+from dashboard.web import access, ui
 from dashboard.web.builders import charts, tables
 
 f = ui.filters()

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import i18n, ui
+from dashboard import i18n
 from dashboard.i18n import t
+from dashboard.web import ui
 from dashboard.web.builders import charts, maps, tables
 
 f = ui.filters()
