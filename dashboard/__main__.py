@@ -7,6 +7,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from dashboard.i18n import DEFAULT_LANG, LANGS
 from dashboard.settings import Settings
 
 
@@ -34,10 +35,20 @@ def _report(args) -> int:
     settings = Settings.from_env(args.data, args.db)
     ensure_snapshot(settings)
     snapshot = Snapshot(settings.db_path)
+    area_name = None
+    if args.area:
+        names = dict(snapshot.run("map/areas")[["area_code", "name"]].itertuples(index=False))
+        if args.area not in names:
+            print(f"unknown area code {args.area!r}: see reference/areas.csv", file=sys.stderr)
+            return 2
+        area_name = names[args.area]
     day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
     at = parse_at(args.at) if args.at else default_at(day)
-    report = build_report(snapshot, day, at)
-    print(to_json(report) if args.format == "json" else to_markdown(report), end="" if args.format == "md" else "\n")
+    report = build_report(snapshot, day, at, args.area or "")
+    if args.format == "json":
+        print(to_json(report))
+    else:
+        print(to_markdown(report, args.lang, area_name), end="")
     return 0
 
 
@@ -99,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--day", help="YYYY-MM-DD (default: newest export day)")
     report.add_argument("--at", help='"YYYY-MM-DD HH:MM" for staff figures (default: 12:00 on --day)')
     report.add_argument("--format", choices=["json", "md"], default="json")
+    report.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG, help="language of the Markdown briefing")
+    report.add_argument("--area", help="a street or community code (default: the whole district)")
     report.set_defaults(run=_report)
 
     generate = commands.add_parser("generate", help="write a deterministic demo data directory")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime
 
 import pandas as pd
 import pytest
 
-from dashboard.data.report import build_report
+from dashboard.data.report import HeadlineFigures, build_report, headline_figures
 from dashboard.web.builders import charts, kpis, maps, tables
 from tests.fixtures import DAYS, TAIGUO, XIGONGFANG, XINGHUA, XINGYUAN
 
@@ -235,8 +236,9 @@ def test_feed_matrix_marks_missing_optional_files(snapshot):
 
 def test_kpi_cards_match_the_report(snapshot):
     """The overview's cards show build_report's figures for the district."""
-    report = build_report(snapshot, NEWEST, NOON)
-    figures = {**report, "testing_day": NEWEST, "shifts_day": NEWEST, "staff_required": 10}
+    figures = headline_figures(snapshot.run, NEWEST, NOON)
+    assert figures.report_fields() == {key: value for key, value in build_report(snapshot, NEWEST, NOON).items()
+                                       if key not in ("as_of", "at", "feeds")}
     cards = {c.key: c for c in kpis.kpi_cards(figures, None, "en", day=NEWEST)}
     assert cards["samples"].value == "3,670"
     assert cards["zones_sealed"].value == "2"
@@ -247,11 +249,12 @@ def test_kpi_cards_match_the_report(snapshot):
 
 
 def test_kpi_card_from_an_earlier_export_says_so_and_has_no_delta():
-    figures = dict(zones_active=None, population_sealed=None, samples_on_day=11, positives_on_day=1,
-                   testing_day=date(2022, 1, 5), current_round=None, round_coverage=None, isolation_active=None,
-                   releases_due_next_day=None, hotel_occupancy=None, staff_on_duty=None, staff_required=None,
-                   posts_understaffed=None, shifts_day=None)
-    previous = {**figures, "samples_on_day": 2700, "testing_day": date(2022, 1, 4)}
+    figures = HeadlineFigures(feeds={}, zones_active=None, population_sealed=None, samples_on_day=11,
+                              positives_on_day=1, testing_day=date(2022, 1, 5), current_round=None,
+                              round_coverage=None, isolation_active=None, releases_due_next_day=None,
+                              hotel_occupancy=None, staff_on_duty=None, staff_required=None,
+                              posts_understaffed=None, shifts_day=None, staff_at=None)
+    previous = dataclasses.replace(figures, samples_on_day=2700, testing_day=date(2022, 1, 4))
     cards = {c.key: c for c in kpis.kpi_cards(figures, previous, "en", day=date(2022, 1, 6),
                                                previous_day=date(2022, 1, 5))}
     assert cards["samples"].label == "Samples on 5 Jan"

@@ -4,9 +4,10 @@ import time
 
 import streamlit as st
 
-from dashboard import access, i18n, ui
+from dashboard import i18n
 from dashboard.data.report import to_markdown
 from dashboard.i18n import t
+from dashboard.web import access, ui
 from dashboard.web.builders import charts, kpis, tables
 
 f = ui.filters()
@@ -34,8 +35,9 @@ with map_column:
                                              format_func=lambda d: i18n.short_day(d, f.lang),
                                              help=t("overview.replay.help", f.lang))
     play = play_column.button(t("overview.replay.play", f.lang), width="stretch")
-    download_column.download_button(t("overview.briefing", f.lang), to_markdown(ui.report(f.day, f.at)),
-                                    file_name=f"briefing-{f.day.isoformat()}.md", mime="text/markdown",
+    briefing = to_markdown(ui.report(f.day, f.at, f.area), f.lang, ui.area_name(f.area, f.lang) if f.area else None)
+    download_column.download_button(t("overview.briefing", f.lang), briefing,
+                                    file_name=f"briefing-{f.day.isoformat()}-{f.area or 'district'}-{f.lang}.md", mime="text/markdown",
                                     help=t("overview.briefing.help", f.lang), icon=":material/download:",
                                     width="stretch")
     base = ui.geo()
@@ -54,8 +56,8 @@ with map_column:
 
 with attention_column:
     st.subheader(t("overview.attention", f.lang))
-    testing_day, staff_at = figures["testing_day"], figures["staff_at"]
-    round_ = figures["current_round"]
+    testing_day, staff_at = figures.testing_day, figures.staff_at
+    round_ = figures.current_round
     # Fatigue alerts name people: a wall screen's role sees the rest of the list without them.
     names_allowed = access.may_run("staff/fatigue")
     fatigue = ui.query("staff/fatigue", at=staff_at, area=f.area) if staff_at and names_allowed else None

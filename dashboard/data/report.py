@@ -7,9 +7,12 @@ says which export the other figures come from.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from dashboard.data.contract import ISOLATION_KINDS, ZONE_LEVELS
 from dashboard.data.queries import Snapshot
+from dashboard.i18n import DEFAULT_LANG, enum, is_missing, num, pct, t
 
 WHOLE_DISTRICT = ""  # the area prefix that every area code starts with
 
@@ -31,15 +34,44 @@ REPORT_KEYS = (
 )
 
 
-def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT, follow_stale: bool = False) -> dict:
-    """The headline figures of a day, for the report and the overview's KPI cards alike.
+@dataclass(frozen=True)
+class HeadlineFigures:
+    """A day's headline figures, for the report and the overview's KPI cards alike.
+
+    None means "no export for this day", never 0. testing_day and shifts_day say which
+    export the event figures come from: the day itself, an earlier one (follow_stale), or None.
+    """
+
+    feeds: dict[str, dict]
+    zones_active: dict[str, int] | None
+    population_sealed: int | None
+    samples_on_day: int | None
+    positives_on_day: int | None
+    testing_day: date | None
+    current_round: int | None
+    round_coverage: float | None
+    isolation_active: dict[str, int] | None
+    releases_due_next_day: int | None
+    hotel_occupancy: float | None
+    staff_on_duty: int | None
+    staff_required: int | None
+    posts_understaffed: int | None
+    shifts_day: date | None
+    staff_at: datetime | None
+
+    def report_fields(self) -> dict:
+        return {key: getattr(self, key) for key in REPORT_KEYS}
+
+
+def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
+                     follow_stale: bool = False) -> HeadlineFigures:
+    """The headline figures of a day in an area.
 
     `run(name, **params)` runs a named query (the pages pass their cached runner). An event
-    feed with no export for the day gives None, or with follow_stale its last export's figure;
-    `testing_day` and `shifts_day` then say which day the figure is from.
+    feed with no export for the day gives None, or with follow_stale its last export's figure.
     """
     feeds = run("health/feed_status", day=day)
-    latest = {row.kind: None if _missing(row.latest_export) else row.latest_export.date()
+    latest = {row.kind: None if is_missing(row.latest_export) else row.latest_export.date()
               for row in feeds.itertuples()}
     stale = dict(zip(feeds["kind"], feeds["stale"]))
 
@@ -56,101 +88,95 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT, f
     isolation = run("isolation/active_by_kind", day=day, area=area).set_index("kind")
     capacity = run("isolation/hotel_occupancy", day=day, area=area)["capacity"].sum()
     testing = run("testing/day_totals", day=testing_day, area=area).iloc[0] if testing_day else None
-    staff_at = datetime.combine(shifts_day, at.time()) if shifts_day else None
+    staff_at = staff_instant(shifts_day, at) if shifts_day else None
     posts = run("staff/on_duty_at", at=staff_at, area=area) if staff_at else None
-    no_round = _missing(current["round"])
-    return {
-        "feeds": {kind: {"latest_export": latest[kind].isoformat() if latest[kind] else None,
-                         "stale": bool(stale[kind])} for kind in latest},
-        "zones_active": {level: int(zones.at[level, "zones"]) for level in zones.index} if has_zones else None,
-        "population_sealed": int(zones.at["sealed", "population"]) if has_zones else None,
-        "samples_on_day": int(testing["samples"]) if testing is not None else None,
-        "positives_on_day": int(testing["positives"]) if testing is not None else None,
-        "testing_day": testing_day,
-        "current_round": None if no_round else int(current["round"]),
-        "round_coverage": None if no_round else float(current["coverage"]),
-        "isolation_active": {kind: int(isolation.at[kind, "active"]) for kind in isolation.index}
+    no_round = is_missing(current["round"])
+    return HeadlineFigures(
+        feeds={kind: {"latest_export": latest[kind].isoformat() if latest[kind] else None,
+                      "stale": bool(stale[kind])} for kind in latest},
+        zones_active={level: int(zones.at[level, "zones"]) for level in zones.index} if has_zones else None,
+        population_sealed=int(zones.at["sealed", "population"]) if has_zones else None,
+        samples_on_day=int(testing["samples"]) if testing is not None else None,
+        positives_on_day=int(testing["positives"]) if testing is not None else None,
+        testing_day=testing_day,
+        current_round=None if no_round else int(current["round"]),
+        round_coverage=None if no_round else float(current["coverage"]),
+        isolation_active={kind: int(isolation.at[kind, "active"]) for kind in isolation.index}
         if has_isolation else None,
-        "releases_due_next_day": int(isolation["releases_due_next_day"].sum()) if has_isolation else None,
+        releases_due_next_day=int(isolation["releases_due_next_day"].sum()) if has_isolation else None,
         # As the contract defines it: every active centralized case, including those placed
         # outside the hotels (designated hospitals), against the hotels' rooms.
-        "hotel_occupancy": round(float(isolation.at["centralized", "active"] / capacity), 4)
+        hotel_occupancy=round(float(isolation.at["centralized", "active"] / capacity), 4)
         if has_isolation and capacity else None,
-        "staff_on_duty": int(posts["on_duty"].sum()) if posts is not None else None,
-        "staff_required": int(posts["min_staff"].sum()) if posts is not None else None,
-        "posts_understaffed": int(posts["understaffed"].sum()) if posts is not None else None,
-        "shifts_day": shifts_day,
-        "staff_at": staff_at,
-    }
+        staff_on_duty=int(posts["on_duty"].sum()) if posts is not None else None,
+        staff_required=int(posts["min_staff"].sum()) if posts is not None else None,
+        posts_understaffed=int(posts["understaffed"].sum()) if posts is not None else None,
+        shifts_day=shifts_day,
+        staff_at=staff_at,
+    )
 
 
-def build_report(snapshot: Snapshot, day: date, at: datetime) -> dict:
-    """The `report` command's JSON: district-wide, and a stale feed's figures are null."""
-    figures = headline_figures(snapshot.run, day, at)
-    return {
-        "as_of": day.isoformat(),
-        "at": at.isoformat(timespec="minutes"),
-        "feeds": figures["feeds"],
-        **{key: figures[key] for key in REPORT_KEYS},
-    }
+def staff_instant(shifts_day: date, at: datetime) -> datetime:
+    """Staff are counted at the time of day of `at`, on the day the shift figures come from."""
+    return datetime.combine(shifts_day, at.time())
 
 
-def _missing(value) -> bool:
-    return value is None or value != value  # NaN / NaT / NA compare unequal to themselves
+def build_report(snapshot: Snapshot, day: date, at: datetime, area: str = WHOLE_DISTRICT) -> dict:
+    """The `report` command's JSON: a stale feed's figures are null."""
+    figures = headline_figures(snapshot.run, day, at, area)
+    report = {"as_of": day.isoformat(), "at": at.isoformat(timespec="minutes")}
+    if area:
+        report["area"] = area
+    return {**report, "feeds": figures.feeds, **figures.report_fields()}
 
 
-LEVEL_ZH = {"sealed": "封控区", "controlled": "管控区", "precaution": "防范区"}
-KIND_ZH = {"home": "居家隔离", "home_monitoring": "居家健康监测", "centralized": "集中隔离"}
-FEED_ZH = {
-    "control_zones": "封控管控台账", "testing_records": "核酸采样", "isolation": "隔离台账",
-    "shifts": "排班", "checkpoint_log": "卡点查验", "door_visits": "入户走访",
-}
-
-
-def _n(value) -> str:
-    return "无数据" if value is None else f"{value:,}"
-
-
-def _pct(value) -> str:
-    return "无数据" if value is None else f"{value:.2%}"
-
-
-def to_markdown(report: dict) -> str:
-    """A short Chinese briefing with the same figures as the JSON."""
+def to_markdown(report: dict, lang: str = DEFAULT_LANG, area_name: str | None = None) -> str:
+    """The day's briefing with the same figures as the JSON, in the language, naming the area."""
     zones = report["zones_active"] or {}
     isolation = report["isolation_active"] or {}
+
+    def n(value) -> str:
+        return num(value, lang)
+
+    def line(key: str, **values) -> str:
+        return "- " + t(key, lang, **values)
+
+    area = area_name or t("sidebar.whole_district", lang)
+    title = t("brief.title_area", lang, area=area, day=report["as_of"]) if area_name else \
+        t("brief.title", lang, day=report["as_of"])
     lines = [
-        f"# 二七区疫情防控日报（截至 {report['as_of']}）",
+        f"# {title}",
         "",
-        f"人员在岗统计时点：{report['at'].replace('T', ' ')}",
+        t("brief.scope", lang, area=area, at=report["at"].replace("T", " ")),
         "",
-        "## 封控管控",
-        *(f"- {LEVEL_ZH[k]}：{_n(zones.get(k))} 个" for k in LEVEL_ZH),
-        f"- 封控区涉及人口：{_n(report['population_sealed'])} 人",
+        f"## {t('page.zones', lang)}",
+        *(line("brief.zones", level=enum("level", level, lang), n=n(zones.get(level))) for level in ZONE_LEVELS),
+        line("brief.population_sealed", n=n(report["population_sealed"])),
         "",
-        "## 核酸检测",
-        f"- 当日采样：{_n(report['samples_on_day'])} 人次，阳性 {_n(report['positives_on_day'])} 例",
-        f"- 当前轮次：第 {_n(report['current_round'])} 轮，覆盖率 {_pct(report['round_coverage'])}",
+        f"## {t('page.testing', lang)}",
+        line("brief.samples", samples=n(report["samples_on_day"]), positives=n(report["positives_on_day"])),
+        line("brief.round", round=n(report["current_round"]), coverage=pct(report["round_coverage"], lang, 2)),
         "",
-        "## 隔离管控",
-        *(f"- {KIND_ZH[k]}：{_n(isolation.get(k))} 人" for k in KIND_ZH),
-        f"- 明日到期解除：{_n(report['releases_due_next_day'])} 人",
-        f"- 隔离酒店入住率：{_pct(report['hotel_occupancy'])}",
+        f"## {t('page.isolation', lang)}",
+        *(line("brief.isolation", kind=enum("isolation_kind", kind, lang), n=n(isolation.get(kind)))
+          for kind in ISOLATION_KINDS),
+        line("brief.releases_due", n=n(report["releases_due_next_day"])),
+        line("brief.hotel_occupancy", share=pct(report["hotel_occupancy"], lang, 2)),
         "",
-        "## 人员排班",
-        f"- 在岗人数：{_n(report['staff_on_duty'])} 人",
-        f"- 在岗不足的点位：{_n(report['posts_understaffed'])} 个",
+        f"## {t('page.staff', lang)}",
+        line("brief.on_duty", n=n(report["staff_on_duty"])),
+        line("brief.understaffed", n=n(report["posts_understaffed"])),
         "",
-        "## 数据状态",
+        f"## {t('page.health', lang)}",
     ]
     for kind, feed in report["feeds"].items():
         if feed["latest_export"] is None:
-            state = "无数据"
+            state = t("no_data", lang)
         elif feed["stale"]:
-            state = f"未更新，最新为 {feed['latest_export']}"
+            state = t("brief.feed_stale", lang, day=feed["latest_export"])
         else:
-            state = "已更新"
-        lines.append(f"- {FEED_ZH.get(kind, kind)}：{state}")
+            state = t("brief.feed_fresh", lang)
+        lines.append(line("brief.feed", feed=t(f"feed.{kind}", lang), state=state))
     return "\n".join(lines) + "\n"
 
 

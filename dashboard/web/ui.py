@@ -25,12 +25,13 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from dashboard import access, i18n
+from dashboard import i18n
 from dashboard.data.ingest import ensure_snapshot
 from dashboard.data.queries import Snapshot
-from dashboard.data.report import build_report, default_at, headline_figures
+from dashboard.data.report import HeadlineFigures, build_report, default_at, headline_figures
 from dashboard.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, t
 from dashboard.settings import Settings
+from dashboard.web import access
 from dashboard.web.builders import maps
 from dashboard.web.builders.tables import Table
 
@@ -91,13 +92,13 @@ def query(name: str, **params) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=200, show_spinner=False)
-def _cached_report(day: date, at: datetime, version: str, db_path: str) -> dict:
-    return build_report(_snapshot(db_path), day, at)
+def _cached_report(day: date, at: datetime, area: str, version: str, db_path: str) -> dict:
+    return build_report(_snapshot(db_path), day, at, area)
 
 
-def report(day: date, at: datetime) -> dict:
+def report(day: date, at: datetime, area: str) -> dict:
     snap = snapshot()
-    return _cached_report(day, at, snap.version(), str(snap.path))
+    return _cached_report(day, at, area, snap.version(), str(snap.path))
 
 
 # ---------------------------------------------------------------- filters and URL state
@@ -368,7 +369,7 @@ def data_day(feed: Feed) -> date | None:
 
 # ---------------------------------------------------------------- headline figures
 
-def headline(day: date, at: datetime, area: str) -> dict:
+def headline(day: date, at: datetime, area: str) -> HeadlineFigures:
     """The overview's figures: report.headline_figures for any area, through the cache.
 
     Where an event feed is stale, the figure is taken from its last export and the day it

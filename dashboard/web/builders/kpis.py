@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dashboard.data.report import HeadlineFigures
 from dashboard.i18n import is_missing, num, pct, short_day, t
 
 
@@ -42,10 +43,14 @@ def _delta(now, before, *, percent: bool = False) -> str | None:
     return f"{int(round(change)):+,}"
 
 
-def kpi_cards(figures: dict, previous: dict | None, lang: str, *, day=None, previous_day=None) -> list[Card]:
+def kpi_cards(figures: HeadlineFigures, previous: HeadlineFigures | None, lang: str, *, day=None,
+              previous_day=None) -> list[Card]:
     """Cards in reading order. A figure taken from an earlier export says so in its label
     and gets no delta, since it is not today's change."""
-    before = previous or {}
+
+    def before(key: str):
+        return getattr(previous, key) if previous else None
+
     help_delta = "\n\n" + t("kpi.delta_help", lang, day=short_day(previous_day, lang)) if previous_day else ""
 
     def from_other_day(key: str, data_day) -> str:
@@ -54,53 +59,53 @@ def kpi_cards(figures: dict, previous: dict | None, lang: str, *, day=None, prev
             return t(key, lang)
         return t(f"{key}_on", lang, day=short_day(data_day, lang))
 
-    zones = figures["zones_active"] or {}
-    zones_before = (before.get("zones_active") or {}) if previous else {}
-    isolation = figures["isolation_active"] or {}
-    isolation_before = (before.get("isolation_active") or {}) if previous else {}
-    testing_fresh = figures.get("testing_day") == day
-    shifts_fresh = figures.get("shifts_day") == day
+    zones = figures.zones_active or {}
+    zones_before = (before("zones_active") or {}) if previous else {}
+    isolation = figures.isolation_active or {}
+    isolation_before = (before("isolation_active") or {}) if previous else {}
+    testing_fresh = figures.testing_day == day
+    shifts_fresh = figures.shifts_day == day
     cards = []
     for level in ("sealed", "controlled", "precaution"):
-        value = zones.get(level) if figures["zones_active"] is not None else None
+        value = zones.get(level) if figures.zones_active is not None else None
         cards.append(Card(f"zones_{level}", t(f"kpi.zones_{level}", lang), num(value, lang),
                           _delta(value, zones_before.get(level)), t("kpi.help.zones", lang) + help_delta, "inverse"))
-    cards.append(Card("population_sealed", t("kpi.population_sealed", lang), num(figures["population_sealed"], lang),
-                      _delta(figures["population_sealed"], before.get("population_sealed")),
+    cards.append(Card("population_sealed", t("kpi.population_sealed", lang), num(figures.population_sealed, lang),
+                      _delta(figures.population_sealed, before("population_sealed")),
                       t("kpi.help.population_sealed", lang) + help_delta, "inverse"))
-    cards.append(Card("samples", from_other_day("kpi.samples", figures.get("testing_day")),
-                      num(figures["samples_on_day"], lang),
-                      _delta(figures["samples_on_day"], before.get("samples_on_day")) if testing_fresh else None,
+    cards.append(Card("samples", from_other_day("kpi.samples", figures.testing_day),
+                      num(figures.samples_on_day, lang),
+                      _delta(figures.samples_on_day, before("samples_on_day")) if testing_fresh else None,
                       t("kpi.help.samples", lang) + help_delta, "normal"))
-    cards.append(Card("positives", from_other_day("kpi.positives", figures.get("testing_day")),
-                      num(figures["positives_on_day"], lang),
-                      _delta(figures["positives_on_day"], before.get("positives_on_day")) if testing_fresh else None,
+    cards.append(Card("positives", from_other_day("kpi.positives", figures.testing_day),
+                      num(figures.positives_on_day, lang),
+                      _delta(figures.positives_on_day, before("positives_on_day")) if testing_fresh else None,
                       t("kpi.help.positives", lang) + help_delta, "inverse"))
-    round_ = figures["current_round"]
+    round_ = figures.current_round
     label = t("kpi.round_coverage", lang, round=round_) if round_ is not None else t("kpi.round_coverage_none", lang)
-    same_round = before.get("current_round") == round_
-    cards.append(Card("round_coverage", label, pct(figures["round_coverage"], lang),
-                      _delta(figures["round_coverage"], before.get("round_coverage"), percent=True)
+    same_round = before("current_round") == round_
+    cards.append(Card("round_coverage", label, pct(figures.round_coverage, lang),
+                      _delta(figures.round_coverage, before("round_coverage"), percent=True)
                       if same_round else None, t("kpi.help.coverage", lang) + help_delta, "normal"))
     for kind in ("home", "home_monitoring", "centralized"):
-        value = isolation.get(kind) if figures["isolation_active"] is not None else None
+        value = isolation.get(kind) if figures.isolation_active is not None else None
         cards.append(Card(f"isolation_{kind}", t(f"kpi.isolation_{kind}", lang), num(value, lang),
                           _delta(value, isolation_before.get(kind)), t("kpi.help.isolation", lang) + help_delta,
                           "inverse"))
-    cards.append(Card("releases_due", t("kpi.releases_due", lang), num(figures["releases_due_next_day"], lang),
-                      _delta(figures["releases_due_next_day"], before.get("releases_due_next_day")),
+    cards.append(Card("releases_due", t("kpi.releases_due", lang), num(figures.releases_due_next_day, lang),
+                      _delta(figures.releases_due_next_day, before("releases_due_next_day")),
                       t("kpi.help.releases", lang) + help_delta))
-    cards.append(Card("hotel_occupancy", t("kpi.hotel_occupancy", lang), pct(figures["hotel_occupancy"], lang),
-                      _delta(figures["hotel_occupancy"], before.get("hotel_occupancy"), percent=True),
+    cards.append(Card("hotel_occupancy", t("kpi.hotel_occupancy", lang), pct(figures.hotel_occupancy, lang),
+                      _delta(figures.hotel_occupancy, before("hotel_occupancy"), percent=True),
                       t("kpi.help.hotel", lang) + help_delta, "inverse"))
-    on_duty, required = figures["staff_on_duty"], figures["staff_required"]
+    on_duty, required = figures.staff_on_duty, figures.staff_required
     staff_value = t("no_data", lang) if on_duty is None else f"{num(on_duty, lang)} / {num(required, lang)}"
-    cards.append(Card("staff_on_duty", from_other_day("kpi.staff_on_duty", figures.get("shifts_day")),
-                      staff_value, _delta(on_duty, before.get("staff_on_duty")) if shifts_fresh else None,
+    cards.append(Card("staff_on_duty", from_other_day("kpi.staff_on_duty", figures.shifts_day),
+                      staff_value, _delta(on_duty, before("staff_on_duty")) if shifts_fresh else None,
                       t("kpi.help.staff", lang) + help_delta, "normal"))
     cards.append(Card("posts_understaffed",
-                      from_other_day("kpi.posts_understaffed", figures.get("shifts_day")),
-                      num(figures["posts_understaffed"], lang),
-                      _delta(figures["posts_understaffed"], before.get("posts_understaffed")) if shifts_fresh else None,
+                      from_other_day("kpi.posts_understaffed", figures.shifts_day),
+                      num(figures.posts_understaffed, lang),
+                      _delta(figures.posts_understaffed, before("posts_understaffed")) if shifts_fresh else None,
                       t("kpi.help.understaffed", lang) + help_delta, "inverse"))
     return cards
