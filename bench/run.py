@@ -11,11 +11,11 @@ import argparse
 import shutil
 import statistics
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from dashboard.data.ingest import ingest
-from dashboard.data.queries import Snapshot, load, query_names
+from dashboard.data.queries import Snapshot, example_params, query_names
 from dashboard.demo.generate import generate
 from dashboard.settings import Settings
 
@@ -26,15 +26,6 @@ def timed(action) -> tuple[float, object]:
     start = time.perf_counter()
     value = action()
     return time.perf_counter() - start, value
-
-
-def sample_params(day: date) -> dict:
-    return {
-        "day": day, "first_day": day.replace(day=1), "at": datetime.combine(day, datetime.min.time()).replace(hour=12),
-        "area": "", "round": 1, "community": "", "site_id": "", "days": 14, "hours": 12, "kind": "testing_records",
-        "lang": "zh", "coverage_target": 0.95, "lift_review_days": 14, "hotel_full": 0.9, "hours_24h": 12.0,
-        "hours_7d": 60.0, "consecutive_days": 7, "lookahead_hours": 12, "limit": 10, "review_days": 14,
-    }
 
 
 def main() -> None:
@@ -74,15 +65,11 @@ def main() -> None:
         print(f"{name:<44} {seconds:>9.2f} {ratio:>8.2f}")
 
     snapshot = Snapshot(settings.db_path)
-    params = sample_params(date.fromisoformat(days[-1]))
+    newest = date.fromisoformat(days[-1])
     print(f"\n{'query (warm, median of ' + str(args.repeat) + ')':<44} {'ms':>9} {'p95 ms':>8}")
     total = 0.0
     for name in query_names():
-        _, declared = load(name)
-        if declared - params.keys():
-            print(f"{name:<44} skipped: no sample value for {sorted(declared - params.keys())}")
-            continue
-        bound = {p: params[p] for p in declared}
+        bound = example_params(name, newest)
         snapshot.run(name, **bound)
         runs = []
         for _ in range(args.repeat):

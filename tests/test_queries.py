@@ -2,44 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from dashboard.data.queries import load, query_names
+from dashboard.data.queries import PARAM_TYPES, example_params, load, query_names
 from dashboard.settings import QUERIES_DIR
-from tests.fixtures import DAYS, TAIGUO
+from tests.fixtures import DAYS
 
-# A sample value for every parameter name a query may declare.
-SAMPLE_PARAMS = {
-    "day": DAYS[-1],
-    "first_day": DAYS[0],
-    "at": datetime(2022, 1, 6, 12, 0),
-    "area": "",
-    "round": 2,
-    "community": TAIGUO,
-    "site_id": "CP01",
-    "days": 14,
-    "hours": 12,
-    "kind": "testing_records",
-    "lang": "zh",
-    "coverage_target": 0.95,
-    "lift_review_days": 14,
-    "hotel_full": 0.9,
-    "hours_24h": 12.0,
-    "hours_7d": 60.0,
-    "consecutive_days": 7,
-    "lookahead_hours": 12,
-    "limit": 10,
-    "review_days": 14,
-}
 INVARIANTS = sorted((Path(__file__).parent / "invariants").glob("*.sql"))
 
 
 def test_queries_are_discovered():
-    assert len(query_names()) >= 8
+    on_disk = {f"{topic.name}/{file.stem}" for topic in QUERIES_DIR.iterdir() for file in topic.iterdir()}
+    assert query_names() == sorted(on_disk) and on_disk
+
+
+def test_every_declared_param_has_a_type():
+    declared = {param for name in query_names() for param in load(name)[1]}
+    assert declared == set(PARAM_TYPES)
+
+
+def test_runner_refuses_a_wrongly_typed_value(snapshot):
+    with pytest.raises(TypeError, match="day"):
+        snapshot.run("testing/day_totals", day="2022-01-06", area="")
 
 
 @pytest.mark.parametrize("name", query_names())
@@ -47,9 +35,7 @@ def test_query_states_grain_and_params_and_runs(name, snapshot):
     sql, declared = load(name)
     first_line = sql.splitlines()[0]
     assert first_line.startswith("-- ") and "Params:" in first_line
-    missing = declared - SAMPLE_PARAMS.keys()
-    assert not missing, f"add a sample value for {missing} to SAMPLE_PARAMS"
-    frame = snapshot.run(name, **{p: SAMPLE_PARAMS[p] for p in declared})
+    frame = snapshot.run(name, **example_params(name, DAYS[-1]))
     assert len(frame.columns) > 0
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import date, datetime, time
 from functools import cache
+from numbers import Integral
 from pathlib import Path
 
 import duckdb
@@ -18,6 +20,16 @@ from dashboard.settings import QUERIES_DIR, Settings
 
 NAME = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 DECLARED = re.compile(r"\$([a-z_]+)")
+# Every parameter a query may declare, with its type. A new name must be added here, so a
+# typo in a header or a wrongly typed value fails before DuckDB sees it.
+PARAM_TYPES: dict[str, type] = {
+    "day": date,
+    "at": datetime,
+    "area": str,  # an area-code prefix; "" is the whole district
+    "round": Integral,
+    "review_days": Integral,
+    "hours": Integral,
+}
 
 
 def query_names() -> list[str]:
@@ -35,6 +47,14 @@ def load(name: str) -> tuple[str, frozenset[str]]:
     if not header.startswith("--") or "Params:" not in header:
         raise ValueError(f"{path}: first line must state the grain and 'Params: ...'")
     return sql, frozenset(DECLARED.findall(header.split("Params:", 1)[1]))
+
+
+def example_params(name: str, day: date) -> dict:
+    """Plausible values for the parameters a query's header declares, for a given day: what the
+    generic query tests and the benchmark run every query with."""
+    examples = {"day": day, "at": datetime.combine(day, time(12)), "area": "", "round": 1, "review_days": 14,
+                "hours": 12}
+    return {key: examples[key] for key in load(name)[1]}
 
 
 class Snapshot:
@@ -70,6 +90,10 @@ class Snapshot:
         sql, declared = load(name)
         if set(params) != declared:
             raise TypeError(f"query {name} takes {sorted(declared)}, got {sorted(params)}")
+        for key, value in params.items():
+            # None is a value too: "no round yet", "no export day".
+            if value is not None and not isinstance(value, PARAM_TYPES[key]):
+                raise TypeError(f"query {name}: ${key} must be {PARAM_TYPES[key]}, got {type(value).__name__}")
         cursor = self.cursor()
         try:
             return cursor.execute(sql, params).df()
