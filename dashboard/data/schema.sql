@@ -150,3 +150,8 @@ create table if not exists door_visits (
     people_checked bigint,
     fever_found bigint,
 );
+
+-- The on-duty rule, in one place for the staff_hourly mart and the staff/on_duty_at query:
+-- a shift counts from its start up to, not including, its end, unless the person was absent.
+create or replace macro on_duty_at(starts_at, ends_at, status, instant) as
+    starts_at <= instant and instant < ends_at and status <> 'absent';

@@ -2,7 +2,7 @@
 with on_duty as (
     select site_id, count(*) as on_duty,
     from shifts
-    where starts_at <= $at and $at < ends_at and status <> 'absent'
+    where on_duty_at(starts_at, ends_at, status, $at)
     group by all
 ),
 posts as (

@@ -1,6 +1,5 @@
 -- One row per calendar day, hour and staffed post: staff on duty at the start of the hour. Reads: calendar, sites, shifts.
--- Staff on duty at the start of each hour, per staffed post: the same rule as the report's
--- staff_on_duty (starts_at <= instant < ends_at, not absent), taken on the hour.
+-- The on-duty rule is the on_duty_at macro (schema.sql), the same as staff/on_duty_at's.
 create or replace table staff_hourly as
 with slots as (
     select day, unnest(generate_series(day::timestamp, day::timestamp + interval 23 hour, interval 1 hour)) as slot,
@@ -12,8 +11,7 @@ posts as (
 on_duty as (
     select slots.day, slots.slot, shifts.site_id, count(*) as on_duty,
     from slots
-    join shifts on shifts.starts_at <= slots.slot and slots.slot < shifts.ends_at
-    where shifts.status <> 'absent'
+    join shifts on on_duty_at(shifts.starts_at, shifts.ends_at, shifts.status, slots.slot)
     group by all
 )
 select slots.day, slots.slot, hour(slots.slot) as hour, posts.site_id, posts.min_staff,
