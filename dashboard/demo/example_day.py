@@ -1,5 +1,5 @@
 """The Excel-style example day in data/examples/: a slice of the demo written as a Chinese Excel
-would save it. Rebuilt with `python -m dashboard.demo.reference`."""
+would save it. Rebuilt with `python -m dashboard.demo`."""
 
 from __future__ import annotations
 

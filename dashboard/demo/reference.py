@@ -1,6 +1,6 @@
 """Build the committed reference data in data/reference/ and the Excel-style example day.
 
-Run as `python -m dashboard.demo.reference`. The output is deterministic (seed 42), so
+Run as `python -m dashboard.demo` (with the example day). The output is deterministic (seed 42), so
 re-running it on a clean checkout gives byte-identical files.
 
 What is real and what is invented:
@@ -408,14 +408,3 @@ def write_reference(target: Path = REFERENCE_DIR) -> dict[str, int]:
     write_csv(target / "areas.csv", area_columns, [vars(a) for a in streets + communities])
     write_csv(target / "sites.csv", [c.name for c in contract.SITES.columns], sites)
     return {"streets": len(streets), "communities": len(communities), "sites": len(sites)}
-
-
-def main() -> None:
-    from dashboard.demo.example_day import write_examples
-
-    print("reference:", write_reference())
-    print("examples:", write_examples())
-
-
-if __name__ == "__main__":
-    main()
