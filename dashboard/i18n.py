@@ -9,6 +9,8 @@ Numbers get thousands separators in both languages; dates follow the language's 
 from __future__ import annotations
 
 import math
+import re
+import string
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -308,6 +310,19 @@ def t(key: str, lang: str, **values) -> str:
     """The message for key in the language, with {placeholders} filled in."""
     text = CATALOG[key][_index(lang)]
     return text.format(**values) if values else text
+
+
+# CommonMark lets any ASCII punctuation be escaped with a backslash, and then shows it as typed.
+_MARKDOWN_PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
+
+
+def literal(value) -> str:
+    """A value from a URL or an export, ready to go into Markdown (st.warning, st.caption, a
+    metric label...) and be shown exactly as typed: no link, emphasis, HTML or directive.
+
+    Line breaks become spaces, since a new line could start a heading or a list.
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(value).split()))
 
 
 def enum(kind: str, value, lang: str) -> str:
