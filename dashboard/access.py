@@ -14,9 +14,12 @@ import math
 
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, i18n
 
 USER = "_username"
+USERS_FILE_BROKEN = (
+    "用户配置文件无法使用，看板已停止；原因见服务器日志。 / The users file configured on this server cannot be "
+    "used, so the dashboard is stopped: the reason is in the server's log (and `python -m dashboard serve` prints it).")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -71,12 +74,15 @@ def refuse_if_unsafe() -> None:
     try:
         configured = users()
     except auth.UsersFileError as error:
-        st.error(str(error))
+        # The reason names the file and may name a user: it goes to the operator's log, not to
+        # whoever opened the page.
+        auth.LOGGER.error("%s", error)
+        st.error(USERS_FILE_BROKEN)
         st.stop()
     refusal = (auth.refuse_open_without_users(st.get_option("server.address") or "", configured)
                or auth.refuse_proxied_without_users(_request_headers(), configured))
     if refusal:
-        st.error(refusal)
+        st.error(i18n.literal(refusal))
         st.stop()
 
 

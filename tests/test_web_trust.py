@@ -242,14 +242,19 @@ def test_serve_stops_on_an_unusable_users_file(tmp_path, users_file, message):
     assert "Uvicorn" not in done.stdout + done.stderr  # streamlit never started
 
 
-def test_the_app_stops_on_an_unusable_users_file(app_env, tmp_path, monkeypatch):
+def test_the_app_stops_on_an_unusable_users_file(app_env, tmp_path, monkeypatch, caplog):
     broken = tmp_path / "broken.toml"
     broken.write_text('[auth.users.zhang]\nrole = "leader"\n')
     monkeypatch.setenv("DASHBOARD_USERS_FILE", str(broken))
-    at = open_app("overview")
+    with caplog.at_level(logging.ERROR, logger="dashboard.login"):
+        at = open_app("overview")
     assert not at.exception
-    assert any("password_hash" in error.value and str(broken) in error.value for error in at.error)
+    assert [error.value for error in at.error] == [access.USERS_FILE_BROKEN]
     assert not shows_data(at) and not at.text_input  # neither the data nor a login form
+    # The visitor is told to ask the operator; the operator's log names the file and the entry.
+    assert "zhang" not in at.error[0].value and str(broken) not in at.error[0].value
+    logged = [r.getMessage() for r in caplog.records if r.name == "dashboard.login"]
+    assert any(str(broken) in message and "'zhang': password_hash" in message for message in logged)
 
 
 # ---------------------------------------------------------------- 6. login: throttle, cap, audit, lookup
