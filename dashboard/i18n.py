@@ -314,6 +314,11 @@ def t(key: str, lang: str, **values) -> str:
 
 # CommonMark lets any ASCII punctuation be escaped with a backslash, and then shows it as typed.
 _MARKDOWN_PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
+# GitHub-style Markdown also turns bare addresses (http://, www., name@host) into links, and
+# does so after escapes are resolved, so a backslash cannot stop it. An invisible word joiner
+# inside the address does.
+WORD_JOINER = "\u2060"
+_AUTOLINK_TRIGGERS = re.compile(r"(?i)(?:(?<=http:)|(?<=https:))(?=//)|(?<=www)(?=\.)|(?<=@)")
 
 
 def literal(value) -> str:
@@ -322,7 +327,8 @@ def literal(value) -> str:
 
     Line breaks become spaces, since a new line could start a heading or a list.
     """
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(value).split()))
+    text = _AUTOLINK_TRIGGERS.sub(WORD_JOINER, " ".join(str(value).split()))
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def enum(kind: str, value, lang: str) -> str:

@@ -19,7 +19,9 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
-from tests.browser.support import CHROMIUM, NO_CHROMIUM, Server, open_app
+from tests.browser.support import CHROMIUM, NO_CHROMIUM, Server, open_app, serve_fixture
+from tests.fixtures import XINGYUAN
+from tests.test_web_trust import MD_COMMUNITY, MD_HOTEL, MD_ZONE, name_things_in_markdown, visible
 
 pytestmark = pytest.mark.browser
 RUN_SECONDS = 60
@@ -83,10 +85,40 @@ def test_a_session_through_a_proxy_without_users_sees_only_the_refusal(server):
 
 
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason=NO_CHROMIUM)
-def test_a_markdown_link_in_the_url_renders_as_text(new_page, server):
+def test_links_in_the_url_render_as_text(new_page, server):
     page = new_page()
-    open_app(page, server, "/?area=" + quote("[click](http://x)"), "总览")
-    warning = page.locator('[data-testid="stSidebar"] [data-testid="stAlert"]')
-    assert warning.count() == 1
-    assert "area=[click](http://x)" in warning.inner_text()
-    assert warning.locator("a").count() == 0
+    open_app(page, server, f"/?area={quote('[click](http://x)')}&layers={quote('https://evil.example/')}", "总览")
+    warnings = page.locator('[data-testid="stSidebar"] [data-testid="stAlert"]')
+    assert warnings.count() == 2
+    shown = visible(" ".join(warnings.all_inner_texts()))
+    assert "area=[click](http://x)" in shown and "layers=https://evil.example/" in shown
+    assert warnings.locator("a").count() == 0
+
+
+@pytest.fixture(scope="module")
+def markdown_server(tmp_path_factory):
+    running = serve_fixture(tmp_path_factory.mktemp("markdown-names"), name_things_in_markdown)
+    yield running
+    running.stop()
+
+
+# Every text plotly drew, and every link element in its charts.
+_PLOTLY_TEXTS = """() => [...document.querySelectorAll('.js-plotly-plot text')].map(t => t.textContent)"""
+_PLOTLY_LINKS = """() => document.querySelectorAll('.js-plotly-plot a').length"""
+
+
+@pytest.mark.skipif(not CHROMIUM.is_file(), reason=NO_CHROMIUM)
+def test_names_from_exports_show_as_typed_in_captions_and_charts(new_page, markdown_server):
+    page = new_page()
+    open_app(page, markdown_server, f"/zones?area={XINGYUAN}", "封控管控")
+    caption = page.locator('[data-testid="stCaptionContainer"]', has_text="二七区疫情防控指挥部").first
+    assert MD_COMMUNITY in visible(caption.inner_text())
+    assert caption.locator("a, b").count() == 0
+    page.locator(".js-plotly-plot").first.wait_for()
+    assert MD_ZONE in page.evaluate(_PLOTLY_TEXTS)
+    assert page.evaluate(_PLOTLY_LINKS) == 0
+
+    open_app(page, markdown_server, "/isolation", "隔离管控")
+    page.locator(".js-plotly-plot").first.wait_for()
+    assert MD_HOTEL in page.evaluate(_PLOTLY_TEXTS)
+    assert page.evaluate(_PLOTLY_LINKS) == 0
