@@ -14,7 +14,7 @@ import math
 
 import streamlit as st
 
-from dashboard import auth, i18n
+from dashboard import auth
 
 USER = "_username"
 USERS_FILE_BROKEN = (
@@ -82,7 +82,7 @@ def refuse_if_unsafe() -> None:
     refusal = (auth.refuse_open_without_users(st.get_option("server.address") or "", configured)
                or auth.refuse_proxied_without_users(_request_headers(), configured))
     if refusal:
-        st.error(i18n.literal(refusal))
+        st.error(refusal)
         st.stop()
 
 
