@@ -75,13 +75,18 @@ def _hash_password(args) -> int:
 
 
 def _serve(args) -> int:
-    """Start streamlit, refusing an open address when nobody has to log in."""
+    """Start streamlit, refusing an open address when nobody has to log in, and an unusable users file."""
     import os
 
     from dashboard.settings import REPO
-    from dashboard.web.auth import load_users, refuse_open_without_users
+    from dashboard.web.auth import UsersFileError, load_users, refuse_open_without_users
 
-    refusal = refuse_open_without_users(args.address, load_users())
+    try:
+        users = load_users()
+    except UsersFileError as error:
+        print(error, file=sys.stderr)
+        return 2
+    refusal = refuse_open_without_users(args.address, users)
     if refusal:
         print(refusal, file=sys.stderr)
         return 2

@@ -1,9 +1,10 @@
 """Entry point and router: `streamlit run dashboard/app.py`.
 
-Every run: refuse an open address without users, ask for a login if users are configured,
-open the snapshot, apply URL parameters, draw the shared sidebar (or the kiosk chrome), write
-the state back to the URL, say when data stopped arriving, then run the chosen page from
-dashboard/app_pages/ if the session's role may open it.
+Every run: refuse what cannot say who is looking (an unusable users file; no users on an open
+address or behind a proxy), ask for a login if users are configured, open the snapshot, apply
+URL parameters, draw the shared sidebar (or the kiosk chrome), write the state back to the URL,
+say when data stopped arriving, then run the chosen page from dashboard/app_pages/ if the
+session's role may open it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ kiosk, rotate_seconds = screens.kiosk_from_url()
 lang = ui.current_lang()
 st.set_page_config(page_title=t("app.title", lang), page_icon="🛡️", layout="wide",
                    initial_sidebar_state="collapsed" if kiosk else "auto")
-access.refuse_if_open()
+access.refuse_if_unsafe()
 if not access.login_gate():
     # Register the pages (hidden, never run) so the link's page path survives the login run;
     # without a navigation call the browser would fall back to the root page afterwards.

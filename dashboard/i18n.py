@@ -9,6 +9,8 @@ Numbers get thousands separators in both languages; dates follow the language's 
 from __future__ import annotations
 
 import math
+import re
+import string
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -324,6 +326,25 @@ def t(key: str, lang: str, **values) -> str:
     """The message for key in the language, with {placeholders} filled in."""
     text = CATALOG[key][_index(lang)]
     return text.format(**values) if values else text
+
+
+# CommonMark lets any ASCII punctuation be escaped with a backslash, and then shows it as typed.
+_MARKDOWN_PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
+# GitHub-style Markdown also turns bare addresses (http://, www., name@host) into links, and
+# does so after escapes are resolved, so a backslash cannot stop it. An invisible word joiner
+# inside the address does.
+WORD_JOINER = "\u2060"
+_AUTOLINK_TRIGGERS = re.compile(r"(?i)(?:(?<=http:)|(?<=https:))(?=//)|(?<=www)(?=\.)|(?<=@)")
+
+
+def literal(value) -> str:
+    """A value from a URL or an export, ready to go into Markdown (st.warning, st.caption, a
+    metric label...) and be shown exactly as typed: no link, emphasis, HTML or directive.
+
+    Line breaks become spaces, since a new line could start a heading or a list.
+    """
+    text = _AUTOLINK_TRIGGERS.sub(WORD_JOINER, " ".join(str(value).split()))
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def enum(kind: str, value, lang: str) -> str:

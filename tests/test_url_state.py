@@ -95,7 +95,8 @@ def test_invalid_params_are_ignored_with_a_note():
     assert widget(at, "selectbox", "street").value == ""
     assert widget(at, "radio", "lang").value == "zh"
     notes = [w.value for w in at.sidebar.warning]
-    assert len(notes) == 4 and any("day=1999-01-01" in n for n in notes)
+    # The notes are Markdown with the URL's values escaped; a backslash shows nothing.
+    assert len(notes) == 4 and any("day=1999-01-01" in n.replace("\\", "") for n in notes)
     assert at.query_params["day"] == DAYS[-1].isoformat()
 
 

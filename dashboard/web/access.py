@@ -2,35 +2,85 @@
 
 Rules live in dashboard.web.auth; this module applies them to a Streamlit session. Nothing here
 trusts the URL: a role comes only from a successful login (or, with no users configured, from
-the server being reachable on loopback only).
+the server being reachable on loopback only, directly and not through a proxy).
+
+The session keeps only the username. The user, role included, is looked up in the current
+users table on every run, so a removed or demoted user loses access at the next rerun.
 """
 
 from __future__ import annotations
+
+import math
 
 import streamlit as st
 
 from dashboard.web import auth
 
-USER = "_user"
-USERS_TTL_SECONDS = 60  # a changed users file takes effect within a minute, with no restart
+USER = "_username"
+USERS_FILE_BROKEN = (
+    "用户配置文件无法使用，看板已停止；原因见服务器日志。 / The users file configured on this server cannot be "
+    "used, so the dashboard is stopped: the reason is in the server's log (and `python -m dashboard serve` prints it).")
 
 
-@st.cache_resource(ttl=USERS_TTL_SECONDS, show_spinner=False)
-def users() -> dict[str, auth.User]:
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _users_for(signature: tuple) -> dict[str, auth.User]:
     return auth.load_users()
+
+
+def users() -> dict[str, auth.User]:
+    """The current users table: re-read as soon as a users file changes, with no restart.
+
+    Raises auth.UsersFileError when a configured file is unusable; refuse_if_unsafe turns
+    that into a stop before anything else runs.
+    """
+    return _users_for(auth.users_signature())
+
+
+@st.cache_resource(show_spinner=False)
+def login_guard() -> auth.LoginGuard:
+    """One per process: the throttle and the cap on password checks count every session."""
+    return auth.LoginGuard()
+
+
+def current_user() -> auth.User | None:
+    """The logged-in user as the users table has them now; None (and logged out) if removed."""
+    username = st.session_state.get(USER)
+    if not username:
+        return None
+    user = users().get(username)
+    if user is None:
+        del st.session_state[USER]
+    return user
 
 
 def role() -> str | None:
     """The session's role; None while users are configured and nobody has logged in."""
     if not users():
         return auth.LOCAL_ROLE
-    user = st.session_state.get(USER)
+    user = current_user()
     return user.role if user else None
 
 
-def refuse_if_open() -> None:
-    """Stop every run when the server listens beyond loopback and nobody has to log in."""
-    refusal = auth.refuse_open_without_users(st.get_option("server.address") or "", users())
+def _request_headers() -> dict[str, str]:
+    return {name.lower(): value for name, value in st.context.headers.items()}
+
+
+def refuse_if_unsafe() -> None:
+    """Stop every run, before any data, when the setup cannot say who is looking.
+
+    That is: a configured users file that cannot be used; or no users while the server
+    listens beyond loopback, or while the request came through a proxy.
+    """
+    try:
+        configured = users()
+    except auth.UsersFileError as error:
+        # The reason names the file and may name a user: it goes to the operator's log, not to
+        # whoever opened the page.
+        auth.LOGGER.error("%s", error)
+        st.error(USERS_FILE_BROKEN)
+        st.stop()
+    refusal = (auth.refuse_open_without_users(st.get_option("server.address") or "", configured)
+               or auth.refuse_proxied_without_users(_request_headers(), configured))
     if refusal:
         st.error(refusal)
         st.stop()
@@ -43,7 +93,7 @@ def login_gate() -> bool:
     untouched, so after login the session lands on the exact view the link asked for.
     """
     configured = users()
-    if not configured or st.session_state.get(USER):
+    if not configured or current_user():
         return True
     st.title("二七区疫情防控指挥部 · Erqi command center")
     with st.form("login"):
@@ -51,17 +101,23 @@ def login_gate() -> bool:
         password = st.text_input("密码 / Password", type="password")
         submitted = st.form_submit_button("登录 / Log in")
     if submitted:
-        user = auth.verify(configured, username.strip(), password)
-        if user:
-            st.session_state[USER] = user
+        result = login_guard().attempt(configured, username.strip(), password,
+                                       auth.client_address(st.context.ip_address))
+        if result.user:
+            st.session_state[USER] = result.user.username
             st.rerun()
-        st.error("用户名或密码错误 / Wrong username or password")
+        if result.outcome == "throttled":
+            seconds = math.ceil(result.retry_after)
+            st.error(f"登录失败次数过多，请 {seconds} 秒后再试 / Too many failed logins: try again in {seconds} s")
+        elif result.outcome == "busy":
+            st.warning("服务器正忙，请稍后再试 / The server is busy checking other logins: try again in a moment")
+        else:
+            st.error("用户名或密码错误 / Wrong username or password")
     return False
 
 
 def logout_button(lang_label: str) -> None:
-    user = st.session_state.get(USER)
-    if user and st.sidebar.button(lang_label, key="logout"):
+    if st.session_state.get(USER) and st.sidebar.button(lang_label, key="logout"):
         del st.session_state[USER]
         st.rerun()
 

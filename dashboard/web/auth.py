@@ -8,9 +8,16 @@ a `role` and a display `name`. `python -m dashboard hash-password` makes a hash.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import re
+import threading
+import time
 import tomllib
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import bcrypt
@@ -51,20 +58,88 @@ class AccessDenied(PermissionError):
     pass
 
 
+class UsersFileError(ValueError):
+    """A configured users file that cannot be used. The server stops rather than run without login."""
+
+    def __init__(self, path: Path, problem: str):
+        super().__init__(
+            f"Users file {path}: {problem}. The dashboard does not start while a configured users file is "
+            "unusable, because that would mean no login. Fix the file (see .streamlit/secrets.example.toml) "
+            f"or remove the setting. 用户配置文件 {path} 无法使用，服务已停止：请修正该文件。")
+
+
+# What bcrypt.hashpw writes: $2b$, a two-digit cost, then 53 characters of bcrypt's base64.
+BCRYPT_HASH = re.compile(r"\$2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}")
+
+
+def users_sources(secrets_file: Path = SECRETS_FILE) -> list[tuple[Path, bool]]:
+    """Where users come from, first one wins: (path, must exist).
+
+    DASHBOARD_USERS_FILE, once set, must exist: a mistyped path would otherwise mean no login.
+    The secrets file is optional; it may hold only the ID key.
+    """
+    sources = []
+    named = os.environ.get("DASHBOARD_USERS_FILE")
+    if named:
+        sources.append((Path(named), True))
+    sources.append((Path(os.environ.get("DASHBOARD_SECRETS", secrets_file)), False))
+    return sources
+
+
+def users_signature(secrets_file: Path = SECRETS_FILE) -> tuple:
+    """Changes whenever a users source is created, removed or rewritten: the cache key for load_users."""
+    signature = []
+    for path, _ in users_sources(secrets_file):
+        try:
+            stat = path.stat()
+            signature.append((str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size))
+        except OSError as error:
+            signature.append((str(path), type(error).__name__))
+    return tuple(signature)
+
+
+def _users_table(path: Path, required: bool) -> dict:
+    try:
+        document = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        if required:
+            raise UsersFileError(path, "DASHBOARD_USERS_FILE names a file that does not exist") from None
+        return {}
+    except OSError as error:
+        raise UsersFileError(path, f"cannot be read ({error.strerror or type(error).__name__})") from None
+    except UnicodeDecodeError:
+        raise UsersFileError(path, "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        # tomllib names the line and column, never the content.
+        raise UsersFileError(path, f"is not valid TOML ({error})") from None
+    table = document.get("auth", {})
+    table = table.get("users", {}) if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        raise UsersFileError(path, "[auth.users] must be a table of users")
+    if required and not table:
+        raise UsersFileError(path, "defines no [auth.users.<name>] entry")
+    return table
+
+
 def load_users(secrets_file: Path = SECRETS_FILE) -> dict[str, User]:
+    """Every configured user; raises UsersFileError (a ValueError) when a configured file is unusable."""
     table: dict = {}
-    users_file = os.environ.get("DASHBOARD_USERS_FILE")
-    for path in [Path(p) for p in (users_file, os.environ.get("DASHBOARD_SECRETS", secrets_file)) if p]:
-        if path.is_file():
-            with path.open("rb") as f:
-                table = {**tomllib.load(f).get("auth", {}).get("users", {}), **table}
-    users = {}
-    for username, entry in table.items():
-        role = entry.get("role")
-        if role not in ROLES:
-            raise ValueError(f"user {username!r}: role must be one of {sorted(ROLES)}, not {role!r}")
-        users[username] = User(username, entry.get("name", username), role, entry["password_hash"])
-    return users
+    for path, required in users_sources(secrets_file):
+        entries = _users_table(path, required)
+        for username, entry in entries.items():
+            if username in table:
+                continue
+            if not isinstance(entry, dict):
+                raise UsersFileError(path, f"user {username!r} must be a table")
+            role = entry.get("role")
+            if role not in ROLES:
+                raise UsersFileError(path, f"user {username!r}: role must be one of {sorted(ROLES)}, not {role!r}")
+            password_hash = entry.get("password_hash")
+            if not isinstance(password_hash, str) or not BCRYPT_HASH.fullmatch(password_hash):
+                raise UsersFileError(path, f"user {username!r}: password_hash is missing or not a bcrypt hash "
+                                           "(make one with python -m dashboard hash-password)")
+            table[username] = User(username, str(entry.get("name", username)), role, password_hash)
+    return table
 
 
 def verify(users: dict[str, User], username: str, password: str) -> User | None:
@@ -98,6 +173,148 @@ def check_query(role: str, query: str) -> None:
         raise AccessDenied(f"role {role!r} may not run {query}")
 
 
+# ---------------------------------------------------------------- login attempts
+
+LOGGER = logging.getLogger("dashboard.login")
+# A bcrypt check takes about 0.3 s of one core. More at once would only starve the pages.
+MAX_CONCURRENT_CHECKS = 2
+ANY_ADDRESS = "local"  # st.context.ip_address is None on loopback
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long a key (a username, or a client address) waits after failed logins.
+
+    The first `free_failures` failures in the window cost nothing. Each one after that makes
+    the key wait, counted from the last failure: `base_delay`, then twice as long, and so on.
+    At `lockout_after` failures in the window the key is locked until the oldest of them leaves
+    it, so no key gets more than `lockout_after` tries in any window.
+    """
+
+    free_failures: int
+    lockout_after: int
+    base_delay: float = 1.0
+    window: float = 15 * 60
+
+    def wait(self, failures: list[float], now: float) -> float:
+        recent = [moment for moment in failures if now - moment < self.window]
+        if len(recent) <= self.free_failures:
+            return 0.0
+        if len(recent) >= self.lockout_after:
+            until = recent[-self.lockout_after] + self.window
+        else:
+            until = recent[-1] + self.base_delay * 2 ** (len(recent) - self.free_failures - 1)
+        return max(0.0, until - now)
+
+
+# A person mistypes a few times; one address may be a whole office behind NAT, so it gets more.
+PER_USER = Backoff(free_failures=3, lockout_after=10)
+PER_ADDRESS = Backoff(free_failures=10, lockout_after=30)
+
+
+class LoginThrottle:
+    """Failed logins per username and per client address, and the wait they impose.
+
+    Pure and clock-injected: tests pass their own clock and never sleep.
+    """
+
+    MAX_KEYS = 10_000  # guessing with ever new usernames must not grow memory without bound
+    MAX_KEY_LENGTH = 64
+
+    def __init__(self, per_user: Backoff = PER_USER, per_address: Backoff = PER_ADDRESS,
+                 clock: Callable[[], float] = time.monotonic):
+        self.rules = {"user": per_user, "address": per_address}
+        self.clock = clock
+        self._failures: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _keys(self, username: str, address: str) -> list[tuple[str, str]]:
+        return [("user", username[:self.MAX_KEY_LENGTH]), ("address", address[:self.MAX_KEY_LENGTH])]
+
+    def retry_after(self, username: str, address: str) -> float:
+        """Seconds until this username may try again from this address; 0 when it may now."""
+        now = self.clock()
+        with self._lock:
+            return max(self.rules[key[0]].wait(self._failures.get(key, []), now)
+                       for key in self._keys(username, address))
+
+    def failed(self, username: str, address: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in self._keys(username, address):
+                window = self.rules[key[0]].window
+                self._failures[key] = [m for m in self._failures.get(key, []) if now - m < window] + [now]
+            if len(self._failures) > self.MAX_KEYS:
+                oldest_first = sorted(self._failures, key=lambda k: self._failures[k][-1])
+                for key in oldest_first[:len(self._failures) - self.MAX_KEYS]:
+                    del self._failures[key]
+
+    def succeeded(self, username: str, address: str) -> None:
+        """A right password clears the user's count; the address's decays with its window."""
+        with self._lock:
+            self._failures.pop(self._keys(username, address)[0], None)
+
+    def __len__(self) -> int:
+        """How many usernames and addresses are remembered."""
+        return len(self._failures)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    # "ok", or why not: "unknown_user", "wrong_password", "throttled", "busy".
+    outcome: str
+    retry_after: float = 0.0
+
+
+@dataclass
+class LoginGuard:
+    """Every login attempt goes through here: throttle, a cap on concurrent bcrypt checks, the audit log."""
+
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    checks: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(MAX_CONCURRENT_CHECKS))
+    wall_clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    # Failed attempts by outcome, since the process started.
+    failures: Counter = field(default_factory=Counter)
+    _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def attempt(self, users: dict[str, User], username: str, password: str, address: str) -> LoginResult:
+        address = address or ANY_ADDRESS
+        wait = self.throttle.retry_after(username, address)
+        if wait > 0:
+            return self._refuse(username, address, LoginResult(None, "throttled", wait))
+        # Queueing would let a burst of guesses hold every core; the form asks to try again.
+        if not self.checks.acquire(blocking=False):
+            return self._refuse(username, address, LoginResult(None, "busy"))
+        try:
+            user = verify(users, username, password)
+        finally:
+            self.checks.release()
+        if user:
+            self.throttle.succeeded(username, address)
+            return LoginResult(user, "ok")
+        self.throttle.failed(username, address)
+        outcome = "wrong_password" if username in users else "unknown_user"
+        return self._refuse(username, address, LoginResult(None, outcome))
+
+    def _refuse(self, username: str, address: str, result: LoginResult) -> LoginResult:
+        with self._count_lock:
+            self.failures[result.outcome] += 1
+        # %r keeps a crafted username on one log line. The password is never logged.
+        LOGGER.warning("failed login: user=%r address=%r reason=%s at=%s", username[:LoginThrottle.MAX_KEY_LENGTH],
+                       address, result.outcome, self.wall_clock().isoformat(timespec="seconds"))
+        return result
+
+
+def client_address(ip_address: str | None) -> str:
+    """The address to throttle by. uvicorn already replaced a loopback proxy's address with the
+    X-Forwarded-For client; what is left as None is this machine."""
+    return ip_address or ANY_ADDRESS
+
+
+# ---------------------------------------------------------------- where the server may run
+
 def is_loopback(address: str) -> bool:
     if address in ("localhost", ""):
         return address == "localhost"
@@ -116,4 +333,27 @@ def refuse_open_without_users(address: str, users: dict[str, User]) -> str | Non
         "network could read the dashboard. Add users to .streamlit/secrets.toml (see "
         ".streamlit/secrets.example.toml) or bind to 127.0.0.1. "
         f"拒绝在 {address or '所有网卡'} 上无登录运行：请在 .streamlit/secrets.toml 中配置用户，或仅绑定 127.0.0.1。"
+    )
+
+
+# Headers a reverse proxy adds. A browser talking to the server directly sends none of them.
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip")
+
+
+def refuse_proxied_without_users(headers: Mapping[str, str], users: dict[str, User]) -> str | None:
+    """The message to stop with when a request came through a proxy and nobody has to log in.
+
+    Without users, loopback is trusted to mean the operator at the machine; behind a proxy on
+    that machine, every visitor arrives from loopback, so the rule no longer holds.
+    """
+    if users:
+        return None
+    present = sorted({name.lower() for name in headers} & set(PROXY_HEADERS))
+    if not present:
+        return None
+    return (
+        f"Refusing a request forwarded by a proxy ({', '.join(present)}) with no users configured: behind a "
+        "proxy every visitor would be treated as the operator at this machine. Add users (see README, "
+        "\"Login and roles\") or open the dashboard directly on 127.0.0.1. "
+        "经代理转发的访问在未配置登录时被拒绝：请先配置用户，或在本机直接访问 127.0.0.1。"
     )

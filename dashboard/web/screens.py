@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,10 @@ KIOSK = "_kiosk"
 ROTATE = "_rotate"
 CORE_FEEDS = ("control_zones", "testing_records", "isolation", "shifts")
 DEFAULT_ROTATION = ("overview", "zones", "testing", "isolation", "staff")
+# Seconds a rotating screen shows each page. ASCII digits only: str.isdigit() also accepts "²",
+# which int() then rejects.
+ROTATE_DIGITS = re.compile(r"[0-9]{1,5}")
+MIN_ROTATE_SECONDS, MAX_ROTATE_SECONDS = 5, 86_400
 
 # Static rules only: no data is ever interpolated into these strings.
 KIOSK_CSS = """
@@ -55,10 +60,18 @@ def kiosk_from_url() -> tuple[bool, int | None]:
     params = st.query_params
     if params.get("kiosk") == "1":
         st.session_state[KIOSK] = True
-    rotate = params.get("rotate")
-    if rotate and rotate.isdigit() and int(rotate) >= 5:
-        st.session_state[ROTATE] = int(rotate)
+    rotate = rotate_seconds(params.get("rotate"))
+    if rotate is not None:
+        st.session_state[ROTATE] = rotate
     return bool(st.session_state.get(KIOSK)), st.session_state.get(ROTATE)
+
+
+def rotate_seconds(value: str | None) -> int | None:
+    """The rotation period a URL asks for, or None when it is not a whole number of seconds in range."""
+    if value is None or not ROTATE_DIGITS.fullmatch(value):
+        return None
+    seconds = int(value)
+    return seconds if MIN_ROTATE_SECONDS <= seconds <= MAX_ROTATE_SECONDS else None
 
 
 def url_extras() -> dict[str, str]:

@@ -208,7 +208,7 @@ def sync_from_url(days: list[date], areas: pd.DataFrame) -> list[str]:
     if "layers" not in state:
         state["layers"] = list(maps.DEFAULT_LAYERS)
     lang = state["lang"]
-    return [t("sidebar.bad_param", lang, name=name, value=value) for name, value in problems]
+    return [t("sidebar.bad_param", lang, name=name, value=i18n.literal(value)) for name, value in problems]
 
 
 def write_url(filters: Filters, extras: dict[str, str] | None = None) -> None:
@@ -278,9 +278,9 @@ def share_link(f: Filters) -> None:
 
 
 def who_is_looking(lang: str) -> None:
-    user = st.session_state.get(access.USER)
+    user = access.current_user()
     if user:
-        st.caption(t("sidebar.user", lang, name=user.name, role=t(f"role.{user.role}", lang)))
+        st.caption(t("sidebar.user", lang, name=i18n.literal(user.name), role=t(f"role.{user.role}", lang)))
         access.logout_button(t("sidebar.logout", lang))
     else:
         st.caption(t("sidebar.no_login", lang))
@@ -393,7 +393,7 @@ h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
 def page_header(f: Filters, title_key: str) -> None:
     st.html(COMPACT_CSS)
     st.title(t(title_key, f.lang))
-    st.caption(f"{t('app.subtitle', f.lang)} · {area_name(f.area, f.lang)} · {i18n.day(f.day, f.lang)}")
+    st.caption(f"{t('app.subtitle', f.lang)} · {i18n.literal(area_name(f.area, f.lang))} · {i18n.day(f.day, f.lang)}")
 
 
 def show_table(table: Table, empty_message: str, *, height: int | str = "auto") -> None:

@@ -1,10 +1,13 @@
 """Plotly figures: one pure function per chart, DataFrame in, Figure out.
 
-A day with no export arrives as a null and is drawn as a gap, never as a zero.
+A day with no export arrives as a null and is drawn as a gap, never as a zero. Names from
+the exports (sites, hotels, zones, communities) pass through `shown_as_typed` first: plotly
+reads a subset of HTML in titles, ticks and hover text, links included.
 """
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pandas as pd
@@ -19,6 +22,11 @@ FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans
 
 def _rgb(color: list[int]) -> str:
     return f"rgb({color[0]},{color[1]},{color[2]})"
+
+
+def shown_as_typed(names) -> list[str]:
+    """Names as plotly text: & < > escaped (plotly shows the entities as the characters)."""
+    return [html.escape(str(name), quote=False) for name in names]
 
 
 def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
@@ -86,7 +94,8 @@ def isolation_flow(df: pd.DataFrame, lang: str) -> go.Figure:
 
 def site_label(name: str, kind: str, lang: str) -> str:
     """Mobile vehicles are marked so they stand out among fixed sites."""
-    return f"◆ {name}（{t('testing.mobile', lang)}）" if kind == "testing_mobile" else name
+    shown = html.escape(str(name), quote=False)
+    return f"◆ {shown}（{t('testing.mobile', lang)}）" if kind == "testing_mobile" else shown
 
 
 def samples_heatmap(df: pd.DataFrame, lang: str) -> go.Figure:
@@ -107,7 +116,7 @@ def samples_heatmap(df: pd.DataFrame, lang: str) -> go.Figure:
 
 def positives_bar(df: pd.DataFrame, lang: str) -> go.Figure:
     shown = df[df["positives"] > 0].sort_values("positives")
-    fig = go.Figure(go.Bar(x=shown["positives"], y=shown["name"], orientation="h", marker_color="#dc2626",
+    fig = go.Figure(go.Bar(x=shown["positives"], y=shown_as_typed(shown["name"]), orientation="h", marker_color="#dc2626",
                            text=[f"{int(v):,}" for v in shown["positives"]], textposition="outside",
                            hovertemplate="%{y}: %{x:,d}<extra></extra>"))
     fig.update_xaxes(tickformat=",~f", rangemode="tozero")
@@ -117,10 +126,11 @@ def positives_bar(df: pd.DataFrame, lang: str) -> go.Figure:
 def hotel_occupancy(df: pd.DataFrame, lang: str) -> go.Figure:
     capacity = df["capacity"].fillna(0)
     free = (capacity - df["active"]).clip(lower=0)
+    names = shown_as_typed(df["name"])
     fig = go.Figure([
-        go.Bar(y=df["name"], x=df["active"], orientation="h", name=t("col.occupied", lang), marker_color="#7c3aed",
+        go.Bar(y=names, x=df["active"], orientation="h", name=t("col.occupied", lang), marker_color="#7c3aed",
                hovertemplate="%{y}: %{x:,d}<extra>%{fullData.name}</extra>"),
-        go.Bar(y=df["name"], x=free, orientation="h", name=t("col.free", lang), marker_color="#e2e8f0",
+        go.Bar(y=names, x=free, orientation="h", name=t("col.free", lang), marker_color="#e2e8f0",
                text=[f"{v:.0%}" if not is_missing(v) else "" for v in df["occupancy"]], textposition="outside",
                hovertemplate="%{y}: %{x:,d}<extra>%{fullData.name}</extra>"),
     ])
@@ -131,7 +141,7 @@ def hotel_occupancy(df: pd.DataFrame, lang: str) -> go.Figure:
 
 def staff_heatmap(df: pd.DataFrame, lang: str) -> go.Figure:
     """Posts × hours; a cell is red when fewer than min_staff are on duty, green otherwise."""
-    labels = {row.site_id: f"{row.name}（{t('col.min_staff', lang)} {int(row.min_staff)}）"
+    labels = {row.site_id: f"{html.escape(str(row.name), quote=False)}（{t('col.min_staff', lang)} {int(row.min_staff)}）"
               for row in df.itertuples(index=False)}
     posts = list(dict.fromkeys(df["site_id"]))
     short = df.pivot_table(index="site_id", columns="hour", values="understaffed", aggfunc="max").reindex(
@@ -163,7 +173,7 @@ def zone_gantt(df: pd.DataFrame, day, lang: str) -> go.Figure:
         starts = pd.to_datetime(part["started_on"])
         ends = pd.to_datetime(part["lifted_on"]).fillna(end_of_view)
         fig.add_trace(go.Bar(
-            base=starts, x=(ends - starts).dt.total_seconds() * 1000, y=part["name"], orientation="h",
+            base=starts, x=(ends - starts).dt.total_seconds() * 1000, y=shown_as_typed(part["name"]), orientation="h",
             name=enum("level", level, lang), marker_color=_rgb(color),
             customdata=[[short_day(s, lang), t("col.ongoing", lang) if is_missing(lifted) else short_day(lifted, lang)]
                         for s, lifted in zip(part["started_on"], part["lifted_on"])],
