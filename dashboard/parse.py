@@ -132,7 +132,8 @@ def map_headers(header_line: str, kind: FileKind, path: Path) -> list[str]:
         wanted = ", ".join(f"{c.name} ({c.zh})" for c in missing)
         recognised = [name for name in names if not name.startswith("_extra_")]
         if recognised:
-            found = f"the header row has {len(names)} cells; recognised: {', '.join(recognised)}"
+            found = (f"the header row has {len(names)} cells; recognised: {', '.join(recognised)};"
+                     f" not recognised: {len(names) - len(recognised)}")
         else:
             found = (f"none of the first line's {len(names)} cells is a column name:"
                      " the first line looks like data (no header row?)")
