@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from datetime import date
 from pathlib import Path
 
@@ -11,19 +12,36 @@ from dashboard.i18n import DEFAULT_LANG, LANGS
 from dashboard.settings import Settings
 
 
+def _print_failure(error: Exception) -> int:
+    """What went wrong, for a terminal or cron's mail: ID-shaped text masked, and no traceback
+    for the failures an operator fixes (a missing folder, a refused key)."""
+    from dashboard.data.ids import mask_ids
+    from dashboard.settings import IdKeyRefused
+
+    if isinstance(error, (OSError, IdKeyRefused)):
+        print(mask_ids(f"ERROR {error}"), file=sys.stderr)
+    else:
+        print(mask_ids(traceback.format_exc()), file=sys.stderr)
+    return 1
+
+
 def _ingest(args) -> int:
+    from dashboard.data.ids import mask_ids
     from dashboard.data.ingest import ingest, summary_table, watch
 
     settings = Settings.from_env(args.data, args.db)
     if args.watch:
-        print(f"watching {settings.data_dir} every {args.interval:g} s; Ctrl-C stops")
+        print(mask_ids(f"watching {settings.data_dir} every {args.interval:g} s; Ctrl-C stops"))
         watch(settings, args.interval)
         return 0
-    result = ingest(settings)
+    try:
+        result = ingest(settings)
+    except Exception as error:
+        return _print_failure(error)
     print(summary_table(result))
-    print(f"\nsnapshot: {result.db_path}")
+    print(mask_ids(f"\nsnapshot: {result.db_path}"))
     for failure in result.failed:
-        print(f"ERROR {failure.message}", file=sys.stderr)
+        print(mask_ids(f"ERROR {failure.message}"), file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -33,7 +51,10 @@ def _report(args) -> int:
     from dashboard.data.report import build_report, default_at, default_day, parse_at, to_json, to_markdown
 
     settings = Settings.from_env(args.data, args.db)
-    ensure_snapshot(settings)
+    try:
+        ensure_snapshot(settings)
+    except Exception as error:
+        return _print_failure(error)
     snapshot = Snapshot(settings.db_path)
     area_name = None
     if args.area:
@@ -103,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def with_location(command):
         command.add_argument("--data", help="data directory (default: $DASHBOARD_DATA, else the bundled demo)")
-        command.add_argument("--db", help="snapshot file (default: $DASHBOARD_DB, else beside the data)")
+        command.add_argument("--db", help="snapshot file (default: $DASHBOARD_DB, else one per data directory"
+                             " in the state directory, $DASHBOARD_STATE_DIR or ~/.local/state/erqi-dashboard)")
         return command
 
     ingest = with_location(commands.add_parser("ingest", help="read the exports into the DuckDB snapshot"))

@@ -6,8 +6,11 @@ that run the bundled demo. Nothing else in the code reads os.environ.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import secrets
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +21,20 @@ REFERENCE_DIR = REPO / "data" / "reference"
 DEMO_DATA = REPO / "data" / "demo"
 DEMO_DB = REPO / "data" / "demo.duckdb"
 SECRETS_FILE = REPO / ".streamlit" / "secrets.toml"
+STATE_FOLDER_NAME = "erqi-dashboard"
+ID_KEY_FILE_NAME = "id_key"
+# 32 hex characters are 128 bits: short enough to type, long enough that the key itself cannot
+# be guessed (the ID numbers behind a known key can be, so the key is what must stay secret).
+MIN_ID_KEY_CHARS = 32
+# The value .streamlit/secrets.example.toml ships with: copying the example must not look like a key.
+PLACEHOLDER_ID_KEYS = ("replace-with-64-random-hex-characters",)
+ID_KEY_FROM_ENV = "DASHBOARD_ID_KEY"
+ID_KEY_FROM_SECRETS = "[ids] hmac_key in the secrets file"
+MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+class IdKeyRefused(ValueError):
+    """The configured or stored ID key is unusable; the message says why and never shows the key."""
 
 
 def _secrets() -> dict:
@@ -30,6 +47,67 @@ def _secrets() -> dict:
 
 def _float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
+
+
+def state_dir_from_env() -> Path:
+    """Where this machine keeps the ID key and default snapshots: never inside a data directory,
+    so a copied data folder holds neither. DASHBOARD_STATE_DIR, else the XDG state directory."""
+    configured = os.environ.get("DASHBOARD_STATE_DIR")
+    if configured:
+        return Path(configured)
+    xdg = os.environ.get("XDG_STATE_HOME", "")
+    # The XDG spec says a relative value is invalid and must be ignored.
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
+    return base / STATE_FOLDER_NAME
+
+
+def default_snapshot_path(state_dir: Path, data_dir: Path) -> Path:
+    """One snapshot per data directory, named after it; the same folder reached by another
+    relative path gets the same file, so the ingest and the server agree."""
+    resolved = Path(data_dir).resolve()
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", resolved.name).strip("-") or "data"
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    return state_dir / "snapshots" / f"{readable}-{digest}.duckdb"
+
+
+def checked_id_key(key: str, source: str) -> bytes:
+    """The key as bytes, or IdKeyRefused; the key is used exactly as given, so that an existing
+    deployment's pseudonyms do not change."""
+    bare = key.strip()
+    if not bare:
+        raise IdKeyRefused(f"the ID key from {source} is empty; make one with {MAKE_A_KEY}")
+    if bare in PLACEHOLDER_ID_KEYS or bare.lower().startswith("replace-with"):
+        raise IdKeyRefused(f"the ID key from {source} is the placeholder from secrets.example.toml;"
+                           f" make a real one with {MAKE_A_KEY}")
+    if len(bare) < MIN_ID_KEY_CHARS:
+        raise IdKeyRefused(f"the ID key from {source} is too short ({len(bare)} characters, at least"
+                           f" {MIN_ID_KEY_CHARS}); make one with {MAKE_A_KEY}")
+    return key.encode()
+
+
+def _read_no_follow(path: Path) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, encoding="utf-8") as f:
+        return f.read()
+
+
+def _publish_new_key(key_file: Path, key: str) -> None:
+    """Write the key whole under a private name, then link it into place: a second process
+    starting at the same moment reads one complete key or the other's, never half of one,
+    and a link planted at key_file is never written through."""
+    key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, temporary = tempfile.mkstemp(prefix=".id_key.", dir=key_file.parent)  # 0600, O_EXCL
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(temporary, key_file)
+        except FileExistsError:
+            pass  # another process made one first: use that
+    finally:
+        os.unlink(temporary)
 
 
 @dataclass(frozen=True)
@@ -55,30 +133,71 @@ class Settings:
     is_demo: bool
     thresholds: Thresholds = field(default_factory=Thresholds)
     refresh_seconds: int = field(default_factory=lambda: int(_float("DASHBOARD_REFRESH_SECONDS", 60)))
+    state_dir: Path = field(default_factory=state_dir_from_env)
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, db_path: str | Path | None = None) -> Settings:
         data = data_dir or os.environ.get("DASHBOARD_DATA")
         db = db_path or os.environ.get("DASHBOARD_DB")
+        state_dir = state_dir_from_env()
+        # A snapshot inside the data directory was copied along with the exports and, before the
+        # watcher learnt to ignore it, made every ingest look like new data.
+        default_db = default_snapshot_path(state_dir, Path(data)) if data else DEMO_DB
         return cls(
             data_dir=Path(data) if data else DEMO_DATA,
-            db_path=Path(db) if db else (Path(data) / "snapshot.duckdb" if data else DEMO_DB),
+            db_path=Path(db) if db else default_db,
             is_demo=not data,
+            state_dir=state_dir,
         )
+
+    @property
+    def id_key_file(self) -> Path:
+        return self.state_dir / ID_KEY_FILE_NAME
+
+    def id_key_source(self) -> str:
+        """Where id_key() takes the key from, for messages; never the key itself."""
+        if "DASHBOARD_ID_KEY" in os.environ:
+            return ID_KEY_FROM_ENV
+        if _secrets().get("ids", {}).get("hmac_key") is not None:
+            return ID_KEY_FROM_SECRETS
+        return str(self.id_key_file)
+
+    @property
+    def old_id_key_files(self) -> list[Path]:
+        """Where earlier versions generated the key: beside the snapshot, which defaulted to the
+        data directory. Such a file is adopted once, so an upgrade keeps every pseudonym."""
+        places = dict.fromkeys([self.db_path.parent / ".id_key", self.data_dir / ".id_key"])
+        return [path for path in places if path.is_file() and not path.is_symlink()]
+
+    def _adoptable_old_key(self) -> str | None:
+        for path in self.old_id_key_files:
+            try:
+                old_key = _read_no_follow(path).strip()
+                checked_id_key(old_key, str(path))
+            except (OSError, IdKeyRefused):
+                continue
+            return old_key
+        return None
 
     def id_key(self) -> bytes:
         """The HMAC key that turns ID numbers into pseudonymous keys.
 
-        It must never change for a snapshot, or the same person would get two keys; so a
-        generated default is written once beside the snapshot and reused.
+        DASHBOARD_ID_KEY, else `[ids] hmac_key` in the secrets, else a random key generated on
+        first use into the state directory (0600), outside every data directory. An empty, short
+        or placeholder key is refused: with a guessable key the ID numbers behind every
+        pseudonym can be recovered by trying all birth dates and sequence numbers.
         """
-        configured = os.environ.get("DASHBOARD_ID_KEY") or _secrets().get("ids", {}).get("hmac_key")
-        if configured:
-            return configured.encode()
-        key_file = self.db_path.parent / ".id_key"
-        if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        return key_file.read_text().strip().encode()
+        if "DASHBOARD_ID_KEY" in os.environ:
+            return checked_id_key(os.environ["DASHBOARD_ID_KEY"], ID_KEY_FROM_ENV)
+        configured = _secrets().get("ids", {}).get("hmac_key")
+        if configured is not None:
+            return checked_id_key(str(configured), ID_KEY_FROM_SECRETS)
+        key_file = self.id_key_file
+        if not key_file.exists() and not key_file.is_symlink():
+            _publish_new_key(key_file, self._adoptable_old_key() or secrets.token_hex(32))
+        try:
+            stored = _read_no_follow(key_file)
+        except OSError as error:
+            raise IdKeyRefused(f"cannot read the ID key file {key_file}: {error.strerror}"
+                               " (a symbolic link is not followed)") from None
+        return checked_id_key(stored.strip(), f"the key file {key_file}")

@@ -8,6 +8,17 @@ from dashboard.settings import Settings
 from tests.fixtures import build_fixture
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_state_dir(tmp_path_factory):
+    """Generated ID keys and default snapshots go to a temporary state directory, never into the
+    developer's home. Session-wide, because session fixtures ingest too; XDG_STATE_HOME rather than
+    DASHBOARD_STATE_DIR, so that clearing DASHBOARD_* per test leaves it in place."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DASHBOARD_STATE_DIR", raising=False)
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def fixture_snapshot(tmp_path_factory) -> Settings:
     """The hand-computable fixture, ingested once for read-only tests."""

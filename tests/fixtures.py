@@ -120,10 +120,12 @@ def id_number(seventeen: str) -> str:
 
 
 def person_id(community_code: str, index: int) -> str:
-    """A distinct, valid ID number per (community, index) for index < 20,000."""
+    """A distinct, valid ID number per (community, index) for index < 20,000.
+
+    The region code 9901xx exists nowhere, so no fixture number can be a real person's."""
     community = int(community_code[-4]) * 10 + int(community_code[-1])
     birth = date(1950, 1, 1) + timedelta(days=(index * 37) % 20000)
-    return id_number(f"4101{community:02d}{birth:%Y%m%d}{index % 1000:03d}")
+    return id_number(f"9901{community:02d}{birth:%Y%m%d}{index % 1000:03d}")
 
 
 def write_csv(path: Path, header: list[str], rows: list[list], encoding: str = "utf-8") -> Path:

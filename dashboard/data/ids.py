@@ -8,6 +8,8 @@ day has millions of rows.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 
 import duckdb
 import numpy as np
@@ -21,6 +23,10 @@ SHA256_BLOCK = 64
 ID_SHAPE = r"^\d{17}[\dX]$"
 # Excel shows a long number in scientific notation and keeps only 15 significant digits.
 EXCEL_SCIENTIFIC = r"^\d(\.\d+)?E\+?\d+$"
+# In free text: 18-character IDs, 15-digit ones (the pre-1999 form, or what Excel keeps), any
+# longer digit run that may hide one, and Excel's 4.10103E+17 for an 18-digit number.
+ID_IN_TEXT = re.compile(r"(?<!\d)\d{15,}[Xx]?|(?<![\d.])\d(?:\.\d+)?[Ee]\+?1[4-7](?!\d)")
+KEY_FINGERPRINT_LABEL = b"erqi-dashboard id-key fingerprint v1"
 
 
 def check_digit_ok(ids: pd.Series) -> np.ndarray:
@@ -87,3 +93,17 @@ def mask(value: str | None) -> str:
     if len(value) <= 6:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
+def mask_ids(text: str) -> str:
+    """Free text (a message, a log line, a reject value) with everything shaped like an ID masked."""
+    return ID_IN_TEXT.sub(lambda match: mask(match.group()), text)
+
+
+def mask_ids_in(values: pd.Series) -> pd.Series:
+    return values.str.replace(ID_IN_TEXT, lambda match: mask(match.group()), regex=True)
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Tells two keys apart without revealing either: an HMAC of a fixed label, never the key."""
+    return hmac.new(key, KEY_FINGERPRINT_LABEL, hashlib.sha256).hexdigest()

@@ -1,19 +1,25 @@
 """Turn a data directory of daily exports into a DuckDB snapshot, atomically and incrementally.
 
-The new snapshot is built in a temporary file beside the old one, closed, then os.replace'd
+The new snapshot is built in a private folder beside the old one, closed, then os.replace'd
 over it: a reader opening the snapshot read-only sees the old data or the new, never half,
 and a crash mid-ingest leaves the old snapshot serving. Files whose sha256 is unchanged since
 the previous snapshot are not parsed again.
+
+Whoever can write into the data directory must not be able to make the ingest read or write
+elsewhere: symbolic links there are reported, never followed, and the files the ingest
+creates are opened so that a link planted in their place is not written through.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +29,15 @@ import duckdb
 import pandas as pd
 
 from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
-from dashboard.data.parse import ParsedFile, UnusableFile, parse_file, pseudonym_column
+from dashboard.data.ids import key_fingerprint, mask_ids
+from dashboard.data.parse import (
+    SYMLINK_NOT_READ,
+    ParsedFile,
+    UnusableFile,
+    open_regular,
+    parse_file,
+    pseudonym_column,
+)
 from dashboard.settings import Settings
 
 SCHEMA_SQL = Path(__file__).parent / "schema.sql"
@@ -33,6 +47,13 @@ MARTS_DIR = Path(__file__).parent / "marts"
 DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Bump when schema.sql or the parsing rules change: an old snapshot is then rebuilt from scratch.
 SCHEMA_VERSION = "1"
+# The snapshot and its status file: readable by the ingest's group (a server run under another
+# user of that group), never by others. The lock and the key are the owner's alone.
+SNAPSHOT_MODE = 0o640
+SNAPSHOT_FOLDER_MODE = 0o750
+LOCK_MODE = 0o600
+BUILT_SNAPSHOT = "snapshot.duckdb"
+REFERENCE_LABELS = {kind.kind for kind in REFERENCE_KINDS} | {"boundaries", "reference"}
 
 # Static statements, one per staging table: table names are never spliced into SQL.
 DELETE_DAY = {
@@ -54,11 +75,14 @@ class FileOutcome:
     kind: str
     day: date | None
     file: str
-    status: str  # loaded | unchanged | failed | removed
+    status: str  # loaded | unchanged | failed | removed | missing | rebuilt
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
     message: str = ""
+
+    def __post_init__(self):
+        self.message = mask_ids(self.message)
 
 
 @dataclass
@@ -77,55 +101,138 @@ class IngestResult:
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with open_regular(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def discover(data_dir: Path) -> list[tuple[FileKind, date | None, Path]]:
-    """Every file of the contract in the data directory, reference files first."""
-    found = []
-    for kind in REFERENCE_KINDS:
-        path = data_dir / "reference" / kind.filename
-        if path.exists():
-            found.append((kind, None, path))
+@dataclass
+class Inputs:
+    """What an ingest reads from a data directory, and the symbolic links it refuses to read."""
+
+    files: list[tuple[FileKind, date | None, Path]] = field(default_factory=list)
+    boundaries: Path | None = None
+    # (kind, day, path); kind is "" for a whole day folder, "exports" or "reference" for those.
+    links: list[tuple[str, date | None, Path]] = field(default_factory=list)
+
+    def paths(self) -> list[Path]:
+        return ([path for _, _, path in self.files] + [path for _, _, path in self.links]
+                + ([self.boundaries] if self.boundaries else []))
+
+
+def discover(data_dir: Path) -> Inputs:
+    """Every file of the contract in the data directory, reference files first.
+
+    A symbolic link anywhere below the data directory could point at any file of the machine,
+    and its rows would reach every screen: it is listed, never read.
+    """
+    found = Inputs()
+    reference = data_dir / "reference"
+    if reference.is_symlink():
+        found.links.append(("reference", None, reference))
+    else:
+        for kind in REFERENCE_KINDS:
+            path = reference / kind.filename
+            if path.is_symlink():
+                found.links.append((kind.kind, None, path))
+            elif path.exists():
+                found.files.append((kind, None, path))
+        boundaries = reference / "boundaries.geojson"
+        if boundaries.is_symlink():
+            found.links.append(("boundaries", None, boundaries))
+        elif boundaries.exists():
+            found.boundaries = boundaries
     exports = data_dir / "exports"
-    days = sorted(p for p in exports.iterdir() if p.is_dir() and DAY_FOLDER.match(p.name)) if exports.is_dir() else []
-    for folder in days:
+    if exports.is_symlink():
+        found.links.append(("exports", None, exports))
+        return found
+    folders = sorted(p for p in exports.iterdir() if DAY_FOLDER.match(p.name)) if exports.is_dir() else []
+    for folder in folders:
+        try:
+            day = date.fromisoformat(folder.name)
+        except ValueError:
+            continue
+        if folder.is_symlink():
+            found.links.append(("", day, folder))
+            continue
+        if not folder.is_dir():
+            continue
         for kind in EXPORT_KINDS:
             path = folder / kind.filename
-            if path.exists():
-                found.append((kind, date.fromisoformat(folder.name), path))
+            if path.is_symlink():
+                found.links.append((kind.kind, day, path))
+            elif path.exists():
+                found.files.append((kind, day, path))
     return found
 
 
-def _connect_building(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, Path]:
-    """A read-write connection to a fresh copy of the snapshot, to be swapped in when done."""
-    building = db_path.with_name(db_path.name + ".building")
-    building.unlink(missing_ok=True)
-    building.with_name(building.name + ".wal").unlink(missing_ok=True)
-    if db_path.exists():
-        shutil.copyfile(db_path, building)
-    con = duckdb.connect(str(building))
-    version = None
+def _open_lock(lock_path: Path) -> int:
     try:
-        version = con.execute("select value from meta where key = 'schema_version'").fetchone()
-    except duckdb.CatalogException:
-        pass
-    if version is None or version[0] != SCHEMA_VERSION:
-        con.close()
-        building.unlink()
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, LOCK_MODE)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OSError(f"{lock_path}: the lock file is a {SYMLINK_NOT_READ}; remove it and run again") from None
+        raise
+
+
+def _fresh_building_folder(db_path: Path) -> Path:
+    """<db>.building as a new folder only this user can enter: DuckDB creates the snapshot and
+    its .wal inside, where nobody else can plant a link for it to write through."""
+    building = db_path.with_name(db_path.name + ".building")
+    if building.is_symlink() or building.is_file():
+        building.unlink()  # removes a planted link itself, never what it points to
+    elif building.is_dir():
+        shutil.rmtree(building)  # left by a killed ingest
+    # Earlier versions built <db>.building as a file, with its .wal beside it.
+    building.with_name(building.name + ".wal").unlink(missing_ok=True)
+    building.mkdir(mode=0o700)
+    return building
+
+
+def _copy_snapshot(db_path: Path, target: Path) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, SNAPSHOT_MODE)
+    with open(db_path, "rb") as source, os.fdopen(fd, "wb") as copy:
+        shutil.copyfileobj(source, copy, 1 << 20)
+
+
+def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConnection, Path, str]:
+    """A read-write connection to a copy of the snapshot, to be swapped in when done, and why it
+    was started from scratch instead ('' when it was not).
+
+    Pseudonyms made under two keys must never meet in one snapshot, or one person becomes two:
+    a snapshot made under another key (or under an unknown one) is rebuilt, every file re-read.
+    """
+    building = _fresh_building_folder(db_path) / BUILT_SNAPSHOT
+    fingerprint_now = key_fingerprint(id_key)
+    start_over = ""
+    if db_path.exists():
+        _copy_snapshot(db_path, building)
+        con = duckdb.connect(str(building))
+        try:
+            meta = dict(con.execute("select key, value from meta").fetchall())
+        except duckdb.CatalogException:
+            meta = {}
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            start_over = "snapshot format changed: rebuilt from scratch, every file re-read"
+        elif "id_key_fingerprint" not in meta:
+            start_over = "snapshot made before ID key fingerprints: rebuilt under the current key, every file re-read"
+        elif meta["id_key_fingerprint"] != fingerprint_now:
+            start_over = ("ID key changed: snapshot rebuilt from scratch, every file re-read;"
+                          " every person has a new pseudonym")
+        if start_over:
+            con.close()
+            building.unlink()
+    if not building.exists():
         con = duckdb.connect(str(building))
     con.execute(SCHEMA_SQL.read_text())
     con.execute("delete from feeds")
     for position, kind in enumerate(EXPORT_KINDS):
         con.execute("insert into feeds values ($kind, $position, $optional)",
                     {"kind": kind.kind, "position": position, "optional": kind.optional})
-    con.execute(
-        "insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION}
-    )
-    return con, building
+    con.execute("insert or replace into meta values ('schema_version', $v)", {"v": SCHEMA_VERSION})
+    con.execute("insert or replace into meta values ('id_key_fingerprint', $f)", {"f": fingerprint_now})
+    return con, building, start_over
 
 
 def _known_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -148,7 +255,7 @@ def _log(con, outcome: FileOutcome, sha: str, encoding: str, skipped: int) -> in
             "id": file_id, "file": outcome.file, "sha": sha, "kind": outcome.kind, "day": outcome.day,
             "enc": encoding, "read": outcome.rows_read, "loaded": outcome.rows_loaded,
             "rejected": outcome.rows_rejected, "skipped": skipped, "status": outcome.status,
-            "message": outcome.message, "at": datetime.now().replace(microsecond=0),
+            "message": mask_ids(outcome.message), "at": datetime.now().replace(microsecond=0),
         },
     )
     return file_id
@@ -187,7 +294,8 @@ def _store(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_id: i
 
 
 def _store_boundaries(con, path: Path) -> None:
-    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    with open_regular(path) as f:
+        features = json.loads(f.read().decode("utf-8"))["features"]
     con.execute("delete from boundaries")
     frame = pd.DataFrame(
         {
@@ -231,21 +339,30 @@ def _build(settings: Settings) -> IngestResult:
     data_dir, db_path = settings.data_dir, settings.db_path
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory not found: {data_dir}")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    id_key = settings.id_key()
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=SNAPSHOT_FOLDER_MODE)
     result = IngestResult(db_path)
-    with open(db_path.with_name(db_path.name + ".lock"), "w") as lock:
+    lock = _open_lock(db_path.with_name(db_path.name + ".lock"))
+    try:
         # One ingest at a time per snapshot: a watcher and a manual run must not interleave.
         fcntl.flock(lock, fcntl.LOCK_EX)
-        con, building = _connect_building(db_path)
+        con, building, start_over = _connect_building(db_path, id_key)
+        if start_over:
+            result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
         try:
-            _ingest_into(con, data_dir, settings.id_key(), result)
+            _ingest_into(con, data_dir, id_key, result)
             build_marts(con)
             con.execute("insert or replace into meta values ('built_at', $at)",
                         {"at": datetime.now().isoformat(timespec="seconds")})
             con.execute("checkpoint")
         finally:
             con.close()
+        os.chmod(building, SNAPSHOT_MODE)
         os.replace(building, db_path)
+        shutil.rmtree(building.parent)
+    finally:
+        os.close(lock)
+    result.outcomes.extend(_leftovers(settings))
     return result
 
 
@@ -258,27 +375,58 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text())
 
 
+def _leftovers(settings: Settings) -> list[FileOutcome]:
+    """Files earlier versions left in the data directory, which should not travel with it."""
+    notes = []
+    for old_key in settings.old_id_key_files:
+        notes.append(FileOutcome(
+            "id_key", None, str(old_key), "note",
+            message=f"old ID key file, no longer read (the key comes from {settings.id_key_source()}):"
+                    " back that up, then delete this copy"))
+    old_snapshot = settings.data_dir / "snapshot.duckdb"
+    if old_snapshot != settings.db_path and old_snapshot.exists():
+        notes.append(FileOutcome(
+            "snapshot", None, str(old_snapshot), "note",
+            message=f"no longer used (the snapshot is {settings.db_path}): delete it and its .lock/.status.json"))
+    return notes
+
+
 def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> None:
     loaded = {
         (kind, day): sha
         for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
     }
-    files = discover(data_dir)
-    missing_reference = [k.filename for k in REFERENCE_KINDS if not any(f[0] is k for f in files)]
+    inputs = discover(data_dir)
+    files = inputs.files
+    linked = {kind for kind, _, _ in inputs.links}
+    missing_reference = [
+        k.filename + (f" ({SYMLINK_NOT_READ})" if k.kind in linked or "reference" in linked else "")
+        for k in REFERENCE_KINDS if not any(f[0] is k for f in files)
+    ]
     if missing_reference and not loaded:
         raise FileNotFoundError(f"{data_dir / 'reference'}: missing {', '.join(missing_reference)}")
+
+    # A link is reported like an unusable file: what the snapshot held for it stays.
+    present = {(kind.kind, day) for kind, day, _ in files}
+    for kind, day, path in inputs.links:
+        outcome = FileOutcome(kind, day, str(path.relative_to(data_dir)), "failed", message=f"{path}: {SYMLINK_NOT_READ}")
+        _log(con, outcome, "", "", 0)
+        result.outcomes.append(outcome)
+        present |= {(k, d) for k, d in loaded if d is not None and (
+            kind == "exports" or (d == day and kind in ("", k)))}
 
     reference_changed = False
     known = _known_codes(con)
     for kind, day, path in files:
         file = str(path.relative_to(data_dir))
-        sha = sha256_of(path)
-        # Export rows were checked against the reference codes of their time: new codes
-        # mean every export is checked again.
-        if loaded.get((kind.kind, day)) == sha and not (reference_changed and day is not None):
-            result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
-            continue
+        sha = ""
         try:
+            sha = sha256_of(path)
+            # Export rows were checked against the reference codes of their time: new codes
+            # mean every export is checked again.
+            if loaded.get((kind.kind, day)) == sha and not (reference_changed and day is not None):
+                result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
+                continue
             parsed = parse_file(path, kind, known, id_key)
         except UnusableFile as error:
             outcome = FileOutcome(kind.kind, day, file, "failed", message=str(error))
@@ -293,10 +441,8 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> No
             reference_changed = True
             known = _known_codes(con)
 
-    boundaries = data_dir / "reference" / "boundaries.geojson"
-    if boundaries.exists():
-        _store_boundaries(con, boundaries)
-    present = {(kind.kind, day) for kind, day, _ in files}
+    if inputs.boundaries:
+        _store_boundaries(con, inputs.boundaries)
     result.outcomes.extend(_forget_removed(con, present))
     for day in sorted({day for _, day, _ in files if day is not None}):
         for kind in EXPORT_KINDS:
@@ -311,25 +457,46 @@ def status_path(db_path: Path) -> Path:
 
 
 def write_status(db_path: Path, ok: bool, message: str) -> None:
-    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": message}
-    temporary = status_path(db_path).with_suffix(".tmp")
-    temporary.write_text(json.dumps(status, ensure_ascii=False))
-    os.replace(temporary, status_path(db_path))
+    """Replace the status file whole. The temporary file gets a fresh random name (mkstemp), so
+    a link planted beside the snapshot cannot redirect the write, and os.replace swaps a link at
+    the status path itself for the file without writing through it."""
+    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": mask_ids(message)}
+    target = status_path(db_path)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=SNAPSHOT_FOLDER_MODE)
+    fd, temporary = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, SNAPSHOT_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(status, ensure_ascii=False))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def read_status(db_path: Path) -> dict | None:
     try:
-        return json.loads(status_path(db_path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        fd = os.open(status_path(db_path), os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, encoding="utf-8") as f:
+            return json.loads(f.read())
+    except (OSError, json.JSONDecodeError):
         return None
 
 
 def fingerprint(data_dir: Path) -> tuple:
-    """Cheap to take every few seconds: names, sizes and mtimes of every file, no reading."""
-    return tuple(sorted(
-        (str(p.relative_to(data_dir)), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in data_dir.rglob("*.*") if p.is_file()
-    ))
+    """Cheap to take every few seconds: names, sizes and mtimes of the ingest's inputs, no reading.
+
+    Only the inputs count. The snapshot, its lock, status file and key may well sit in the data
+    directory, and when they counted, every ingest changed the fingerprint and so triggered the next.
+    """
+    entries = []
+    for path in discover(data_dir).paths():
+        try:
+            facts = path.lstat()
+        except FileNotFoundError:
+            continue  # removed since it was listed: the next poll sees it gone
+        entries.append((str(path.relative_to(data_dir)), facts.st_size, facts.st_mtime_ns, facts.st_mode))
+    return tuple(sorted(entries))
 
 
 def watch(settings: Settings, interval: float, report=print, rounds: int | None = None) -> None:
@@ -337,13 +504,13 @@ def watch(settings: Settings, interval: float, report=print, rounds: int | None 
     last = None
     done = 0
     while rounds is None or done < rounds:
-        current = fingerprint(settings.data_dir)
-        if current != last:
-            try:
+        try:
+            current = fingerprint(settings.data_dir)
+            if current != last:
+                last = current
                 report(summary_table(ingest(settings)))
-            except Exception as error:  # a watcher must outlive any one bad ingest; ingest() logged it
-                report(f"ERROR ingest failed: {error}")
-            last = current
+        except Exception as error:  # a watcher must outlive any one bad ingest; ingest() logged it
+            report(mask_ids(f"ERROR ingest failed: {error}"))
         done += 1
         if rounds is None or done < rounds:
             time.sleep(interval)
@@ -361,11 +528,12 @@ def ensure_snapshot(settings: Settings) -> None:
 
 
 def summary_table(result: IngestResult) -> str:
-    """Per day, per kind: what happened to each file, for the terminal."""
+    """Per day, per kind: what happened to each file, for the terminal (and cron's mail), IDs masked."""
     lines = [f"{'day':<10}  {'kind':<16} {'status':<9} {'read':>9} {'loaded':>9} {'rejected':>9}  note"]
     for o in sorted(result.outcomes, key=lambda o: (str(o.day or ""), o.kind)):
+        day = o.day or ("reference" if o.kind in REFERENCE_LABELS else "-")
         lines.append(
-            f"{str(o.day or 'reference'):<10}  {o.kind:<16} {o.status:<9} {o.rows_read:>9,} {o.rows_loaded:>9,}"
+            f"{str(day):<10}  {o.kind:<16} {o.status:<9} {o.rows_read:>9,} {o.rows_loaded:>9,}"
             f" {o.rows_rejected:>9,}  {o.message}"
         )
-    return "\n".join(lines)
+    return mask_ids("\n".join(lines))

@@ -7,8 +7,11 @@ reject with its line, column and reason, and the good rows of the same file stil
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +43,33 @@ DATE_PATTERN = (
 )
 
 
+SYMLINK_NOT_READ = "symbolic link, not read"
+
+
 class UnusableFile(Exception):
-    """The whole file is rejected; the message names the file and the column or byte."""
+    """The whole file is rejected; the message names the file and the column or byte.
+
+    It never quotes a cell, and anything shaped like an ID number is masked, because the
+    message travels to the status file, the ingest log, cron's mail and every screen's banner.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(ids.mask_ids(message))
+
+
+def open_regular(path: Path):
+    """The file for binary reading, refusing a symbolic link (which could point anywhere on the
+    machine) and anything but a regular file (a FIFO would block the ingest forever)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnusableFile(f"{path}: {SYMLINK_NOT_READ}") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnusableFile(f"{path}: not a regular file, not read")
+    return os.fdopen(fd, "rb")
 
 
 @dataclass
@@ -67,7 +95,8 @@ def decode(path: Path) -> tuple[str, str]:
     DuckDB 2.0.1 cannot decode GBK without downloading an extension, and Excel on a Chinese
     Windows saves CSV as GBK, so the transcoding happens here. GB18030 is a superset of GBK.
     """
-    raw = path.read_bytes()
+    with open_regular(path) as f:
+        raw = f.read()
     if raw.startswith(b"\xef\xbb\xbf"):
         encoding, raw = "utf-8-sig", raw[3:]
     else:
@@ -98,8 +127,17 @@ def map_headers(header_line: str, kind: FileKind, path: Path) -> list[str]:
         names.append(aliases.get(cell, f"_extra_{position}"))
     missing = [c for c in kind.columns if c.required and c.name not in names]
     if missing:
+        # The first line is described, never quoted: in a file without a header row it is a
+        # person's row, ID number included.
         wanted = ", ".join(f"{c.name} ({c.zh})" for c in missing)
-        raise UnusableFile(f"{path}: required column missing: {wanted}; header was: {header_line.strip()}")
+        recognised = [name for name in names if not name.startswith("_extra_")]
+        if recognised:
+            found = (f"the header row has {len(names)} cells; recognised: {', '.join(recognised)};"
+                     f" not recognised: {len(names) - len(recognised)}")
+        else:
+            found = (f"none of the first line's {len(names)} cells is a column name:"
+                     " the first line looks like data (no header row?)")
+        raise UnusableFile(f"{path}: required column missing: {wanted}; {found}")
     return names
 
 
@@ -257,12 +295,17 @@ def parse_file(path: Path, kind: FileKind, known_codes: dict[str, set[str]], id_
         flag(duplicate & (reasons == ""), kind.column(name), f"duplicate {name}")
 
     bad = (reasons != "").to_numpy()
+    bad_values = []
     for position in np.flatnonzero(bad):
         column = reason_column.iat[position]
         value = frame[column].iat[position] if column else ""
         if column and kind.column(column).type == PERSON_ID:
             value = ids.mask(value)
-        rejects.append(Reject(int(lines[position]), column, reasons.iat[position], value))
+        bad_values.append(value)
+    # A shifted column can put an ID number under any header: mask ID shapes in every value.
+    bad_values = ids.mask_ids_in(pd.Series(bad_values, dtype=object))
+    for position, value in zip(np.flatnonzero(bad), bad_values):
+        rejects.append(Reject(int(lines[position]), reason_column.iat[position], reasons.iat[position], value))
 
     good = typed[~bad].copy()
     for column in kind.columns:

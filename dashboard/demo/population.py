@@ -148,8 +148,10 @@ def write_reference(target: Path, reference: Reference, scale: str, reference_di
 
 # Resident number g maps to a birth date and a 3-digit sequence through an affine
 # permutation of all (birth day, sequence) slots, so 12.6 M residents get distinct,
-# valid ID numbers without storing a single string.
-ADDRESS_DIGITS = (4, 1, 0, 1, 0, 3)
+# valid ID numbers without storing a single string. The address code 990103 belongs to no
+# region (province codes stop at 82): with Erqi's real 410103 and plausible birth dates,
+# some demo numbers would be real people's.
+ADDRESS_DIGITS = (9, 9, 0, 1, 0, 3)
 BIRTH_EPOCH = np.datetime64("1937-01-01")
 BIRTH_DAYS = 30_000                       # births up to 2019-02
 ID_SLOTS = BIRTH_DAYS * 1000
