@@ -22,10 +22,10 @@ import streamlit as st  # noqa: E402
 from dashboard.app_pages import PAGES  # noqa: E402
 from dashboard.data.ingest import read_status  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
-from dashboard.web import access, auth, screens, ui  # noqa: E402
+from dashboard.web import access, auth, cache, feeds, screens, sidebar, state  # noqa: E402
 
 kiosk, rotate_seconds = screens.kiosk_from_url()
-lang = ui.current_lang()
+lang = state.current_lang()
 st.set_page_config(page_title=t("app.title", lang), page_icon="🛡️", layout="wide",
                    initial_sidebar_state="collapsed" if kiosk else "auto")
 access.refuse_if_unsafe()
@@ -36,13 +36,13 @@ if not access.login_gate():
                   position="hidden")
     st.stop()
 
-days = ui.export_days()
-areas = ui.area_frame()
+days = cache.export_days()
+areas = cache.area_frame()
 if not days:
     st.error(t("app.no_days", lang))
     st.stop()
-problems = ui.sync_from_url(days, areas)
-lang = ui.current_lang()
+problems = state.sync_from_url(days, areas)
+lang = state.current_lang()
 
 role = access.role()
 allowed = [spec for spec in PAGES if auth.may_open(role, spec.url_path)]
@@ -54,16 +54,16 @@ pages = {
 page = st.navigation(list(pages.values()), position="hidden" if kiosk else "sidebar")
 current = next(url_path for url_path, candidate in pages.items() if candidate is page)
 
-filters = ui.sidebar(days, areas, problems)
-ui.write_url(filters, extras=screens.url_extras())
-ui.watch_for_updates(filters)
+filters = sidebar.sidebar(days, areas, problems)
+state.write_url(filters, extras=screens.url_extras())
+cache.watch_for_updates(filters)
 st.session_state["_filters"] = filters
 if kiosk:
     screens.show_kiosk(current, {spec.url_path: spec.path for spec in allowed}, {s.url_path for s in allowed},
                        rotate_seconds)
-settings = ui.settings()
+settings = cache.settings()
 screens.show_banner(
-    screens.stale_alarms(ui.newest_exports(days[0]), datetime.now(), settings.thresholds.stale_after_hours,
+    screens.stale_alarms(feeds.newest_exports(days[0]), datetime.now(), settings.thresholds.stale_after_hours,
                          read_status(settings.db_path)),
     lang, settings.thresholds.stale_after_hours)
 access.require_page(current)

@@ -347,6 +347,14 @@ def literal(value) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
+def label_on(key: str, data_day, day, lang: str) -> str:
+    """A figure's label, or its "on <day>" form when the figure comes from an earlier export
+    than the day shown: "Samples today", or "Samples on 5 Jan"."""
+    if data_day is None or day is None or data_day == day:
+        return t(key, lang)
+    return t(f"{key}_on", lang, day=short_day(data_day, lang))
+
+
 def enum(kind: str, value, lang: str) -> str:
     """The word for a coded value (a zone level, a site kind...); unknown codes show as they are."""
     words = ENUMS[kind].get(value)

@@ -6,6 +6,7 @@ that run the bundled demo. Nothing else in the code reads os.environ.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -37,12 +38,39 @@ class IdKeyRefused(ValueError):
     """The configured or stored ID key is unusable; the message says why and never shows the key."""
 
 
+def secrets_file() -> Path:
+    """`.streamlit/secrets.toml`, or the file DASHBOARD_SECRETS names (tests, or a secrets file
+    kept outside the checkout)."""
+    return Path(os.environ.get("DASHBOARD_SECRETS", SECRETS_FILE))
+
+
+def users_file() -> Path | None:
+    """A TOML file of users kept outside the repo, when DASHBOARD_USERS_FILE names one."""
+    named = os.environ.get("DASHBOARD_USERS_FILE")
+    return Path(named) if named else None
+
+
+def kiosk_pages() -> tuple[str, ...] | None:
+    """The pages a wall screen rotates through, when DASHBOARD_KIOSK_PAGES lists them."""
+    configured = os.environ.get("DASHBOARD_KIOSK_PAGES")
+    return tuple(p.strip() for p in configured.split(",") if p.strip()) if configured else None
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML file, parsed once per version of the file in this process: the ID key and the users
+    both live in the secrets file. Raises what reading and parsing raise."""
+    stat = path.stat()
+    return _parsed_toml(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_toml(path: str, inode: int, mtime_ns: int, size: int) -> dict:
+    return tomllib.loads(Path(path).read_bytes().decode("utf-8"))
+
+
 def _secrets() -> dict:
-    path = Path(os.environ.get("DASHBOARD_SECRETS", SECRETS_FILE))
-    if not path.is_file():
-        return {}
-    with path.open("rb") as f:
-        return tomllib.load(f)
+    path = secrets_file()
+    return read_toml(path) if path.is_file() else {}
 
 
 def _float(name: str, default: float) -> float:

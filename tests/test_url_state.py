@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.web import ui
+from dashboard.web import layout, state
 from tests.fixtures import DAYS, TAIGUO, XINGYUAN
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -105,13 +105,13 @@ def test_map_selection_callback_sets_the_pending_area():
     def script():
         import streamlit as st
 
-        from dashboard.web import ui
+        from dashboard.web import state
 
         event = {"selection": {"indices": {"communities": [2]}, "objects": {"communities": [
             {"type": "Feature", "properties": {"area_code": "410103002001", "name": "台郭社区"}}]}}}
         st.session_state["map-test"] = event
-        ui._select_from_map("map-test", frozenset({"410103002001"}))
-        st.write(st.session_state.get(ui.PENDING_AREA, "none"))
+        layout._select_from_map("map-test", frozenset({"410103002001"}))
+        st.write(st.session_state.get(state.PENDING_AREA, "none"))
 
     at = AppTest.from_function(script, default_timeout=30).run()
     assert not at.exception, [e.message for e in at.exception]
@@ -120,7 +120,7 @@ def test_map_selection_callback_sets_the_pending_area():
 
 def test_a_map_click_drills_down_and_updates_the_url():
     at = app(lang="zh").run()
-    at.session_state[ui.PENDING_AREA] = TAIGUO  # what the callback leaves for the next run
+    at.session_state[state.PENDING_AREA] = TAIGUO  # what the callback leaves for the next run
     at.run()
     assert widget(at, "selectbox", "street").value == "410103002"
     assert widget(at, "selectbox", "community").value == TAIGUO

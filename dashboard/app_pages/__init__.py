@@ -1,4 +1,6 @@
-"""The router's page list: app.py turns each entry into an st.Page, and the tests run every one."""
+"""The one table of pages: app.py turns each entry into an st.Page, auth decides from it which
+roles may open a page, kiosk screens rotate through the pages marked for it, and the tests run
+every one."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ class PageSpec:
     url_path: str
     title_key: str
     icon: str
+    roles: frozenset[str]
+    # In a wall screen's rotation unless DASHBOARD_KIOSK_PAGES says otherwise.
+    rotates: bool = True
     default: bool = False
 
     @property
@@ -21,11 +26,15 @@ class PageSpec:
         return HERE / self.file
 
 
+EVERYONE = frozenset({"screen", "leader", "admin"})
+# Wall screens see aggregates only: the overview.
+PEOPLE = frozenset({"leader", "admin"})
+
 PAGES = (
-    PageSpec("overview.py", "overview", "page.overview", ":material/dashboard:", default=True),
-    PageSpec("zones.py", "zones", "page.zones", ":material/fence:"),
-    PageSpec("testing.py", "testing", "page.testing", ":material/biotech:"),
-    PageSpec("isolation.py", "isolation", "page.isolation", ":material/hotel:"),
-    PageSpec("staff.py", "staff", "page.staff", ":material/badge:"),
-    PageSpec("health.py", "health", "page.health", ":material/monitor_heart:"),
+    PageSpec("overview.py", "overview", "page.overview", ":material/dashboard:", EVERYONE, default=True),
+    PageSpec("zones.py", "zones", "page.zones", ":material/fence:", PEOPLE),
+    PageSpec("testing.py", "testing", "page.testing", ":material/biotech:", PEOPLE),
+    PageSpec("isolation.py", "isolation", "page.isolation", ":material/hotel:", PEOPLE),
+    PageSpec("staff.py", "staff", "page.staff", ":material/badge:", PEOPLE),
+    PageSpec("health.py", "health", "page.health", ":material/monitor_heart:", PEOPLE, rotates=False),
 )

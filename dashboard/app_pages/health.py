@@ -4,27 +4,27 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import access, ui
+from dashboard.web import access, cache, feeds, layout, state
 from dashboard.web.builders import charts, tables
 
-f = ui.filters()
-ui.page_header(f, "page.health")
-ui.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts", "checkpoint_log", "door_visits"))
+f = state.filters()
+layout.page_header(f, "page.health")
+feeds.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts", "checkpoint_log", "door_visits"))
 
-matrix = ui.query("health/feed_matrix")
+matrix = cache.query("health/feed_matrix")
 st.caption(t("health.matrix.caption", f.lang))
-ui.show_figure(charts.feed_matrix(matrix, f.lang))
-ui.show_table(tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang), t("no_data", f.lang))
+layout.show_figure(charts.feed_matrix(matrix, f.lang))
+layout.show_table(tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang), t("no_data", f.lang))
 
 if not access.may_run("health/rejects"):
     st.info(t("health.admin_only", f.lang))
     st.stop()
 
 st.subheader(t("health.rejects", f.lang, day=i18n.day(f.day, f.lang)))
-rejects = ui.query("health/rejects", day=f.day)
-ui.show_table(tables.rejects_table(rejects, f.lang), t("health.rejects.empty", f.lang, day=i18n.day(f.day, f.lang)),
+rejects = cache.query("health/rejects", day=f.day)
+layout.show_table(tables.rejects_table(rejects, f.lang), t("health.rejects.empty", f.lang, day=i18n.day(f.day, f.lang)),
               height=360)
 
 st.subheader(t("health.log", f.lang))
-ui.show_table(tables.ingest_log_table(ui.query("health/ingest_log"), f.lang), t("health.log.empty", f.lang),
+layout.show_table(tables.ingest_log_table(cache.query("health/ingest_log"), f.lang), t("health.log.empty", f.lang),
               height=360)

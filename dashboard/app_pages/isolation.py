@@ -4,45 +4,45 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import ui
+from dashboard.web import cache, feeds, layout, state
 from dashboard.web.builders import charts, maps, tables
 
-f = ui.filters()
-ui.page_header(f, "page.isolation")
-status = ui.feed_notice(f, ("isolation",))
+f = state.filters()
+layout.page_header(f, "page.isolation")
+status = feeds.feed_notice(f, ("isolation",))
 if status["isolation"].missing:
     st.info(t("isolation.no_ledger", f.lang, day=i18n.day(f.day, f.lang)))
     st.stop()
 
-by_kind = ui.query("isolation/active_by_kind", day=f.day, area=f.area).set_index("kind")
+by_kind = cache.query("isolation/active_by_kind", day=f.day, area=f.area).set_index("kind")
 cards = [(t(f"kpi.isolation_{kind}", f.lang), by_kind.at[kind, "active"]) for kind in by_kind.index]
 cards.append((t("kpi.releases_due", f.lang), by_kind["releases_due_next_day"].sum()))
 for column, (label, value) in zip(st.columns(len(cards)), cards):
     column.metric(label, i18n.num(value, f.lang), border=True, help=t("kpi.help.isolation", f.lang))
 
-communities = ui.query("isolation/by_community", day=f.day, area=f.area)
+communities = cache.query("isolation/by_community", day=f.day, area=f.area)
 map_column, table_column = st.columns([3, 2])
 with map_column:
     st.subheader(t("isolation.map", f.lang))
-    base = ui.geo()
+    base = layout.geo()
     if base.empty:
         st.warning(t("map.empty", f.lang))
     else:
         style = "isolation_3d" if "isolation_3d" in f.layers else "isolation"
-        ui.show_map(maps.district_map(base, lang=f.lang, layers=(style, "labels"), area=f.area,
+        layout.show_map(maps.district_map(base, lang=f.lang, layers=(style, "labels"), area=f.area,
                                       isolation=communities, day=f.day), f, "isolation")
 with table_column:
     st.subheader(t("isolation.by_community", f.lang))
-    ui.show_table(tables.isolation_table(communities, f.lang), t("no_data", f.lang))
+    layout.show_table(tables.isolation_table(communities, f.lang), t("no_data", f.lang))
     st.subheader(t("isolation.releases", f.lang))
-    ui.show_table(tables.releases_table(communities, f.lang), t("isolation.releases.empty", f.lang))
+    layout.show_table(tables.releases_table(communities, f.lang), t("isolation.releases.empty", f.lang))
 
 left, right = st.columns(2)
 with left:
-    hotels = ui.query("isolation/hotel_occupancy", day=f.day, area=f.area)
+    hotels = cache.query("isolation/hotel_occupancy", day=f.day, area=f.area)
     if hotels.empty:
         st.info(t("isolation.hotels.empty", f.lang))
     else:
-        ui.show_figure(charts.hotel_occupancy(hotels, f.lang))
+        layout.show_figure(charts.hotel_occupancy(hotels, f.lang))
 with right:
-    ui.show_figure(charts.isolation_flow(ui.query("isolation/daily", day=f.day, area=f.area), f.lang))
+    layout.show_figure(charts.isolation_flow(cache.query("isolation/daily", day=f.day, area=f.area), f.lang))

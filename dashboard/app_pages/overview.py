@@ -7,15 +7,15 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.data.report import to_markdown
 from dashboard.i18n import t
-from dashboard.web import access, ui
+from dashboard.web import access, cache, feeds, layout, situation_map, state
 from dashboard.web.builders import charts, kpis, tables
 
-f = ui.filters()
-config = ui.settings().thresholds
-ui.page_header(f, "page.overview")
-status = ui.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts"))
-figures = ui.headline(f.day, f.at, f.area)
-previous = ui.headline(f.previous_day, ui.now_for(f.previous_day), f.area) if f.previous_day else None
+f = state.filters()
+config = cache.settings().thresholds
+layout.page_header(f, "page.overview")
+status = feeds.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts"))
+figures = cache.headline(f.day, f.at, f.area)
+previous = cache.headline(f.previous_day, state.now_for(f.previous_day), f.area) if f.previous_day else None
 
 cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
 for row in (cards[:7], cards[7:]):
@@ -35,12 +35,12 @@ with map_column:
                                              format_func=lambda d: i18n.short_day(d, f.lang),
                                              help=t("overview.replay.help", f.lang))
     play = play_column.button(t("overview.replay.play", f.lang), width="stretch")
-    briefing = to_markdown(ui.report(f.day, f.at, f.area), f.lang, ui.area_name(f.area, f.lang) if f.area else None)
+    briefing = to_markdown(cache.report(f.day, f.at, f.area), f.lang, cache.area_name(f.area, f.lang) if f.area else None)
     download_column.download_button(t("overview.briefing", f.lang), briefing,
                                     file_name=f"briefing-{f.day.isoformat()}-{f.area or 'district'}-{f.lang}.md", mime="text/markdown",
                                     help=t("overview.briefing.help", f.lang), icon=":material/download:",
                                     width="stretch")
-    base = ui.geo()
+    base = layout.geo()
     if base.empty:
         st.warning(t("map.empty", f.lang))
     elif play:
@@ -48,11 +48,11 @@ with map_column:
         for day in days_oldest_first:
             with frame.container():
                 st.caption(t("overview.replay.caption", f.lang, day=i18n.day(day, f.lang)))
-                st.pydeck_chart(ui.map_deck(day, f, f.layers, base, height=640), height=640)
+                st.pydeck_chart(situation_map.map_deck(day, f, f.layers, base, height=640), height=640)
             time.sleep(1.2)
     else:
         st.caption(t("overview.replay.caption", f.lang, day=i18n.day(replay_day, f.lang)))
-        ui.show_map(ui.map_deck(replay_day, f, f.layers, base, height=640), f, "overview", height=640)
+        layout.show_map(situation_map.map_deck(replay_day, f, f.layers, base, height=640), f, "overview", height=640)
 
 with attention_column:
     st.subheader(t("overview.attention", f.lang))
@@ -60,22 +60,22 @@ with attention_column:
     round_ = figures.current_round
     # Fatigue alerts name people: a wall screen's role sees the rest of the list without them.
     names_allowed = access.may_run("staff/fatigue")
-    fatigue = ui.query("staff/fatigue", at=staff_at, area=f.area) if staff_at and names_allowed else None
+    fatigue = cache.query("staff/fatigue", at=staff_at, area=f.area) if staff_at and names_allowed else None
     items = tables.attention_items(
         f.lang,
-        coverage=ui.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
+        coverage=cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
         if round_ is not None else None,
         coverage_round=round_,
         coverage_target=config.coverage_target,
-        zones=ui.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
+        zones=cache.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
         if not status["control_zones"].missing else None,
         lift_review_days=config.lift_review_days,
-        positives=ui.query("testing/positives_by_community", day=testing_day, area=f.area) if testing_day else None,
-        hotels=ui.query("isolation/hotel_occupancy", day=f.day, area=f.area)
+        positives=cache.query("testing/positives_by_community", day=testing_day, area=f.area) if testing_day else None,
+        hotels=cache.query("isolation/hotel_occupancy", day=f.day, area=f.area)
         if not status["isolation"].missing else None,
         hotel_full=config.hotel_full,
-        posts_now=ui.query("staff/on_duty_at", at=staff_at, area=f.area) if staff_at else None,
-        posts_ahead=ui.query("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
+        posts_now=cache.query("staff/on_duty_at", at=staff_at, area=f.area) if staff_at else None,
+        posts_ahead=cache.query("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
                              area=f.area) if staff_at else None,
         fatigue=tables.fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
                                      config.fatigue_consecutive_days) if fatigue is not None else None,
@@ -91,11 +91,11 @@ with attention_column:
         st.dataframe(items, hide_index=True, width="stretch", height=min(700, 40 + 35 * len(items)))
 
 st.subheader(t("overview.trends", f.lang))
-testing_trend = ui.query("testing/trend", day=f.day, area=f.area)
+testing_trend = cache.query("testing/trend", day=f.day, area=f.area)
 left, right = st.columns(2)
 with left:
-    ui.show_figure(charts.daily_bars(testing_trend, "positives", t("trend.positives", f.lang), f.lang, "#dc2626"))
-    ui.show_figure(charts.isolation_trend(ui.query("isolation/daily", day=f.day, area=f.area), f.lang))
+    layout.show_figure(charts.daily_bars(testing_trend, "positives", t("trend.positives", f.lang), f.lang, "#dc2626"))
+    layout.show_figure(charts.isolation_trend(cache.query("isolation/daily", day=f.day, area=f.area), f.lang))
 with right:
-    ui.show_figure(charts.daily_bars(testing_trend, "samples", t("trend.samples", f.lang), f.lang))
-    ui.show_figure(charts.zones_trend(ui.query("zones/trend", day=f.day, area=f.area), f.lang))
+    layout.show_figure(charts.daily_bars(testing_trend, "samples", t("trend.samples", f.lang), f.lang))
+    layout.show_figure(charts.zones_trend(cache.query("zones/trend", day=f.day, area=f.area), f.lang))

@@ -3,62 +3,62 @@
 Staff names are shown on this page only.
 """
 
-from datetime import datetime
 
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.data.report import staff_instant
 from dashboard.i18n import t
-from dashboard.web import ui
+from dashboard.web import cache, feeds, layout, state
 from dashboard.web.builders import charts, maps, tables
 
-f = ui.filters()
-config = ui.settings().thresholds
-ui.page_header(f, "page.staff")
-status = ui.feed_notice(f, ("shifts", "checkpoint_log", "door_visits"))
-shifts_day = ui.data_day(status["shifts"])
+f = state.filters()
+config = cache.settings().thresholds
+layout.page_header(f, "page.staff")
+status = feeds.feed_notice(f, ("shifts", "checkpoint_log", "door_visits"))
+shifts_day = feeds.data_day(status["shifts"])
 
 if shifts_day is not None:
-    at = f.at if shifts_day == f.day else datetime.combine(shifts_day, f.at.time())
-    posts = ui.query("staff/on_duty_at", at=at, area=f.area)
+    at = staff_instant(shifts_day, f.at)
+    posts = cache.query("staff/on_duty_at", at=at, area=f.area)
     c1, c2, c3 = st.columns(3)
-    c1.metric(ui.label_for("kpi.on_duty", shifts_day, f), i18n.num(posts["on_duty"].sum(), f.lang), border=True,
+    c1.metric(i18n.label_on("kpi.on_duty", shifts_day, f.day, f.lang), i18n.num(posts["on_duty"].sum(), f.lang), border=True,
               help=t("kpi.help.staff", f.lang))
-    c2.metric(ui.label_for("kpi.min_staff", shifts_day, f), i18n.num(posts["min_staff"].sum(), f.lang),
+    c2.metric(i18n.label_on("kpi.min_staff", shifts_day, f.day, f.lang), i18n.num(posts["min_staff"].sum(), f.lang),
               border=True)
-    c3.metric(ui.label_for("kpi.posts_understaffed", shifts_day, f), i18n.num(posts["understaffed"].sum(), f.lang),
+    c3.metric(i18n.label_on("kpi.posts_understaffed", shifts_day, f.day, f.lang), i18n.num(posts["understaffed"].sum(), f.lang),
               border=True, help=t("kpi.help.understaffed", f.lang))
 
     map_column, table_column = st.columns([3, 2])
     with map_column:
         st.subheader(t("staff.map", f.lang))
-        base = ui.geo()
+        base = layout.geo()
         if base.empty:
             st.warning(t("map.empty", f.lang))
         else:
-            ui.show_map(maps.district_map(base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts,
+            layout.show_map(maps.district_map(base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts,
                                           day=f.day), f, "staff")
     with table_column:
         st.subheader(t("staff.on_duty", f.lang))
         st.caption(t("staff.on_duty.caption", f.lang, at=i18n.moment(at, f.lang)))
-        ui.show_table(tables.posts_table(posts, f.lang), t("staff.no_posts", f.lang))
+        layout.show_table(tables.posts_table(posts, f.lang), t("staff.no_posts", f.lang))
 
-    hourly = ui.query("staff/hourly_coverage", day=shifts_day, area=f.area)
+    hourly = cache.query("staff/hourly_coverage", day=shifts_day, area=f.area)
     if hourly.empty:
         st.info(t("staff.heatmap.empty", f.lang, day=i18n.day(shifts_day, f.lang)))
     else:
-        ui.show_figure(charts.staff_heatmap(hourly, f.lang))
+        layout.show_figure(charts.staff_heatmap(hourly, f.lang))
 
     st.subheader(t("staff.fatigue", f.lang))
     st.caption(t("staff.fatigue.caption", f.lang, h24=i18n.hours(config.fatigue_hours_24h, f.lang),
                  h7=i18n.hours(config.fatigue_hours_7d, f.lang), days=config.fatigue_consecutive_days))
-    flagged = tables.fatigue_flags(ui.query("staff/fatigue", at=at, area=f.area), config.fatigue_hours_24h,
+    flagged = tables.fatigue_flags(cache.query("staff/fatigue", at=at, area=f.area), config.fatigue_hours_24h,
                                    config.fatigue_hours_7d, config.fatigue_consecutive_days)
-    ui.show_table(tables.fatigue_table(flagged, f.lang), t("staff.fatigue.empty", f.lang))
+    layout.show_table(tables.fatigue_table(flagged, f.lang), t("staff.fatigue.empty", f.lang))
 
     st.subheader(t("staff.roster", f.lang))
-    roster = ui.query("staff/roster", day=shifts_day, area=f.area)
-    ui.show_table(tables.roster_table(roster, f.lang), t("staff.roster.empty", f.lang,
+    roster = cache.query("staff/roster", day=shifts_day, area=f.area)
+    layout.show_table(tables.roster_table(roster, f.lang), t("staff.roster.empty", f.lang,
                                                          day=i18n.day(shifts_day, f.lang)), height=420)
 
 left, right = st.columns(2)
@@ -66,17 +66,17 @@ with left:
     if status["checkpoint_log"].missing:
         st.info(t("staff.optional_absent", f.lang, feed=t("feed.checkpoint_log", f.lang)))
     else:
-        throughput = ui.query("staff/checkpoint_throughput", day=f.day, area=f.area)
+        throughput = cache.query("staff/checkpoint_throughput", day=f.day, area=f.area)
         if throughput.empty:
             st.info(t("staff.checkpoints.empty", f.lang))
         else:
-            ui.show_figure(charts.checkpoint_bars(throughput, f.lang))
+            layout.show_figure(charts.checkpoint_bars(throughput, f.lang))
 with right:
     if status["door_visits"].missing:
         st.info(t("staff.optional_absent", f.lang, feed=t("feed.door_visits", f.lang)))
     else:
-        visits = ui.query("staff/door_visits", day=f.day, area=f.area)
+        visits = cache.query("staff/door_visits", day=f.day, area=f.area)
         if visits.empty:
             st.info(t("staff.door_visits.empty", f.lang))
         else:
-            ui.show_figure(charts.door_visit_bars(visits, f.lang))
+            layout.show_figure(charts.door_visit_bars(visits, f.lang))

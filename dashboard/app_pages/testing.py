@@ -4,65 +4,62 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import ui
+from dashboard.web import cache, feeds, layout, state
 from dashboard.web.builders import charts, maps, tables
 
-f = ui.filters()
-config = ui.settings().thresholds
-ui.page_header(f, "page.testing")
-status = ui.feed_notice(f, ("testing_records",))
-testing_day = ui.data_day(status["testing_records"])
+f = state.filters()
+config = cache.settings().thresholds
+layout.page_header(f, "page.testing")
+status = feeds.feed_notice(f, ("testing_records",))
+testing_day = feeds.data_day(status["testing_records"])
 
-rounds = ui.query("testing/rounds", day=f.day)
+rounds = cache.query("testing/rounds", day=f.day)
 if rounds.empty:
     st.info(t("testing.no_round", f.lang, day=i18n.day(f.day, f.lang)))
 else:
     labels = {int(r.round): t("testing.round.option", f.lang, round=int(r.round),
                               started=i18n.short_day(r.started_on, f.lang)) for r in rounds.itertuples()}
     round_ = st.selectbox(t("testing.round", f.lang), list(labels), format_func=labels.get, key="testing_round")
-    coverage = ui.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
-    current = ui.query("testing/current_round", day=f.day, area=f.area).iloc[0]
-    persons = coverage["persons_sampled"].sum()
-    population = coverage["population"].sum()
+    coverage = cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
+    totals = cache.query("testing/round_totals", day=f.day, round=round_, area=f.area).iloc[0]
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("kpi.round_coverage", f.lang, round=round_), i18n.pct(persons / population if population else None,
-                                                                        f.lang),
+    c1.metric(t("kpi.round_coverage", f.lang, round=round_), i18n.pct(totals["coverage"], f.lang),
               help=t("kpi.help.coverage", f.lang), border=True)
-    c2.metric(t("col.persons_sampled", f.lang), i18n.num(persons, f.lang), border=True)
-    c3.metric(t("col.population", f.lang), i18n.num(population, f.lang), border=True)
+    c2.metric(t("col.persons_sampled", f.lang), i18n.num(totals["persons_sampled"], f.lang), border=True)
+    c3.metric(t("col.population", f.lang), i18n.num(totals["population"], f.lang), border=True)
 
     map_column, table_column = st.columns([3, 2])
     with map_column:
         st.subheader(t("testing.coverage_map", f.lang))
-        base = ui.geo()
+        base = layout.geo()
         if base.empty:
             st.warning(t("map.empty", f.lang))
         else:
             deck = maps.district_map(base, lang=f.lang, layers=("coverage", "labels"), area=f.area, coverage=coverage,
                                      coverage_round=round_, coverage_target=config.coverage_target, day=f.day)
-            ui.show_map(deck, f, "testing")
+            layout.show_map(deck, f, "testing")
     with table_column:
         st.subheader(t("testing.lowest", f.lang))
-        ui.show_table(tables.coverage_table(coverage, f.lang), t("no_data", f.lang))
+        layout.show_table(tables.coverage_table(coverage, f.lang), t("no_data", f.lang))
 
 if testing_day is not None:
-    hourly = ui.query("testing/samples_by_hour", day=testing_day, area=f.area)
-    positives = ui.query("testing/positives_by_community", day=testing_day, area=f.area)
-    totals = ui.query("testing/day_totals", day=testing_day, area=f.area).iloc[0]
+    hourly = cache.query("testing/samples_by_hour", day=testing_day, area=f.area)
+    positives = cache.query("testing/positives_by_community", day=testing_day, area=f.area)
+    totals = cache.query("testing/day_totals", day=testing_day, area=f.area).iloc[0]
     c1, c2, c3 = st.columns(3)
-    c1.metric(ui.label_for("kpi.samples", testing_day, f), i18n.num(totals["samples"], f.lang), border=True,
+    c1.metric(i18n.label_on("kpi.samples", testing_day, f.day, f.lang), i18n.num(totals["samples"], f.lang), border=True,
               help=t("kpi.help.samples", f.lang))
-    c2.metric(ui.label_for("kpi.positives", testing_day, f), i18n.num(totals["positives"], f.lang), border=True,
+    c2.metric(i18n.label_on("kpi.positives", testing_day, f.day, f.lang), i18n.num(totals["positives"], f.lang), border=True,
               help=t("kpi.help.positives", f.lang))
-    c3.metric(ui.label_for("kpi.pending", testing_day, f), i18n.num(totals["pending"], f.lang), border=True)
+    c3.metric(i18n.label_on("kpi.pending", testing_day, f.day, f.lang), i18n.num(totals["pending"], f.lang), border=True)
     left, right = st.columns([3, 2])
     with left:
         if hourly.empty:
             st.info(t("testing.by_hour.empty", f.lang, day=i18n.day(testing_day, f.lang)))
         else:
-            ui.show_figure(charts.samples_heatmap(hourly, f.lang))
+            layout.show_figure(charts.samples_heatmap(hourly, f.lang))
     with right:
         if positives["positives"].sum() == 0:
             st.info(t("testing.positives.empty", f.lang, day=i18n.day(testing_day, f.lang)))
         else:
-            ui.show_figure(charts.positives_bar(positives, f.lang))
+            layout.show_figure(charts.positives_bar(positives, f.lang))

@@ -4,20 +4,20 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import ui
+from dashboard.web import cache, feeds, layout, state
 from dashboard.web.builders import charts, maps, tables
 
-f = ui.filters()
-config = ui.settings().thresholds
-ui.page_header(f, "page.zones")
-status = ui.feed_notice(f, ("control_zones", "testing_records"))
+f = state.filters()
+config = cache.settings().thresholds
+layout.page_header(f, "page.zones")
+status = feeds.feed_notice(f, ("control_zones", "testing_records"))
 
 if status["control_zones"].missing:
     st.info(t("zones.no_ledger", f.lang, day=i18n.day(f.day, f.lang)))
     st.stop()
 
-zones = ui.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
-levels = ui.query("zones/active_by_level", day=f.day, area=f.area).set_index("level")
+zones = cache.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
+levels = cache.query("zones/active_by_level", day=f.day, area=f.area).set_index("level")
 cards = [(t(f"kpi.zones_{level}", f.lang), levels.at[level, "zones"], t("kpi.help.zones", f.lang))
          for level in ("sealed", "controlled", "precaution")]
 cards.append((t("kpi.population_sealed", f.lang), levels.at["sealed", "population"],
@@ -28,20 +28,20 @@ for column, (label, value, help_text) in zip(st.columns(len(cards)), cards):
 map_column, table_column = st.columns([2, 3])
 with map_column:
     st.subheader(t("zones.map", f.lang))
-    base = ui.geo()
+    base = layout.geo()
     if base.empty:
         st.warning(t("map.empty", f.lang))
     else:
         layers = ("zones", "labels", *[v for v in f.layers if v == "posts"])
-        ui.show_map(maps.district_map(base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day,
+        layout.show_map(maps.district_map(base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day,
                                       width_px=640, height_px=600), f, "zones", height=600)
 with table_column:
     st.subheader(t("zones.table", f.lang))
-    ui.show_table(tables.zone_table(zones, f.lang), t("zones.empty", f.lang, day=i18n.day(f.day, f.lang)),
+    layout.show_table(tables.zone_table(zones, f.lang), t("zones.empty", f.lang, day=i18n.day(f.day, f.lang)),
                   height=600)
 
-timeline = ui.query("zones/timeline", day=f.day, area=f.area)
+timeline = cache.query("zones/timeline", day=f.day, area=f.area)
 if timeline.empty:
     st.info(t("zones.timeline.empty", f.lang, day=i18n.day(f.day, f.lang)))
 else:
-    ui.show_figure(charts.zone_gantt(timeline, f.day, f.lang))
+    layout.show_figure(charts.zone_gantt(timeline, f.day, f.lang))

@@ -84,7 +84,7 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
     has_isolation = latest.get("isolation") is not None
     testing_day, shifts_day = source_day("testing_records"), source_day("shifts")
     zones = run("zones/active_by_level", day=day, area=area).set_index("level")
-    current = run("testing/current_round", day=day, area=area).iloc[0]
+    current = run("testing/round_totals", day=day, round=None, area=area).iloc[0]
     isolation = run("isolation/active_by_kind", day=day, area=area).set_index("kind")
     capacity = run("isolation/hotel_occupancy", day=day, area=area)["capacity"].sum()
     testing = run("testing/day_totals", day=testing_day, area=area).iloc[0] if testing_day else None

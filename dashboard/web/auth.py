@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import re
 import threading
 import time
@@ -22,17 +21,11 @@ from pathlib import Path
 
 import bcrypt
 
-from dashboard.settings import SECRETS_FILE
+from dashboard import settings
+from dashboard.app_pages import EVERYONE, PAGES
 
-# Pages by url_path, as app.py names them.
-OVERVIEW, ZONES, TESTING, ISOLATION, STAFF, HEALTH = "overview", "zones", "testing", "isolation", "staff", "health"
-
-ROLES = {
-    # Wall screens: aggregates only.
-    "screen": frozenset({OVERVIEW}),
-    "leader": frozenset({OVERVIEW, ZONES, TESTING, ISOLATION, STAFF, HEALTH}),
-    "admin": frozenset({OVERVIEW, ZONES, TESTING, ISOLATION, STAFF, HEALTH}),
-}
+# The pages each role may open, by url_path, from the one page table.
+ROLES = {role: frozenset(spec.url_path for spec in PAGES if role in spec.roles) for role in EVERYONE}
 # Queries that return names or row-level detail, and the roles that may run them. Any query not
 # listed is an aggregate that every role may run.
 RESTRICTED_QUERIES = {
@@ -72,24 +65,20 @@ class UsersFileError(ValueError):
 BCRYPT_HASH = re.compile(r"\$2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}")
 
 
-def users_sources(secrets_file: Path = SECRETS_FILE) -> list[tuple[Path, bool]]:
+def users_sources() -> list[tuple[Path, bool]]:
     """Where users come from, first one wins: (path, must exist).
 
     DASHBOARD_USERS_FILE, once set, must exist: a mistyped path would otherwise mean no login.
     The secrets file is optional; it may hold only the ID key.
     """
-    sources = []
-    named = os.environ.get("DASHBOARD_USERS_FILE")
-    if named:
-        sources.append((Path(named), True))
-    sources.append((Path(os.environ.get("DASHBOARD_SECRETS", secrets_file)), False))
-    return sources
+    named = settings.users_file()
+    return ([(named, True)] if named else []) + [(settings.secrets_file(), False)]
 
 
-def users_signature(secrets_file: Path = SECRETS_FILE) -> tuple:
+def users_signature() -> tuple:
     """Changes whenever a users source is created, removed or rewritten: the cache key for load_users."""
     signature = []
-    for path, _ in users_sources(secrets_file):
+    for path, _ in users_sources():
         try:
             stat = path.stat()
             signature.append((str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size))
@@ -100,7 +89,7 @@ def users_signature(secrets_file: Path = SECRETS_FILE) -> tuple:
 
 def _users_table(path: Path, required: bool) -> dict:
     try:
-        document = tomllib.loads(path.read_bytes().decode("utf-8"))
+        document = settings.read_toml(path)
     except FileNotFoundError:
         if required:
             raise UsersFileError(path, "DASHBOARD_USERS_FILE names a file that does not exist") from None
@@ -121,10 +110,10 @@ def _users_table(path: Path, required: bool) -> dict:
     return table
 
 
-def load_users(secrets_file: Path = SECRETS_FILE) -> dict[str, User]:
+def load_users() -> dict[str, User]:
     """Every configured user; raises UsersFileError (a ValueError) when a configured file is unusable."""
     table: dict = {}
-    for path, required in users_sources(secrets_file):
+    for path, required in users_sources():
         entries = _users_table(path, required)
         for username, entry in entries.items():
             if username in table:

@@ -7,7 +7,6 @@ by itself when the data stops arriving or the last ingest failed.
 from __future__ import annotations
 
 import html
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,13 +14,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import i18n
+from dashboard import i18n, settings
+from dashboard.app_pages import PAGES
+from dashboard.data.contract import EXPORT_KINDS
 from dashboard.i18n import t
 
 KIOSK = "_kiosk"
 ROTATE = "_rotate"
-CORE_FEEDS = ("control_zones", "testing_records", "isolation", "shifts")
-DEFAULT_ROTATION = ("overview", "zones", "testing", "isolation", "staff")
+# A screen raises the alarm for the feeds every figure depends on, not for the optional ones.
+CORE_FEEDS = tuple(kind.kind for kind in EXPORT_KINDS if not kind.optional)
+DEFAULT_ROTATION = tuple(spec.url_path for spec in PAGES if spec.rotates)
 # Seconds a rotating screen shows each page. ASCII digits only: str.isdigit() also accepts "²",
 # which int() then rejects.
 ROTATE_DIGITS = re.compile(r"[0-9]{1,5}")
@@ -85,8 +87,7 @@ def url_extras() -> dict[str, str]:
 
 
 def rotation(allowed: set[str]) -> list[str]:
-    configured = os.environ.get("DASHBOARD_KIOSK_PAGES")
-    pages = [p.strip() for p in configured.split(",")] if configured else list(DEFAULT_ROTATION)
+    pages = settings.kiosk_pages() or DEFAULT_ROTATION
     return [p for p in pages if p in allowed]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboard.data.report import HeadlineFigures
-from dashboard.i18n import is_missing, num, pct, short_day, t
+from dashboard.i18n import is_missing, label_on, num, pct, short_day, t
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,6 @@ def kpi_cards(figures: HeadlineFigures, previous: HeadlineFigures | None, lang: 
 
     help_delta = "\n\n" + t("kpi.delta_help", lang, day=short_day(previous_day, lang)) if previous_day else ""
 
-    def from_other_day(key: str, data_day) -> str:
-        """"Samples today", or "Samples on 5 Jan" when the figure is an earlier export's."""
-        if data_day is None or day is None or data_day == day:
-            return t(key, lang)
-        return t(f"{key}_on", lang, day=short_day(data_day, lang))
-
     zones = figures.zones_active or {}
     zones_before = (before("zones_active") or {}) if previous else {}
     isolation = figures.isolation_active or {}
@@ -73,11 +67,11 @@ def kpi_cards(figures: HeadlineFigures, previous: HeadlineFigures | None, lang: 
     cards.append(Card("population_sealed", t("kpi.population_sealed", lang), num(figures.population_sealed, lang),
                       _delta(figures.population_sealed, before("population_sealed")),
                       t("kpi.help.population_sealed", lang) + help_delta, "inverse"))
-    cards.append(Card("samples", from_other_day("kpi.samples", figures.testing_day),
+    cards.append(Card("samples", label_on("kpi.samples", figures.testing_day, day, lang),
                       num(figures.samples_on_day, lang),
                       _delta(figures.samples_on_day, before("samples_on_day")) if testing_fresh else None,
                       t("kpi.help.samples", lang) + help_delta, "normal"))
-    cards.append(Card("positives", from_other_day("kpi.positives", figures.testing_day),
+    cards.append(Card("positives", label_on("kpi.positives", figures.testing_day, day, lang),
                       num(figures.positives_on_day, lang),
                       _delta(figures.positives_on_day, before("positives_on_day")) if testing_fresh else None,
                       t("kpi.help.positives", lang) + help_delta, "inverse"))
@@ -100,11 +94,11 @@ def kpi_cards(figures: HeadlineFigures, previous: HeadlineFigures | None, lang: 
                       t("kpi.help.hotel", lang) + help_delta, "inverse"))
     on_duty, required = figures.staff_on_duty, figures.staff_required
     staff_value = t("no_data", lang) if on_duty is None else f"{num(on_duty, lang)} / {num(required, lang)}"
-    cards.append(Card("staff_on_duty", from_other_day("kpi.staff_on_duty", figures.shifts_day),
+    cards.append(Card("staff_on_duty", label_on("kpi.staff_on_duty", figures.shifts_day, day, lang),
                       staff_value, _delta(on_duty, before("staff_on_duty")) if shifts_fresh else None,
                       t("kpi.help.staff", lang) + help_delta, "normal"))
     cards.append(Card("posts_understaffed",
-                      from_other_day("kpi.posts_understaffed", figures.shifts_day),
+                      label_on("kpi.posts_understaffed", figures.shifts_day, day, lang),
                       num(figures.posts_understaffed, lang),
                       _delta(figures.posts_understaffed, before("posts_understaffed")) if shifts_fresh else None,
                       t("kpi.help.understaffed", lang) + help_delta, "inverse"))

@@ -1,6 +1,6 @@
--- One row: the highest round > 0 with samples on or before the day, and its coverage in the area up to the end of the day. Params: $day, $area.
+-- One row: a round's coverage in the area up to the end of the day; with $round null, the current round (the highest > 0 with samples on or before the day). Params: $day, $round, $area.
 with current_round as (
-    select max(round) as round from testing_daily where round > 0 and day <= $day
+    select coalesce($round, max(round)) as round from testing_daily where round > 0 and day <= $day
 ),
 sampled as (
     select sum(persons_sampled) as persons_sampled,

@@ -1,0 +1,123 @@
+"""The snapshot and its caches, shared by every session of the server process.
+
+The Snapshot (one DuckDB connection, reopened when an ingest swaps the file) is a
+cache_resource. Query results are cache_data keyed on the query name, its parameters and
+snapshot.version(), which changes with every ingest, so new data shows on the next rerun
+without any invalidation; ttl and max_entries bound the memory of screens that run for days.
+The session's role is checked before the cache, so no page reaches a query its role may not run.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.data.ingest import ensure_snapshot
+from dashboard.data.queries import Snapshot
+from dashboard.data.report import HeadlineFigures, build_report, headline_figures
+from dashboard.i18n import t
+from dashboard.settings import Settings
+from dashboard.web import access, state
+
+CACHE_TTL_SECONDS = 6 * 3600
+
+
+CACHE_MAX_ENTRIES = 2000
+
+
+NOW_STEP = timedelta(minutes=5)
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@st.cache_resource(show_spinner=False)
+def _prepared(data_dir: str, db_path: str, is_demo: bool) -> bool:
+    """Generate and ingest the demo on the very first run; once per process."""
+    ensure_snapshot(Settings(Path(data_dir), Path(db_path), is_demo))
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def _snapshot(db_path: str) -> Snapshot:
+    return Snapshot(Path(db_path))
+
+
+def snapshot() -> Snapshot:
+    config = settings()
+    if not config.db_path.exists():
+        # First run on the demo: generating and ingesting it takes minutes, so say so.
+        with st.spinner(t("app.preparing", state.current_lang())):
+            _prepared(str(config.data_dir), str(config.db_path), config.is_demo)
+    return _snapshot(str(config.db_path))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=CACHE_MAX_ENTRIES, show_spinner=False)
+def _cached_query(name: str, params: tuple, version: str, db_path: str) -> pd.DataFrame:
+    return _snapshot(db_path).run(name, **dict(params))
+
+
+def query(name: str, **params) -> pd.DataFrame:
+    """run_query through the cache: keyed on name, params and the snapshot's version.
+
+    The session's role is checked here, before the cache, so no page can reach a query its
+    role may not run, whatever the URL says.
+    """
+    access.check_query(name)
+    snap = snapshot()
+    return _cached_query(name, tuple(sorted(params.items())), snap.version(), str(snap.path))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=200, show_spinner=False)
+def _cached_report(day: date, at: datetime, area: str, version: str, db_path: str) -> dict:
+    return build_report(_snapshot(db_path), day, at, area)
+
+
+def report(day: date, at: datetime, area: str) -> dict:
+    snap = snapshot()
+    return _cached_report(day, at, area, snap.version(), str(snap.path))
+
+
+def export_days() -> list[date]:
+    return [pd.Timestamp(d).date() for d in query("health/export_days")["day"]]
+
+
+def area_frame() -> pd.DataFrame:
+    return query("map/areas")
+
+
+def area_name(area: str, lang: str) -> str:
+    if not area:
+        return t("sidebar.whole_district", lang)
+    names = area_frame().set_index("area_code")["name"]
+    return str(names.get(area, area))
+
+
+def watch_for_updates(f: state.Filters) -> None:
+    """Rerun when an ingest swaps in a new snapshot, and keep "now" current on today's view.
+
+    Screens stay open for days: without this they would show the data and the staff
+    instant of the moment they were opened. "Now" moves in steps of NOW_STEP so that a wall
+    screen is not redrawn every minute.
+    """
+    version = snapshot().version()
+
+    @st.fragment(run_every=settings().refresh_seconds)
+    def check() -> None:
+        if snapshot().version() != version or (f.day == date.today() and state.now_for(f.day) - f.at >= NOW_STEP):
+            st.rerun(scope="app")
+
+    check()
+
+
+def headline(day: date, at: datetime, area: str) -> HeadlineFigures:
+    """The overview's figures: report.headline_figures for any area, through the cache.
+
+    Where an event feed is stale, the figure is taken from its last export and the day it
+    comes from is returned beside it ("testing_day", "shifts_day"), instead of None.
+    """
+    return headline_figures(query, day, at, area, follow_stale=True)

@@ -1,0 +1,31 @@
+"""The situation map of a day: each chosen overlay runs its own named cache.query, then the pure
+builder draws the deck."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dashboard import i18n
+from dashboard.web import cache, state
+from dashboard.web.builders import maps
+
+
+def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: maps.Geo, *, round_: int | None = None,
+             height: int = 560):
+    """The situation map of a day: each chosen overlay runs its own named cache.query."""
+    config = cache.settings().thresholds
+    chosen = set(layers)
+    if round_ is None and "coverage" in chosen:
+        current = cache.query("testing/round_totals", day=day, round=None, area=f.area).iloc[0]
+        round_ = None if i18n.is_missing(current["round"]) else int(current["round"])
+    coverage = cache.query("testing/coverage_by_community", day=day, round=round_, area=f.area) \
+        if "coverage" in chosen and round_ is not None else None
+    zones = cache.query("zones/zone_table", day=day, area=f.area, review_days=config.lift_review_days) \
+        if "zones" in chosen else None
+    isolation = cache.query("isolation/by_community", day=day, area=f.area) \
+        if {"isolation", "isolation_3d"} & chosen else None
+    posts = cache.query("staff/on_duty_at", at=state.now_for(day) if day != f.day else f.at, area=f.area) \
+        if "posts" in chosen else None
+    return maps.district_map(base, lang=f.lang, layers=layers, area=f.area, coverage=coverage, coverage_round=round_,
+                             coverage_target=config.coverage_target, zones=zones, isolation=isolation, posts=posts,
+                             day=day, height_px=height)
