@@ -27,7 +27,8 @@ def _print_failure(error: Exception) -> int:
 
 def _ingest(args) -> int:
     from dashboard.data.ids import mask_ids
-    from dashboard.data.ingest import ingest, summary_table, watch
+    from dashboard.data.ingest import ingest, watch
+    from dashboard.data.status import summary_table
 
     settings = Settings.from_env(args.data, args.db)
     if args.watch:

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import streamlit as st  # noqa: E402
 
 from dashboard.app_pages import PAGES  # noqa: E402
-from dashboard.data.ingest import read_status  # noqa: E402
+from dashboard.data.status import read_status  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 from dashboard.web import access, auth, cache, feeds, screens, sidebar, state  # noqa: E402
 

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from dashboard.data.ids import mask_ids
-from dashboard.data.ingest import ingest, read_status, status_path, watch
+from dashboard.data.ingest import ingest, watch
+from dashboard.data.status import read_status, status_path
 from dashboard.demo.generate import id_numbers
 from dashboard.settings import DEMO_DB, REPO, IdKeyRefused, Settings
 from tests.fixtures import TAIGUO, XINGYUAN, build_fixture, id_number, person_id

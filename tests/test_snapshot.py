@@ -213,7 +213,8 @@ def test_kill_during_ingest_keeps_the_old_snapshot(fresh_data):
 
 
 def test_watch_ingests_only_when_the_data_changes(fresh_data):
-    from dashboard.data.ingest import read_status, watch
+    from dashboard.data.ingest import watch
+    from dashboard.data.status import read_status
 
     new_day = fresh_data.data_dir / "exports" / "2022-01-06"
     held_back = fresh_data.data_dir / "held-back"
@@ -233,7 +234,7 @@ def test_watch_ingests_only_when_the_data_changes(fresh_data):
 
 
 def test_failed_ingest_is_left_in_the_status_file(fresh_data):
-    from dashboard.data.ingest import read_status
+    from dashboard.data.status import read_status
 
     path = fresh_data.data_dir / "exports" / "2022-01-06" / "shifts.csv"
     path.write_text("shift_id,staff_id\nX,Y\n")

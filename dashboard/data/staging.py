@@ -1,0 +1,125 @@
+"""Writing one parsed file into the staging tables: its good rows replace its (kind, day), its rejects
+and its line in the ingest log go beside them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dashboard.data.contract import FileKind
+from dashboard.data.ids import mask_ids
+from dashboard.data.parse import (
+    ParsedFile,
+    open_regular,
+    pseudonym_column,
+)
+from dashboard.data.status import FileOutcome
+
+# Static statements, one per staging table: table names are never spliced into SQL.
+DELETE_DAY = {
+    "control_zones": "delete from control_zones where export_day = $day",
+    "testing_records": "delete from testing_records where export_day = $day",
+    "isolation": "delete from isolation where export_day = $day",
+    "shifts": "delete from shifts where export_day = $day",
+    "checkpoint_log": "delete from checkpoint_log where export_day = $day",
+    "door_visits": "delete from door_visits where export_day = $day",
+}
+
+
+DELETE_ALL = {
+    "areas": "delete from areas",
+    "sites": "delete from sites",
+}
+
+
+def known_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    return {
+        "area": {r[0] for r in con.execute("select area_code from areas").fetchall()},
+        "site": {r[0] for r in con.execute("select site_id from sites").fetchall()},
+    }
+
+
+def next_file_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select coalesce(max(file_id), 0) + 1 from ingest_log").fetchone()[0]
+
+
+def log_outcome(con, outcome: FileOutcome, sha: str, encoding: str, skipped: int) -> int:
+    file_id = next_file_id(con)
+    con.execute(
+        "insert into ingest_log values ($id, $file, $sha, $kind, $day, $enc, $read, $loaded, $rejected,"
+        " $skipped, $status, $message, $at)",
+        {
+            "id": file_id, "file": outcome.file, "sha": sha, "kind": outcome.kind, "day": outcome.day,
+            "enc": encoding, "read": outcome.rows_read, "loaded": outcome.rows_loaded,
+            "rejected": outcome.rows_rejected, "skipped": skipped, "status": outcome.status,
+            "message": mask_ids(outcome.message), "at": datetime.now().replace(microsecond=0),
+        },
+    )
+    return file_id
+
+
+def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_id: int, file: str, sha: str) -> None:
+    """Replace what the snapshot holds for (kind, day) with this file's good rows and rejects."""
+    if day is None:
+        con.execute(DELETE_ALL[kind.kind])
+    else:
+        con.execute(DELETE_DAY[kind.kind], {"day": day})
+    rows = parsed.rows
+    if day is not None:
+        rows.insert(0, "export_day", pd.Timestamp(day))
+    columns = [pseudonym_column(c.name) if c.type == "person_id" else c.name for c in kind.columns]
+    rows = rows[(["export_day"] if day is not None else []) + columns]
+    if len(rows):
+        con.from_df(rows).insert_into(kind.kind)
+    con.execute("delete from rejects where kind = $kind and day is not distinct from $day",
+                {"kind": kind.kind, "day": day})
+    if parsed.rejects:
+        rejects = pd.DataFrame(
+            {
+                "file_id": file_id, "file": file, "kind": kind.kind, "day": pd.Timestamp(day) if day else None,
+                "line": [r.line for r in parsed.rejects],
+                "column": [r.column for r in parsed.rejects],
+                "reason": [r.reason for r in parsed.rejects],
+                "value": [r.value for r in parsed.rejects],
+            }
+        )
+        con.from_df(rejects).insert_into("rejects")
+    con.execute("delete from loaded_files where kind = $kind and day is not distinct from $day",
+                {"kind": kind.kind, "day": day})
+    con.execute("insert into loaded_files values ($kind, $day, $file, $sha, $id)",
+                {"kind": kind.kind, "day": day, "file": file, "sha": sha, "id": file_id})
+
+
+def store_boundaries(con, path: Path) -> None:
+    with open_regular(path) as f:
+        features = json.loads(f.read().decode("utf-8"))["features"]
+    con.execute("delete from boundaries")
+    frame = pd.DataFrame(
+        {
+            "area_code": [str(f["properties"].get("area_code", "")) for f in features],
+            "name": [f["properties"].get("name") for f in features],
+            "level": [f["properties"].get("level") for f in features],
+            "parent_code": [f["properties"].get("parent_code") for f in features],
+            "geometry": [json.dumps(f["geometry"], separators=(",", ":")) for f in features],
+        }
+    )
+    if len(frame):
+        con.from_df(frame).insert_into("boundaries")
+
+
+def forget_removed(con, present: set[tuple[str, date | None]]) -> list[FileOutcome]:
+    """A day folder or file that disappeared takes its rows with it: the snapshot mirrors the data."""
+    outcomes = []
+    for kind, day, file in con.execute("select kind, day, file from loaded_files where day is not null").fetchall():
+        if (kind, day) not in present:
+            con.execute(DELETE_DAY[kind], {"day": day})
+            con.execute("delete from rejects where kind = $kind and day = $day", {"kind": kind, "day": day})
+            con.execute("delete from loaded_files where kind = $kind and day = $day", {"kind": kind, "day": day})
+            outcome = FileOutcome(kind, day, file, "removed")
+            log_outcome(con, outcome, "", "", 0)
+            outcomes.append(outcome)
+    return outcomes

@@ -1,0 +1,93 @@
+"""What an ingest did: each file's outcome, the terminal summary, and <db>.status.json, the last
+attempt (written even when it crashed) for the screens' banner."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from dashboard.data.contract import REFERENCE_KINDS
+from dashboard.data.ids import mask_ids
+
+# The snapshot and its status file: readable by the ingest's group (a server run under another
+# user of that group), never by others. The lock and the key are the owner's alone.
+SNAPSHOT_MODE = 0o640
+SNAPSHOT_FOLDER_MODE = 0o750
+
+REFERENCE_LABELS = {kind.kind for kind in REFERENCE_KINDS} | {"boundaries", "reference"}
+
+
+@dataclass
+class FileOutcome:
+    kind: str
+    day: date | None
+    file: str
+    status: str  # loaded | unchanged | failed | removed | missing | rebuilt
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    message: str = ""
+
+    def __post_init__(self):
+        self.message = mask_ids(self.message)
+
+
+@dataclass
+class IngestResult:
+    db_path: Path
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def summary_table(result: IngestResult) -> str:
+    """Per day, per kind: what happened to each file, for the terminal (and cron's mail), IDs masked."""
+    lines = [f"{'day':<10}  {'kind':<16} {'status':<9} {'read':>9} {'loaded':>9} {'rejected':>9}  note"]
+    for o in sorted(result.outcomes, key=lambda o: (str(o.day or ""), o.kind)):
+        day = o.day or ("reference" if o.kind in REFERENCE_LABELS else "-")
+        lines.append(
+            f"{str(day):<10}  {o.kind:<16} {o.status:<9} {o.rows_read:>9,} {o.rows_loaded:>9,}"
+            f" {o.rows_rejected:>9,}  {o.message}"
+        )
+    return mask_ids("\n".join(lines))
+
+def status_path(db_path: Path) -> Path:
+    """Where the last ingest attempt is recorded, even one that crashed before the swap."""
+    return db_path.with_name(db_path.name + ".status.json")
+
+
+def write_status(db_path: Path, ok: bool, message: str) -> None:
+    """Replace the status file whole. The temporary file gets a fresh random name (mkstemp), so
+    a link planted beside the snapshot cannot redirect the write, and os.replace swaps a link at
+    the status path itself for the file without writing through it."""
+    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": mask_ids(message)}
+    target = status_path(db_path)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=SNAPSHOT_FOLDER_MODE)
+    fd, temporary = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, SNAPSHOT_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(status, ensure_ascii=False))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_status(db_path: Path) -> dict | None:
+    try:
+        fd = os.open(status_path(db_path), os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, encoding="utf-8") as f:
+            return json.loads(f.read())
+    except (OSError, json.JSONDecodeError):
+        return None
