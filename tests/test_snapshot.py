@@ -70,7 +70,8 @@ def test_adding_a_day_parses_only_that_day(fresh_data):
     held_back.rename(new_day)
     result = ingest(fresh_data)
     parsed = sorted((o.kind, str(o.day)) for o in result.outcomes if o.status == "loaded")
-    assert parsed == [(k, "2022-01-06") for k in ["control_zones", "isolation", "shifts", "testing_records"]]
+    assert parsed == [(k, "2022-01-06") for k in ["checkpoint_log", "control_zones", "door_visits", "isolation",
+                                                  "shifts", "testing_records"]]
     assert reports(fresh_data)[2]["samples_on_day"] == 3670
 
 
