@@ -1,7 +1,7 @@
 """The one fixture factory: a small district whose figures can be computed by hand.
 
 Two streets, four communities (4,000 residents), five sites and three export days,
-2022-01-04 to 2022-01-06. Every count below is chosen so the expected figures in the tests
+2022-01-04 to 2022-01-06, the optional field-work feeds arriving from 01-05. Every count below is chosen so the expected figures in the tests
 follow by arithmetic, written next to the data that makes them.
 """
 
