@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from dashboard.data.ingest import ingest
@@ -43,9 +46,26 @@ def fresh_data(tmp_path) -> Settings:
     return Settings.from_env(root, tmp_path / "snapshot.duckdb")
 
 
+def _clear_dashboard_environment(monkeypatch: pytest.MonkeyPatch, no_secrets: Path) -> None:
+    """An operator's exported settings (data, snapshot, key, users, thresholds) and a developer's
+    own .streamlit/secrets.toml must not change what the tests see."""
+    for name in list(os.environ):
+        if name.startswith("DASHBOARD_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DASHBOARD_SECRETS", str(no_secrets))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_session_environment(tmp_path_factory):
+    """Session fixtures (the fixture snapshot, browser servers) are built before any
+    function-scoped fixture runs, so they need the clean environment too."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _clear_dashboard_environment(monkeypatch, tmp_path_factory.getbasetemp() / "no-secrets.toml")
+        yield
+
+
 @pytest.fixture(autouse=True)
-def no_local_secrets(monkeypatch, tmp_path_factory):
-    """A developer's own .streamlit/secrets.toml (users, keys) must not change what tests see."""
-    monkeypatch.setenv("DASHBOARD_SECRETS", str(tmp_path_factory.getbasetemp() / "no-secrets.toml"))
-    monkeypatch.delenv("DASHBOARD_USERS_FILE", raising=False)
-    monkeypatch.delenv("DASHBOARD_ID_KEY", raising=False)
+def clean_environment(monkeypatch, tmp_path_factory):
+    """Again before every test, in case something set a variable without monkeypatch. A test
+    or fixture that needs a variable sets it with its own monkeypatch, after this has run."""
+    _clear_dashboard_environment(monkeypatch, tmp_path_factory.getbasetemp() / "no-secrets.toml")

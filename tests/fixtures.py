@@ -1,7 +1,7 @@
 """The one fixture factory: a small district whose figures can be computed by hand.
 
 Two streets, four communities (4,000 residents), five sites and three export days,
-2022-01-04 to 2022-01-06. Every count below is chosen so the expected figures in the tests
+2022-01-04 to 2022-01-06, the optional field-work feeds arriving from 01-05. Every count below is chosen so the expected figures in the tests
 follow by arithmetic, written next to the data that makes them.
 """
 
@@ -108,6 +108,26 @@ EXPECTED = {
                   isolation=(2, 1, 2), releases=1, occupancy=0.1, on_duty=8, understaffed=1),
     DAYS[2]: dict(zones=(2, 1, 0), sealed_population=420, samples=3670, positives=1, round=2, coverage=0.9125,
                   isolation=(1, 1, 3), releases=1, occupancy=0.15, on_duty=9, understaffed=1),
+}
+
+# The optional field-work feeds started arriving later: checkpoint counts from 01-05, door
+# visits on 01-06 only, so 01-04 shows both as not exported and 01-05 door visits so.
+# Checkpoint counts at CP01 (台郭, 人和路街道), three 8-hour periods a day:
+# (period start hour, vehicles checked, people checked, turned back, fever found).
+# 01-05: vehicles 35 + 150 + 95 = 280, people 50 + 230 + 120 = 400, turned back 1 + 6 + 3 = 10, fever 2.
+# 01-06: vehicles 40 + 160 + 100 = 300, people 60 + 250 + 140 = 450, turned back 2 + 9 + 4 = 15, fever 1.
+CHECKPOINT_LOG = {
+    DAYS[1]: [(0, 35, 50, 1, 0), (8, 150, 230, 6, 0), (16, 95, 120, 3, 2)],
+    DAYS[2]: [(0, 40, 60, 2, 0), (8, 160, 250, 9, 1), (16, 100, 140, 4, 0)],
+}
+# Door-to-door visits: (team, community, households visited, people checked, fever found).
+# 01-06, district: teams T01, T02, T03 -> 3; households 120 + 30 + 80 + 90 = 320;
+#   people 310 + 70 + 200 + 240 = 820; fever 1 + 0 + 0 + 2 = 3.
+# 蜜蜂张街道 (西工房, 兴华): team T01 only; households 150, people 380, fever 1.
+# 人和路街道 (台郭, 杏苑): teams T02, T03; households 170, people 440, fever 2.
+DOOR_VISITS = {
+    DAYS[2]: [("T01", XIGONGFANG, 120, 310, 1), ("T01", XINGHUA, 30, 70, 0), ("T02", TAIGUO, 80, 200, 0),
+              ("T03", XINGYUAN, 90, 240, 2)],
 }
 
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -237,4 +257,16 @@ def build_fixture(root: Path) -> Path:
                   ["shift_id", "staff_id", "staff_name", "unit", "role", "site_id", "team_id", "starts_at", "ends_at",
                    "status"],
                   _shifts(day))
+        if day in CHECKPOINT_LOG:
+            start = datetime.combine(day, datetime.min.time())
+            write_csv(folder / "checkpoint_log.csv",
+                      ["site_id", "period_start", "period_end", "vehicles_checked", "people_checked", "turned_back",
+                       "fever_found"],
+                      [["CP01", f"{start + timedelta(hours=hour):%Y-%m-%d %H:%M:%S}",
+                        f"{start + timedelta(hours=hour + 8):%Y-%m-%d %H:%M:%S}", *counts]
+                       for hour, *counts in CHECKPOINT_LOG[day]])
+        if day in DOOR_VISITS:
+            write_csv(folder / "door_visits.csv",
+                      ["team_id", "area_code", "visited_on", "households_visited", "people_checked", "fever_found"],
+                      [[team, area, day.isoformat(), *counts] for team, area, *counts in DOOR_VISITS[day]])
     return root

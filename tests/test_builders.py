@@ -230,8 +230,11 @@ def test_feed_matrix_marks_missing_optional_files(snapshot):
     assert list(heat.y) == ["6 Jan", "5 Jan", "4 Jan"]
     testing_col = list(heat.x).index("Testing records")
     checkpoint_col = list(heat.x).index("Checkpoint log")
+    door_col = list(heat.x).index("Door-to-door visits")
     assert heat.text[0][testing_col] == "3,670 / 0"
-    assert heat.text[0][checkpoint_col] == "missing"
+    # Checkpoint counts arrive from 01-05 (3 periods a day), door visits on 01-06 (4 rows).
+    assert [row[checkpoint_col] for row in heat.text] == ["3 / 0", "3 / 0", "missing"]
+    assert [row[door_col] for row in heat.text] == ["4 / 0", "missing", "missing"]
 
 
 def test_kpi_cards_match_the_report(snapshot):

@@ -14,6 +14,17 @@ from dashboard.data.queries import Snapshot
 from dashboard.data.report import build_report, default_at, default_day, to_markdown
 from tests.fixtures import DAYS, EXPECTED, XINGYUAN, person_id
 
+# The optional feeds as tests/fixtures.py writes them: checkpoint counts from 01-05, door
+# visits on 01-06 only; a feed never exported is stale with no latest export.
+OPTIONAL_FEEDS = {
+    DAYS[0]: {"checkpoint_log": {"latest_export": None, "stale": True},
+              "door_visits": {"latest_export": None, "stale": True}},
+    DAYS[1]: {"checkpoint_log": {"latest_export": "2022-01-05", "stale": False},
+              "door_visits": {"latest_export": None, "stale": True}},
+    DAYS[2]: {"checkpoint_log": {"latest_export": "2022-01-06", "stale": False},
+              "door_visits": {"latest_export": "2022-01-06", "stale": False}},
+}
+
 KEYS = {
     "as_of", "at", "feeds", "zones_active", "population_sealed", "samples_on_day", "positives_on_day",
     "current_round", "round_coverage", "isolation_active", "releases_due_next_day", "hotel_occupancy",
@@ -41,7 +52,7 @@ def test_report_matches_hand_figures(snapshot, day):
     assert report["staff_on_duty"] == expected["on_duty"]
     assert report["posts_understaffed"] == expected["understaffed"]
     assert report["feeds"]["testing_records"] == {"latest_export": day.isoformat(), "stale": False}
-    assert report["feeds"]["checkpoint_log"] == {"latest_export": None, "stale": True}
+    assert {kind: report["feeds"][kind] for kind in OPTIONAL_FEEDS[day]} == OPTIONAL_FEEDS[day]
 
 
 def test_staff_figures_follow_at(snapshot):
@@ -84,7 +95,9 @@ def test_cli_json_and_markdown(fixture_snapshot, capsys):
     assert "截至 2022-01-06" in briefing
     assert "当日采样：3,670 人次，阳性 1 例" in briefing
     assert "覆盖率 91.25%" in briefing
-    assert "卡点查验：无数据" in briefing
+    assert "卡点查验：已更新" in briefing and "入户走访：已更新" in briefing
+    assert main(["report", *args, "--day", "2022-01-04", "--format", "md"]) == 0
+    assert "卡点查验：无数据" in capsys.readouterr().out
 
 
 def test_markdown_says_missing_not_zero():

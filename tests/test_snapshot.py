@@ -6,14 +6,16 @@ import csv
 import hashlib
 import hmac
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
-import time
+import threading
 
 import duckdb
 import pandas as pd
+import pytest
 
 from dashboard.data import ids
 from dashboard.data.ingest import ingest
@@ -70,7 +72,8 @@ def test_adding_a_day_parses_only_that_day(fresh_data):
     held_back.rename(new_day)
     result = ingest(fresh_data)
     parsed = sorted((o.kind, str(o.day)) for o in result.outcomes if o.status == "loaded")
-    assert parsed == [(k, "2022-01-06") for k in ["control_zones", "isolation", "shifts", "testing_records"]]
+    assert parsed == [(k, "2022-01-06") for k in ["checkpoint_log", "control_zones", "door_visits", "isolation",
+                                                  "shifts", "testing_records"]]
     assert reports(fresh_data)[2]["samples_on_day"] == 3670
 
 
@@ -146,12 +149,13 @@ def test_mask_hides_the_middle():
     assert ids.mask("4.10103E+17") == "4.1******17"
 
 
+FULL, SHORT = 2700 + 11 + 3670, 2700 + 4 + 3670  # samples with 01-05 as exported, and re-exported with 4
 READER = textwrap.dedent("""
-    import sys, time, duckdb
-    path, seconds = sys.argv[1], float(sys.argv[2])
+    import os, sys, duckdb
+    path, stop, valid = sys.argv[1], sys.argv[2], {int(n) for n in sys.argv[3:]}
     reads = errors = torn = 0
-    stop = time.time() + seconds
-    while time.time() < stop:
+    last = None
+    while not os.path.exists(stop):
         try:
             con = duckdb.connect(path, read_only=True)
             staged = con.execute("select count(*) from testing_records").fetchone()[0]
@@ -159,57 +163,127 @@ READER = textwrap.dedent("""
             con.close()
         except Exception as error:
             errors += 1
-            print("ERROR", error, file=sys.stderr)
+            print("ERROR", type(error).__name__, error, flush=True)
             continue
         reads += 1
-        if staged != marted or staged not in (2700 + 11 + 3670, 2700 + 4 + 3670):
+        if staged != marted or staged not in valid:
             torn += 1
-    print(reads, errors, torn)
+            print("TORN", staged, marted, flush=True)
+        elif staged != last:
+            print("SAW", staged, flush=True)  # only changes, so the pipe never fills
+            last = staged
+    print("DONE", reads, errors, torn, flush=True)
 """)
+# A safety net only: no assertion depends on how long anything takes.
+LINE_TIMEOUT_SECONDS = 120
+
+
+def lines_of(process: subprocess.Popen) -> queue.Queue:
+    """The process's stdout lines as they come, read on a thread; None at the end."""
+    lines: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in process.stdout:
+            lines.put(line.strip())
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
 
 
 def test_reader_never_sees_a_torn_snapshot(fresh_data, tmp_path):
+    """Swap the snapshot back and forth under a reader that polls it; each swap waits until the
+    reader has seen the previous one, so every version is read while the next is being built."""
     assert ingest(fresh_data).ok
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(fresh_data.db_path), "8"],
-                              stdout=subprocess.PIPE, text=True)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(fresh_data.db_path), str(stop), str(FULL),
+                               str(SHORT)], stdout=subprocess.PIPE, text=True)
+    lines = lines_of(reader)
+    seen = []
+
+    def wait_until_reader_sees(samples: int) -> None:
+        while True:
+            line = lines.get(timeout=LINE_TIMEOUT_SECONDS)
+            assert line is not None and not line.startswith(("ERROR", "TORN")), (line, seen)
+            seen.append(line)
+            if line == f"SAW {samples}":
+                return
+
     path = fresh_data.data_dir / "exports" / "2022-01-05" / "testing_records.csv"
     full = path.read_text()
     short = "\n".join(full.splitlines()[:5]) + "\n"
-    swaps = 0
-    deadline = time.time() + 6
-    while time.time() < deadline:
-        path.write_text(short if swaps % 2 == 0 else full)
-        assert ingest(fresh_data).ok
-        swaps += 1
-    reads, errors, torn = map(int, reader.communicate(timeout=60)[0].split())
-    assert swaps >= 3 and reads > 10
-    assert (errors, torn) == (0, 0)
+    try:
+        wait_until_reader_sees(FULL)
+        for swap in range(6):
+            path.write_text(short if swap % 2 == 0 else full)
+            assert ingest(fresh_data).ok
+            wait_until_reader_sees(SHORT if swap % 2 == 0 else FULL)
+    finally:
+        stop.touch()
+        reader.wait(timeout=LINE_TIMEOUT_SECONDS)
+    rest = []
+    while (line := lines.get(timeout=LINE_TIMEOUT_SECONDS)) is not None:
+        rest.append(line)
+    _, reads, errors, torn = rest[-1].split()
+    assert (int(errors), int(torn)) == (0, 0), rest
+    assert seen == [f"SAW {n}" for n in [FULL, SHORT] * 3 + [FULL]]
+    assert int(reads) >= 7
 
 
-def test_kill_during_ingest_keeps_the_old_snapshot(fresh_data):
+# Runs `python -m dashboard ingest` with one pause point: it says "paused" there and waits to
+# be killed. "parsing": while the changed file is parsed into the half-built copy; "swap": the
+# copy is complete and about to replace the snapshot.
+KILLABLE_INGEST = textwrap.dedent("""
+    import os, sys
+    from dashboard import ids
+    from dashboard.__main__ import main
+
+    pause_at, data, db = sys.argv[1:4]
+
+    def pause():
+        print("paused", flush=True)
+        sys.stdin.read()
+
+    if pause_at == "parsing":
+        ids.pseudonymise = lambda *args, **kwargs: pause()
+    else:
+        replace = os.replace
+
+        def pausing_replace(source, target, *args, **kwargs):
+            if str(source).endswith(".building"):
+                pause()
+            return replace(source, target, *args, **kwargs)
+
+        os.replace = pausing_replace
+    sys.exit(main(["ingest", "--data", data, "--db", db]))
+""")
+
+
+@pytest.mark.parametrize("pause_at", ["parsing", "swap"])
+def test_kill_during_ingest_keeps_the_old_snapshot(fresh_data, pause_at):
     assert ingest(fresh_data).ok
     before = reports(fresh_data)
-    # Make the next ingest long: a large re-export of 01-06.
+    snapshot_bytes = hashlib.sha256(fresh_data.db_path.read_bytes()).hexdigest()
+    # A re-export of 01-06 with 5 more samples.
     path = fresh_data.data_dir / "exports" / "2022-01-06" / "testing_records.csv"
     with path.open("a", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        for n in range(400_000):
+        for n in range(5):
             writer.writerow([f"B{n}", f"P{n}", TAIGUO, "CP01", 2, "2022-01-06 10:00:00", "negative"])
-    building = fresh_data.db_path.with_name(fresh_data.db_path.name + ".building")
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "ingest", "--data", str(fresh_data.data_dir), "--db",
-         str(fresh_data.db_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
-    while not building.exists() and time.time() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.3)
-    assert process.poll() is None, "ingest finished before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+        [sys.executable, "-c", KILLABLE_INGEST, pause_at, str(fresh_data.data_dir), str(fresh_data.db_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert lines_of(process).get(timeout=LINE_TIMEOUT_SECONDS) == "paused", "ingest finished without pausing"
+        assert process.poll() is None
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert hashlib.sha256(fresh_data.db_path.read_bytes()).hexdigest() == snapshot_bytes
     assert reports(fresh_data) == before
     # The next ingest cleans up and completes.
     assert ingest(fresh_data).ok
-    assert reports(fresh_data)[2]["samples_on_day"] == 3670 + 400_000
+    assert reports(fresh_data)[2]["samples_on_day"] == 3670 + 5
 
 
 def test_watch_ingests_only_when_the_data_changes(fresh_data):

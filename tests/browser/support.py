@@ -75,12 +75,14 @@ class Server:
                 self.process.wait(timeout=15)
 
 
-def start_server(data_dir: Path, db_path: Path, workdir: Path, **env: str) -> Server:
-    """`streamlit run dashboard/app.py` from the repo root (so .streamlit/config.toml applies)."""
+def server_environment(data_dir: Path, db_path: Path, workdir: Path, **env: str) -> dict[str, str]:
+    """The server's environment: this machine's, without any of the operator's own settings."""
     home = workdir / "home"
     home.mkdir(parents=True, exist_ok=True)
+    # The dashboard's (DASHBOARD_*) and streamlit's (STREAMLIT_*, which would override
+    # .streamlit/config.toml) are left out, whatever they are.
     environment = {key: value for key, value in os.environ.items()
-                   if key not in ("DASHBOARD_USERS_FILE", "DASHBOARD_ID_KEY", "DASHBOARD_KIOSK_PAGES")}
+                   if not key.startswith(("DASHBOARD_", "STREAMLIT_"))}
     environment.update(
         DASHBOARD_DATA=str(data_dir),
         DASHBOARD_DB=str(db_path),
@@ -90,6 +92,12 @@ def start_server(data_dir: Path, db_path: Path, workdir: Path, **env: str) -> Se
         HOME=str(home),
         **env,
     )
+    return environment
+
+
+def start_server(data_dir: Path, db_path: Path, workdir: Path, **env: str) -> Server:
+    """`streamlit run dashboard/app.py` from the repo root (so .streamlit/config.toml applies)."""
+    environment = server_environment(data_dir, db_path, workdir, **env)
     port = free_port()
     log = workdir / "server.log"
     with log.open("wb") as out:

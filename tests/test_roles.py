@@ -1,0 +1,118 @@
+"""Who may run which query: a table written by hand, not read from dashboard/auth.py, and a
+guard that every query returning people's names or keys is restricted."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import auth
+from dashboard.contract import KINDS, PERSON_ID
+from dashboard.parse import pseudonym_column
+from dashboard.queries import load, query_names
+from tests.test_queries import SAMPLE_PARAMS
+from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F401  (fixtures)
+
+# Every role against every restricted query: True where the role may run it.
+# screen: a wall screen in a public room, aggregates only. leader: names of staff, for
+# rostering. admin: also the rejected rows and the ingest log, which quote export files.
+MAY_RUN = {
+    "screen": {"staff/roster": False, "staff/fatigue": False, "health/rejects": False, "health/ingest_log": False},
+    "leader": {"staff/roster": True, "staff/fatigue": True, "health/rejects": False, "health/ingest_log": False},
+    "admin": {"staff/roster": True, "staff/fatigue": True, "health/rejects": True, "health/ingest_log": True},
+}
+CELLS = [(role, query, allowed) for role, row in MAY_RUN.items() for query, allowed in row.items()]
+
+# Result columns that identify a person: a staff member's name or work number, a resident's
+# pseudonymous key (one per ID column of the contract), and a rejected cell as it was exported.
+PERSONAL_COLUMNS = {"staff_name", "staff_id", "value"} | {
+    pseudonym_column(column.name) for kind in KINDS.values() for column in kind.columns if column.type == PERSON_ID}
+
+
+def test_the_table_covers_every_role_and_restricted_query():
+    assert set(MAY_RUN) == set(auth.ROLES)
+    assert all(set(row) == set(auth.RESTRICTED_QUERIES) for row in MAY_RUN.values())
+
+
+@pytest.mark.parametrize("role, query, allowed", CELLS, ids=[f"{r}-{q}" for r, q, _ in CELLS])
+def test_role_against_restricted_query(role, query, allowed):
+    assert auth.may_run(role, query) is allowed
+    if allowed:
+        auth.check_query(role, query)
+    else:
+        with pytest.raises(auth.AccessDenied):
+            auth.check_query(role, query)
+
+
+@pytest.mark.parametrize("query", ["staff/roster", "testing/day_totals"])
+def test_no_role_and_unknown_roles_run_nothing(query):
+    for role in ("", "guest", "Admin", None):
+        assert not auth.may_run(role, query)
+
+
+@pytest.mark.parametrize("role", sorted(MAY_RUN))
+def test_aggregates_are_open_to_every_role(role):
+    for query in set(query_names()) - set(auth.RESTRICTED_QUERIES):
+        assert auth.may_run(role, query), query
+
+
+def personal_columns_by_query(snapshot) -> dict[str, set[str]]:
+    """Each query's result columns that identify a person, run on the fixture snapshot."""
+    found = {}
+    for name in query_names():
+        _, declared = load(name)
+        columns = set(snapshot.run(name, **{p: SAMPLE_PARAMS[p] for p in declared}).columns)
+        if columns & PERSONAL_COLUMNS:
+            found[name] = columns & PERSONAL_COLUMNS
+    return found
+
+
+def unrestricted(found: dict[str, set[str]], restricted) -> dict[str, set[str]]:
+    return {name: columns for name, columns in found.items() if name not in restricted}
+
+
+def test_every_query_returning_people_is_restricted(snapshot):
+    found = personal_columns_by_query(snapshot)
+    # The guard looks at what exists: the roster and fatigue name staff, rejects quote cells.
+    assert {"staff/roster", "staff/fatigue", "health/rejects"} <= set(found)
+    assert unrestricted(found, auth.RESTRICTED_QUERIES) == {}
+
+
+def test_the_guard_notices_an_unrestricted_query(snapshot):
+    found = personal_columns_by_query(snapshot)
+    loosened = {name: roles for name, roles in auth.RESTRICTED_QUERIES.items() if name != "staff/fatigue"}
+    assert unrestricted(found, loosened) == {"staff/fatigue": {"staff_id", "staff_name"}}
+
+
+def run_the_roster():
+    """A page that asks for the roster through the cached runner the real pages use."""
+    from datetime import date
+
+    import streamlit as st
+
+    from dashboard import access, auth, ui
+
+    if access.login_gate():
+        try:
+            roster = ui.query("staff/roster", day=date(2022, 1, 6), area="")
+        except auth.AccessDenied:
+            st.error("refused")
+        else:
+            st.metric("roster rows", len(roster))
+
+
+@pytest.mark.parametrize("username, shown", [
+    ("wall", None),
+    # Shifts overlapping 01-06: CP01's 3 x 6 that day, TS01's 2 and MV01's 2.
+    ("zhang", "22"),
+    ("ops", "22"),
+])
+def test_a_logged_in_screen_is_refused_the_roster(with_users, username, shown):  # noqa: F811
+    at = AppTest.from_function(run_the_roster, default_timeout=30).run()
+    assert not at.metric  # nothing before the login
+    at = log_in(at, username, f"{username}-pw")
+    assert not at.exception, [e.message for e in at.exception]
+    if shown is None:
+        assert [e.value for e in at.error] == ["refused"] and not at.metric
+    else:
+        assert not at.error and [m.value for m in at.metric] == [shown]
