@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.builders import charts
 from dashboard.i18n import t
+from dashboard.web.builders import charts
 from tests.fixtures import DAYS
 from tests.test_app_pages import app_env, open_page  # noqa: F401  (app_env is a fixture)
 

@@ -9,7 +9,7 @@ import hmac
 
 import duckdb
 
-from dashboard.ingest import ingest
+from dashboard.data.ingest import ingest
 from tests.fixtures import TAIGUO, id_number
 
 FULL_WIDTH = str.maketrans({**{str(d): chr(0xFF10 + d) for d in range(10)}, "X": "Ｘ", "x": "ｘ"})

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard.contract import EXPORT_KINDS
-from dashboard.ingest import ingest
+from dashboard.data.contract import EXPORT_KINDS
+from dashboard.data.ingest import ingest
 from tests.test_queries import INVARIANTS
 
 KINDS = [kind.kind for kind in EXPORT_KINDS]

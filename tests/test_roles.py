@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth
-from dashboard.contract import KINDS, PERSON_ID
-from dashboard.parse import pseudonym_column
-from dashboard.queries import load, query_names
+from dashboard.data.contract import KINDS, PERSON_ID
+from dashboard.data.parse import pseudonym_column
+from dashboard.data.queries import load, query_names
+from dashboard.web import auth, cache
 from tests.test_queries import SAMPLE_PARAMS
 from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F401  (fixtures)
 
@@ -90,11 +90,11 @@ def run_the_roster():
 
     import streamlit as st
 
-    from dashboard import access, auth, ui
+    from dashboard.web import access, auth
 
     if access.login_gate():
         try:
-            roster = ui.query("staff/roster", day=date(2022, 1, 6), area="")
+            roster = cache.query("staff/roster", day=date(2022, 1, 6), area="")
         except auth.AccessDenied:
             st.error("refused")
         else:

@@ -235,7 +235,7 @@ def test_reader_never_sees_a_torn_snapshot(fresh_data, tmp_path):
 # copy is complete and about to replace the snapshot.
 KILLABLE_INGEST = textwrap.dedent("""
     import os, sys
-    from dashboard import ids
+    from dashboard.data import ids
     from dashboard.__main__ import main
 
     pause_at, data, db = sys.argv[1:4]

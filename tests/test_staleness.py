@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from dashboard import screens
-from dashboard.ingest import ingest
+from dashboard.data.ingest import ingest
 from dashboard.settings import Settings
+from dashboard.web import screens
 from tests.fixtures import build_fixture
 from tests.test_app_pages import clear_caches, open_page
 from tests.test_screens_and_login import html_blocks
