@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.data.contract import KINDS, PERSON_ID
 from dashboard.data.parse import pseudonym_column
-from dashboard.data.queries import load, query_names
+from dashboard.data.queries import example_params, query_names
 from dashboard.web import auth, cache
-from tests.test_queries import SAMPLE_PARAMS
+from tests.fixtures import DAYS
 from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F401  (fixtures)
 
 # Every role against every restricted query: True where the role may run it.
@@ -60,8 +60,7 @@ def personal_columns_by_query(snapshot) -> dict[str, set[str]]:
     """Each query's result columns that identify a person, run on the fixture snapshot."""
     found = {}
     for name in query_names():
-        _, declared = load(name)
-        columns = set(snapshot.run(name, **{p: SAMPLE_PARAMS[p] for p in declared}).columns)
+        columns = set(snapshot.run(name, **example_params(name, DAYS[-1])).columns)
         if columns & PERSONAL_COLUMNS:
             found[name] = columns & PERSONAL_COLUMNS
     return found
@@ -90,7 +89,7 @@ def run_the_roster():
 
     import streamlit as st
 
-    from dashboard.web import access, auth
+    from dashboard.web import access, auth, cache
 
     if access.login_gate():
         try:

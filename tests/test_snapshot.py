@@ -250,7 +250,7 @@ KILLABLE_INGEST = textwrap.dedent("""
         replace = os.replace
 
         def pausing_replace(source, target, *args, **kwargs):
-            if str(source).endswith(".building"):
+            if ".building" in str(source):  # the finished copy inside <db>.building/
                 pause()
             return replace(source, target, *args, **kwargs)
 
