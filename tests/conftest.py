@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
 from dashboard.data.ingest import ingest
 from dashboard.data.queries import Snapshot
@@ -69,3 +71,16 @@ def clean_environment(monkeypatch, tmp_path_factory):
     """Again before every test, in case something set a variable without monkeypatch. A test
     or fixture that needs a variable sets it with its own monkeypatch, after this has run."""
     _clear_dashboard_environment(monkeypatch, tmp_path_factory.getbasetemp() / "no-secrets.toml")
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, monkeypatch):
+    """The app's environment pointed at a snapshot, with Streamlit's process-wide caches empty
+    before and after: AppTest instances share them."""
+    monkeypatch.setenv("DASHBOARD_DATA", str(settings.data_dir))
+    monkeypatch.setenv("DASHBOARD_DB", str(settings.db_path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield settings
+    st.cache_data.clear()
+    st.cache_resource.clear()

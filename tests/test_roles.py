@@ -89,7 +89,7 @@ def run_the_roster():
 
     import streamlit as st
 
-    from dashboard.web import access, auth, cache
+    from dashboard.web import access, auth
 
     if access.login_gate():
         try:

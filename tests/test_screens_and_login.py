@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.web import auth, screens
+from tests.conftest import serving
 from tests.test_app_pages import APP, open_page
 
 USERS = {"wall": "screen", "zhang": "leader", "ops": "admin"}
@@ -18,13 +19,8 @@ USERS = {"wall": "screen", "zhang": "leader", "ops": "admin"}
 
 @pytest.fixture
 def app_env(fixture_snapshot, monkeypatch):
-    monkeypatch.setenv("DASHBOARD_DATA", str(fixture_snapshot.data_dir))
-    monkeypatch.setenv("DASHBOARD_DB", str(fixture_snapshot.db_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield fixture_snapshot
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with serving(fixture_snapshot, monkeypatch):
+        yield fixture_snapshot
 
 
 @pytest.fixture

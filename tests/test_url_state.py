@@ -105,7 +105,7 @@ def test_map_selection_callback_sets_the_pending_area():
     def script():
         import streamlit as st
 
-        from dashboard.web import layout, state
+        from dashboard.web import state
 
         event = {"selection": {"indices": {"communities": [2]}, "objects": {"communities": [
             {"type": "Feature", "properties": {"area_code": "410103002001", "name": "台郭社区"}}]}}}

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import bcrypt
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.data.ingest import ingest
 from dashboard.i18n import literal
 from dashboard.settings import Settings
 from dashboard.web import access, auth, screens
+from tests.conftest import serving
 from tests.fixtures import XINGYUAN, build_fixture
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,15 +47,9 @@ def users_toml(roles: dict[str, str]) -> str:
 
 @pytest.fixture
 def app_env(fixture_snapshot, tmp_path, monkeypatch):
-    monkeypatch.setenv("DASHBOARD_DATA", str(fixture_snapshot.data_dir))
-    monkeypatch.setenv("DASHBOARD_DB", str(fixture_snapshot.db_path))
     monkeypatch.setenv("DASHBOARD_SECRETS", str(tmp_path / "absent-secrets.toml"))
-    monkeypatch.delenv("DASHBOARD_USERS_FILE", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield fixture_snapshot
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with serving(fixture_snapshot, monkeypatch):
+        yield fixture_snapshot
 
 
 @pytest.fixture
@@ -495,15 +489,9 @@ def markdown_names(tmp_path_factory) -> Settings:
 
 @pytest.fixture
 def markdown_env(markdown_names, tmp_path, monkeypatch):
-    monkeypatch.setenv("DASHBOARD_DATA", str(markdown_names.data_dir))
-    monkeypatch.setenv("DASHBOARD_DB", str(markdown_names.db_path))
     monkeypatch.setenv("DASHBOARD_SECRETS", str(tmp_path / "absent-secrets.toml"))
-    monkeypatch.delenv("DASHBOARD_USERS_FILE", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with serving(markdown_names, monkeypatch):
+        yield
 
 
 def plotly_category_labels(at: AppTest) -> list[str]:

@@ -33,6 +33,13 @@ class Inputs:
     # (kind, day, path); kind is "" for a whole day folder, "exports" or "reference" for those.
     links: list[tuple[str, date | None, Path]] = field(default_factory=list)
 
+    def add(self, kind: FileKind, day: date | None, path: Path) -> None:
+        """A contract file if it is there, listed as a link (never read) if it is one."""
+        if path.is_symlink():
+            self.links.append((kind.kind, day, path))
+        elif path.exists():
+            self.files.append((kind, day, path))
+
     def paths(self) -> list[Path]:
         return ([path for _, _, path in self.files] + [path for _, _, path in self.links]
                 + ([self.boundaries] if self.boundaries else []))
@@ -50,11 +57,7 @@ def discover(data_dir: Path) -> Inputs:
         found.links.append(("reference", None, reference))
     else:
         for kind in REFERENCE_KINDS:
-            path = reference / kind.filename
-            if path.is_symlink():
-                found.links.append((kind.kind, None, path))
-            elif path.exists():
-                found.files.append((kind, None, path))
+            found.add(kind, None, reference / kind.filename)
         boundaries = reference / "boundaries.geojson"
         if boundaries.is_symlink():
             found.links.append(("boundaries", None, boundaries))
@@ -76,11 +79,7 @@ def discover(data_dir: Path) -> Inputs:
         if not folder.is_dir():
             continue
         for kind in EXPORT_KINDS:
-            path = folder / kind.filename
-            if path.is_symlink():
-                found.links.append((kind.kind, day, path))
-            elif path.exists():
-                found.files.append((kind, day, path))
+            found.add(kind, day, folder / kind.filename)
     return found
 
 
