@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
+from dashboard.data import contract
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 LANG_NAMES = {"zh": "中文", "en": "English"}
@@ -301,20 +303,27 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.alt": ("二七区地图", "Map of Erqi district"),
 }
 
+# Coded values: the Chinese words are the contract's (the words exports may use), the English
+# ones are the dashboard's own.
+ENGLISH_WORDS: dict[str, dict[str, str]] = {
+    "level": {"sealed": "sealed", "controlled": "controlled", "precaution": "precaution"},
+    "scope": {"building": "building", "compound": "compound", "community": "community"},
+    "isolation_kind": {"home": "home isolation", "home_monitoring": "home monitoring", "centralized": "centralized"},
+    "site_kind": {"checkpoint": "checkpoint", "testing_fixed": "fixed testing site",
+                  "testing_mobile": "mobile testing vehicle", "isolation_hotel": "isolation hotel",
+                  "community_office": "community office"},
+    "role": {"cadre": "cadre", "party_member": "party member", "police": "police", "doctor": "doctor",
+             "grid_worker": "grid worker", "volunteer": "volunteer"},
+    "shift_status": {"planned": "planned", "on_duty": "on duty", "done": "done", "absent": "absent"},
+    "area_level": {"district": "district", "street": "street", "community": "community"},
+}
+CHINESE_WORDS = {
+    "level": contract.ZONE_LEVELS, "scope": contract.ZONE_SCOPES, "isolation_kind": contract.ISOLATION_KINDS,
+    "site_kind": contract.SITE_KINDS, "role": contract.STAFF_ROLES, "shift_status": contract.SHIFT_STATUSES,
+    "area_level": contract.AREA_LEVELS,
+}
 ENUMS: dict[str, dict[str, tuple[str, str]]] = {
-    "level": {"sealed": ("封控区", "sealed"), "controlled": ("管控区", "controlled"),
-              "precaution": ("防范区", "precaution")},
-    "scope": {"building": ("楼栋", "building"), "compound": ("小区", "compound"), "community": ("社区", "community")},
-    "isolation_kind": {"home": ("居家隔离", "home isolation"), "home_monitoring": ("居家健康监测", "home monitoring"),
-                       "centralized": ("集中隔离", "centralized")},
-    "site_kind": {"checkpoint": ("卡点", "checkpoint"), "testing_fixed": ("固定采样点", "fixed testing site"),
-                  "testing_mobile": ("流动采样车", "mobile testing vehicle"),
-                  "isolation_hotel": ("隔离酒店", "isolation hotel"), "community_office": ("社区办公点", "community office")},
-    "role": {"cadre": ("干部", "cadre"), "party_member": ("党员", "party member"), "police": ("民警", "police"),
-             "doctor": ("医生", "doctor"), "grid_worker": ("网格员", "grid worker"), "volunteer": ("志愿者", "volunteer")},
-    "shift_status": {"planned": ("计划", "planned"), "on_duty": ("在岗", "on duty"), "done": ("已完成", "done"),
-                     "absent": ("缺岗", "absent")},
-    "area_level": {"district": ("区", "district"), "street": ("街道", "street"), "community": ("社区", "community")},
+    kind: {code: (zh, ENGLISH_WORDS[kind][code]) for code, zh in words.items()} for kind, words in CHINESE_WORDS.items()
 }
 
 
