@@ -6,6 +6,8 @@ the runner holds callers to it, so a file's header cannot drift from what it bin
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import threading
 from functools import cache
@@ -18,6 +20,10 @@ from dashboard.settings import QUERIES_DIR, Settings
 
 NAME = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 DECLARED = re.compile(r"\$([a-z_]+)")
+# Benchmarks only (bench/load.py, bench/soak.py): when set, every query that actually reaches
+# DuckDB appends a line "name<TAB>params" to this file, so a load run can count executions
+# against cache hits. Read once at import; unset in production, where it costs nothing.
+BENCH_QUERY_LOG = os.environ.get("DASHBOARD_BENCH_QUERY_LOG") or None
 
 
 def query_names() -> list[str]:
@@ -70,6 +76,8 @@ class Snapshot:
         sql, declared = load(name)
         if set(params) != declared:
             raise TypeError(f"query {name} takes {sorted(declared)}, got {sorted(params)}")
+        if BENCH_QUERY_LOG:
+            _log_execution(name, params)
         cursor = self.cursor()
         try:
             return cursor.execute(sql, params).df()
@@ -81,6 +89,13 @@ class Snapshot:
             if self._con is not None:
                 self._con.close()
                 self._con = None
+
+
+def _log_execution(name: str, params: dict) -> None:
+    # One short write in append mode per line: replicas sharing the file do not interleave lines.
+    line = f"{name}\t{json.dumps(params, sort_keys=True, default=str)}\n"
+    with open(BENCH_QUERY_LOG, "a", encoding="utf-8") as log:
+        log.write(line)
 
 
 _default: Snapshot | None = None
