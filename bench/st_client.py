@@ -96,7 +96,7 @@ class Tab:
         self.cookies = dict(cookies or {})
         self.query_string = ""
         self.page_script_hash = ""
-        self.pages: dict[str, str] = {}  # url_pathname ("" for the default page) -> page_script_hash
+        self.pages: dict[str, str] = {}  # url path ("" for the default page) -> page_script_hash
         self.full_runs = 0
         self.fragment_runs = 0
         self.exceptions: list[str] = []
@@ -139,7 +139,7 @@ class Tab:
     # ---------------------------------------------------------------- asking for runs
 
     async def go_to(self, url_path: str, timeout: float = 120) -> Run:
-        """Follow a navigation link to the page at url_path (as the sidebar does)."""
+        """Follow a navigation link to the page at url_path ("" for the default page), as the sidebar does."""
         if url_path not in self.pages:
             raise ProtocolError(f"no page {url_path!r}; the server offers {sorted(self.pages)}")
         run = Run(started=time.monotonic())
@@ -224,7 +224,7 @@ class Tab:
                 if run is not None:
                     run.exceptions.append(text)
         elif kind == "new_session":
-            self._remember_pages(message.new_session.app_pages)
+            # Its app_pages name pages by title; the navigation message that follows has their url paths.
             self.page_script_hash = message.new_session.page_script_hash or self.page_script_hash
             if not message.metadata.run.fragment_ids:
                 self._stop_timers()  # a full run drops the old fragments, as the browser does
@@ -253,10 +253,8 @@ class Tab:
                     self._finished.notify_all()
 
     def _remember_pages(self, app_pages) -> None:
-        for page in app_pages:
-            self.pages[page.url_pathname] = page.page_script_hash
-            if page.is_default:
-                self.pages[""] = page.page_script_hash
+        # The default page has the url path "": it is served at /.
+        self.pages = {page.url_pathname: page.page_script_hash for page in app_pages}
 
     def _start_timer(self, fragment_id: str, interval: float) -> None:
         self._stop_timers(fragment_id)
