@@ -21,7 +21,7 @@ deleted inode: a connection nobody closed). At the end it reports:
   - descriptors on replaced snapshots once the screens have had time to see the last swap
     (goal: none).
 
-A smoke run: python -m bench.soak --data DIR --runs 150 --minutes 2 --swap-seconds 15
+A smoke run: python -m bench.soak --data DIR --db SNAPSHOT --runs 150 --minutes 2 --swap-seconds 15
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out" / "soak"
 START_SECONDS = 120
 RSS_GROWTH_GOAL = 0.05
+FLAT_SLACK = 2
 # The router's default page; Streamlit serves it at / and gives it no url path of its own.
 DEFAULT_PAGE = "overview"
 
@@ -216,6 +217,9 @@ async def soak(args) -> int:
     link_copy(Path(args.data), data)
     for stale in workdir.glob("snapshot.duckdb*"):
         stale.unlink()
+    if args.db:
+        # A snapshot of these exports already exists: start from a copy, the ingest finds nothing new.
+        shutil.copyfile(args.db, db)
     subprocess.run([sys.executable, "-m", "dashboard", "ingest", "--data", str(data), "--db", str(db)],
                    cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     query_log = workdir / "queries.log"
@@ -290,6 +294,11 @@ def report(samples: list[Sample], final: Sample, swapper: Swapper, errors: list[
         values = list(values)
         return f"{min(values)}–{max(values)}"
 
+    def flat(first_half):
+        # Threads come and go with script runs and DuckDB's pool: a couple more at a peak is noise.
+        ceiling = max(first_half) + FLAT_SLACK
+        return lambda second_half: "ok" if max(second_half) <= ceiling else "GROWS"
+
     lines = [
         "",
         f"{final.seconds / 60:.1f} min, {args.screens} screen(s) at speedup {args.speedup:g} "
@@ -306,10 +315,10 @@ def report(samples: list[Sample], final: Sample, swapper: Swapper, errors: list[
         f"{growth:+.1%} {'ok' if growth <= RSS_GROWTH_GOAL else 'GROWS'} |",
         f"| threads | {samples[0].threads} | {at_half.threads} | {final.threads} | flat | first half "
         f"{spread(s.threads for s in first)}, second {spread(s.threads for s in second)} "
-        f"{'ok' if max(s.threads for s in second) <= max(s.threads for s in first) else 'GROWS'} |",
+        f"{flat(s.threads for s in first)(s.threads for s in second)} |",
         f"| open fds | {samples[0].fds} | {at_half.fds} | {final.fds} | flat | first half "
         f"{spread(s.fds for s in first)}, second {spread(s.fds for s in second)} "
-        f"{'ok' if max(s.fds for s in second) <= max(s.fds for s in first) else 'GROWS'} |",
+        f"{flat(s.fds for s in first)(s.fds for s in second)} |",
         f"| fds on snapshot files | {samples[0].snapshot_fds} | {at_half.snapshot_fds} | {final.snapshot_fds} | "
         f"one open snapshot | max {max(s.snapshot_fds for s in samples)} |",
         f"| fds on replaced snapshots | {samples[0].replaced_snapshot_fds} | {at_half.replaced_snapshot_fds} | "
@@ -329,6 +338,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="an export directory (reference/, exports/YYYY-MM-DD/); "
                                                       "copied, never changed")
+    parser.add_argument("--db", help="a snapshot already ingested from --data: copied to start from, "
+                                     "which saves the first full ingest")
     parser.add_argument("--workdir", default=str(OUT), help="where the copy, the snapshot and the logs go")
     parser.add_argument("--screens", type=int, default=2, help="kiosk screens at once (1-10)")
     parser.add_argument("--runs", type=int, default=2000, help="stop after this many page runs in all")
