@@ -302,7 +302,7 @@ def report(samples: list[Sample], final: Sample, swapper: Swapper, errors: list[
     lines = [
         "",
         f"{final.seconds / 60:.1f} min, {args.screens} screen(s) at speedup {args.speedup:g} "
-        f"(≈ {screen_hours:.1f} h of screen time): {final.full_runs + final.fragment_runs} script runs "
+        f"(≈ {screen_hours:.2f} h of screen time): {final.full_runs + final.fragment_runs} script runs "
         f"({final.full_runs} page runs, {final.fragment_runs} fragment runs), "
         f"{swapper.swaps} snapshots swapped in ({swapper.failures} failed ingests, "
         f"{(sum(swapper.seconds) / len(swapper.seconds)) if swapper.seconds else 0:.1f} s each), "
