@@ -68,6 +68,13 @@ def _parsed_toml(path: str, inode: int, mtime_ns: int, size: int) -> dict:
     return tomllib.loads(Path(path).read_bytes().decode("utf-8"))
 
 
+def bench_query_log() -> str | None:
+    """Benchmarks only (bench/load.py, bench/soak.py): when DASHBOARD_BENCH_QUERY_LOG names a
+    file, every query that reaches DuckDB appends "name<TAB>params" to it, so a load run can count
+    executions against cache hits. Unset in production."""
+    return os.environ.get("DASHBOARD_BENCH_QUERY_LOG") or None
+
+
 def _secrets() -> dict:
     path = secrets_file()
     return read_toml(path) if path.is_file() else {}

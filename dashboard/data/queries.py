@@ -6,6 +6,7 @@ the runner holds callers to it, so a file's header cannot drift from what it bin
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from datetime import date, datetime, time
@@ -16,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dashboard.settings import QUERIES_DIR, Settings
+from dashboard.settings import QUERIES_DIR, Settings, bench_query_log
 
 NAME = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 DECLARED = re.compile(r"\$([a-z_]+)")
@@ -94,6 +95,8 @@ class Snapshot:
             # None is a value too: "no round yet", "no export day".
             if value is not None and not isinstance(value, PARAM_TYPES[key]):
                 raise TypeError(f"query {name}: ${key} must be {PARAM_TYPES[key]}, got {type(value).__name__}")
+        if bench_query_log():
+            _log_execution(name, params)
         cursor = self.cursor()
         try:
             return cursor.execute(sql, params).df()
@@ -105,6 +108,13 @@ class Snapshot:
             if self._con is not None:
                 self._con.close()
                 self._con = None
+
+
+def _log_execution(name: str, params: dict) -> None:
+    # One short write in append mode per line: replicas sharing the file do not interleave lines.
+    line = f"{name}\t{json.dumps(params, sort_keys=True, default=str)}\n"
+    with open(bench_query_log(), "a", encoding="utf-8") as log:
+        log.write(line)
 
 
 _default: Snapshot | None = None

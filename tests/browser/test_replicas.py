@@ -1,0 +1,293 @@
+"""More viewers than one server: Debian's nginx, with the shipped site config
+(deploy/nginx/erqi-dashboard.conf), in front of two `streamlit run` replicas over one snapshot.
+
+The site config is used as shipped, with three edits the test needs and checks it made: the
+replicas' ports, nginx's port, and an X-Upstream header naming the replica that answered, so
+a test can tell where a browser landed. A browser is pinned to a replica by presetting the
+affinity cookie to a value that nginx hashes onto it.
+
+The tests run in file order on one set of servers: the last one kills a replica.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard.data.ingest import ingest
+from dashboard.i18n import t
+from dashboard.settings import Settings
+from tests.browser.support import (
+    CHROMIUM,
+    LOAD_MS,
+    NO_CHROMIUM,
+    REFRESH_SECONDS,
+    REPO,
+    SERVER_START_SECONDS,
+    TITLES,
+    WALL,
+    Server,
+    exceptions,
+    free_port,
+    ingest_fixture,
+    start_server,
+    wait_for_app,
+)
+from tests.fixtures import DAYS, EXPECTED
+
+NGINX = Path("/usr/sbin/nginx")
+SITE = REPO / "deploy" / "nginx" / "erqi-dashboard.conf"
+ROUTE_COOKIE = "erqi_route"
+
+pytestmark = [pytest.mark.browser, pytest.mark.nginx]
+if not NGINX.is_file():
+    pytest.skip(f"the replica tests need Debian's nginx at {NGINX} (apt-get install nginx)", allow_module_level=True)
+if not CHROMIUM.is_file():
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+
+NEWEST = EXPECTED[DAYS[-1]]  # 2022-01-06, what the overview shows without a day in the URL
+# 2022-01-06 sampled 3,670 times; its last 20 rows are 西工房's repeat samples (tests/fixtures.py),
+# so a re-export without them has 3,650.
+SAMPLES_BEFORE, SAMPLES_AFTER, REPEATS = "3,670", "3,650", 20
+RECONNECT_SECONDS = 30
+
+
+# ---------------------------------------------------------------- nginx in front of two replicas
+
+def site_config(port: int, replicas: list[Server]) -> str:
+    """The shipped site, listening on port, proxying to the replicas, naming the one that answered."""
+    site = SITE.read_text(encoding="utf-8")
+    upstream_server = re.compile(r"^(\s*)server 127\.0\.0\.1:\d+( [^;\n]*);\n", re.M)
+    shipped = upstream_server.findall(site)
+    assert shipped, f"{SITE}: no 'server 127.0.0.1:PORT ...;' lines in the upstream"
+    indent, options = shipped[0]
+    ours = "".join(f"{indent}server {urlsplit(r.url).netloc}{options};\n" for r in replicas)
+    site = upstream_server.sub("", site)
+    edits = [
+        (r"(hash \$erqi_route consistent;\n)", r"\1" + ours.replace("\\", "\\\\")),
+        (r"listen 80;", f"listen 127.0.0.1:{port};"),
+        (r"(add_header Set-Cookie \$erqi_route_cookie;)", r"\1 add_header X-Upstream $upstream_addr always;"),
+    ]
+    for pattern, replacement in edits:
+        site, count = re.subn(pattern, replacement, site)
+        assert count == 1, f"{SITE} changed: expected one match for {pattern!r}, found {count}"
+    return site
+
+
+@dataclass
+class Proxy:
+    url: str
+    process: subprocess.Popen
+    root: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        path = self.root / "error.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+
+def start_nginx(root: Path, replicas: list[Server]) -> Proxy:
+    """nginx in the foreground, everything it writes under root."""
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    (root / "site.conf").write_text(site_config(port, replicas), encoding="utf-8")
+    # As root, nginx's workers would switch to `nobody`, who cannot enter pytest's 0700 tmp dirs.
+    user = "user root;" if os.geteuid() == 0 else f"# running as {getpass.getuser()}"
+    temp = " ".join(f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (root / "nginx.conf").write_text(f"""
+daemon off;
+{user}
+worker_processes 1;
+pid {root / "nginx.pid"};
+error_log {root / "error.log"} info;
+events {{ worker_connections 512; }}
+http {{
+    access_log {root / "access.log"};
+    {temp}
+    include {root / "site.conf"};
+}}
+""", encoding="utf-8")
+    process = subprocess.Popen([str(NGINX), "-p", str(root), "-c", str(root / "nginx.conf")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proxy = Proxy(f"http://127.0.0.1:{port}", process, root)
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited with {process.returncode}:\n{proxy.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{proxy.url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return proxy
+        except OSError:
+            time.sleep(0.2)
+    proxy.stop()
+    raise RuntimeError(f"nginx did not answer in {SERVER_START_SECONDS} s:\n{proxy.log_tail()}")
+
+
+def upstream_for(proxy: Proxy, route: str | None) -> str:
+    """The replica (host:port) nginx sends a browser with this affinity cookie to."""
+    headers = {"Cookie": f"{ROUTE_COOKIE}={route}"} if route else {}
+    request = urllib.request.Request(f"{proxy.url}/_stcore/health", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.headers["X-Upstream"]
+
+
+def routes_to_each(proxy: Proxy, replicas: list[Server]) -> dict[str, str]:
+    """For each replica (host:port), an affinity cookie value that nginx hashes onto it."""
+    wanted = {urlsplit(r.url).netloc for r in replicas}
+    found = {}
+    for n in range(200):
+        route = f"screen-{n}"
+        found.setdefault(upstream_for(proxy, route), route)
+        if wanted <= set(found):
+            return {replica: found[replica] for replica in wanted}
+    raise AssertionError(f"200 cookie values all hashed onto {sorted(found)}, never onto all of {sorted(wanted)}")
+
+
+@dataclass
+class Site:
+    proxy: Proxy
+    replicas: list[Server]
+    routes: dict[str, str]  # replica host:port -> affinity cookie value that lands there
+    settings: Settings
+    samples: str = SAMPLES_BEFORE  # the samples card on 2022-01-06, as the snapshot now has it
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("replicas")
+    settings = ingest_fixture(root)
+    replicas, proxy = [], None
+    try:
+        for name in ("replica-1", "replica-2"):
+            replicas.append(start_server(settings.data_dir, settings.db_path, root / name))
+        proxy = start_nginx(root / "nginx", replicas)
+        yield Site(proxy, replicas, routes_to_each(proxy, replicas), settings)
+    finally:
+        if proxy:
+            proxy.stop()
+        for replica in replicas:
+            replica.stop()
+
+
+def pinned_page(chromium, site: Site, replica: Server):
+    """A browser whose affinity cookie sends it to `replica`."""
+    context = chromium.new_context(viewport=WALL, locale="zh-CN")
+    context.set_default_timeout(LOAD_MS)
+    context.add_cookies([{"name": ROUTE_COOKIE, "value": site.routes[urlsplit(replica.url).netloc],
+                          "url": site.proxy.url}])
+    return context.new_page()
+
+
+def landed_on(page, site: Site) -> str:
+    """The replica this page's browser reaches through nginx, asked with its own cookies."""
+    return page.context.request.get(f"{site.proxy.url}/_stcore/health").headers["x-upstream"]
+
+
+def card(page, key: str):
+    """The value of the KPI card whose label is exactly t(key) (封控区 is also the start of 封控区人口)."""
+    label = page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^\s*{re.escape(t(key, 'zh'))}\s*$"))
+    return page.locator('[data-testid="stMetric"]', has=label).locator('[data-testid="stMetricValue"]')
+
+
+# ---------------------------------------------------------------- the tests, in order
+
+def test_a_browser_through_nginx_sees_the_overview_and_keeps_its_replica(new_page, site):
+    page = new_page()
+    page.goto(site.proxy.url + "/")
+    wait_for_app(page, TITLES["overview"][0])
+    sealed, controlled, _ = NEWEST["zones"]
+    # expect() retries: on a busy machine a settled page can still be between two runs.
+    expect(card(page, "kpi.samples")).to_have_text(SAMPLES_BEFORE)
+    expect(card(page, "kpi.zones_sealed")).to_have_text(str(sealed))
+    expect(card(page, "kpi.zones_controlled")).to_have_text(str(controlled))
+    expect(card(page, "kpi.population_sealed")).to_have_text(f"{NEWEST['sealed_population']:,}")
+    assert exceptions(page) == []
+
+    route = [c["value"] for c in page.context.cookies() if c["name"] == ROUTE_COOKIE]
+    assert len(route) == 1, "nginx did not give the browser its affinity cookie"
+    # Streamlit re-masks _streamlit_xsrf on every health check; the route must not change with it.
+    first = landed_on(page, site)
+    assert {landed_on(page, site) for _ in range(5)} == {first}
+    assert first == upstream_for(site.proxy, route[0])
+
+
+def test_both_replicas_show_a_new_snapshot(chromium, site):
+    pages = [pinned_page(chromium, site, replica) for replica in site.replicas]
+    for page, replica in zip(pages, site.replicas):
+        page.goto(site.proxy.url + "/")
+        expect(card(page, "kpi.samples")).to_have_text(SAMPLES_BEFORE, timeout=LOAD_MS)
+        assert landed_on(page, site) == urlsplit(replica.url).netloc
+
+    testing = site.settings.data_dir / "exports" / DAYS[-1].isoformat() / "testing_records.csv"
+    lines = testing.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert all(",410103001001,TS01,2," in line for line in lines[-REPEATS:])  # 西工房, round 2
+    testing.write_text("".join(lines[:-REPEATS]), encoding="utf-8")
+    result = ingest(site.settings)
+    assert result.ok, result.failed
+    site.samples = SAMPLES_AFTER
+
+    # One refresh interval, and time for a rerun on a slow machine.
+    for page in pages:
+        expect(card(page, "kpi.samples")).to_have_text(SAMPLES_AFTER, timeout=(REFRESH_SECONDS + 12) * 1000)
+    for page in pages:
+        page.context.close()
+
+
+def test_losing_a_replica_moves_its_browsers_to_the_other(chromium, site):
+    doomed, survivor = site.replicas
+    kiosk = pinned_page(chromium, site, doomed)
+    kiosk.goto(site.proxy.url + "/?kiosk=1")
+    expect(kiosk.locator("h1").first).to_have_text(TITLES["overview"][0])
+    expect(kiosk.locator(".kiosk-clock")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"))
+    assert landed_on(kiosk, site) == urlsplit(doomed.url).netloc
+
+    doomed.process.kill()
+    doomed.process.wait(timeout=15)
+    killed_at = datetime.now()
+
+    # A new browser whose cookie hashes onto the dead replica still gets a page, from the other.
+    newcomer = pinned_page(chromium, site, doomed)
+    newcomer.goto(site.proxy.url + "/")
+    expect(card(newcomer, "kpi.samples")).to_have_text(site.samples, timeout=LOAD_MS)
+    assert exceptions(newcomer) == []
+    assert landed_on(newcomer, site).endswith(urlsplit(survivor.url).netloc)
+
+    # The open screen reconnects by itself: its clock, drawn by the server every second, shows
+    # a time after the kill, which only a live replica can have sent.
+    def clock_after_kill() -> bool:
+        text = kiosk.locator(".kiosk-clock").inner_text().strip()
+        if not re.fullmatch(r"\d{2}:\d{2}:\d{2}", text):
+            return False
+        shown = datetime.combine(killed_at.date(), datetime.strptime(text, "%H:%M:%S").time())
+        return timedelta(seconds=1) <= (shown - killed_at) % timedelta(days=1) <= timedelta(minutes=5)
+
+    deadline = time.monotonic() + RECONNECT_SECONDS
+    while not clock_after_kill() and time.monotonic() < deadline:
+        kiosk.wait_for_timeout(500)
+    assert clock_after_kill(), (f"the kiosk page did not reconnect within {RECONNECT_SECONDS} s; its clock shows "
+                                f"{kiosk.locator('.kiosk-clock').inner_text()!r}, killed at {killed_at:%H:%M:%S}")
+    expect(kiosk.locator("h1").first).to_have_text(TITLES["overview"][0])
+    expect(card(kiosk, "kpi.samples")).to_have_text(site.samples)
+    assert exceptions(kiosk) == []
+    kiosk.context.close()
+    newcomer.context.close()
