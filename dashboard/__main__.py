@@ -1,11 +1,11 @@
-"""Command line: python -m dashboard {ingest,report,generate,serve,hash-password}."""
+"""Command line: python -m dashboard {ingest,report,generate,serve,hash-password,screen-token}."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import traceback
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from dashboard.i18n import DEFAULT_LANG, LANGS
@@ -96,6 +96,41 @@ def _hash_password(args) -> int:
     return 0
 
 
+def _screen_token(args) -> int:
+    """Issue, revoke or list the tokens wall screens log in with; a new token's path is the last line."""
+    from urllib.parse import urlencode
+
+    from dashboard.settings import IdKeyRefused
+    from dashboard.web import screen_tokens
+
+    settings = Settings.from_env(args.data, args.db)
+    try:
+        if args.list:
+            screens = screen_tokens.registered(settings)
+            for screen in screens:
+                state = "expired" if screen.expired(datetime.now().timestamp()) else "valid"
+                print(f"{screen.name}\t{state}\tissued {screen.issued:%Y-%m-%d %H:%M}\t"
+                      f"expires {screen.expires:%Y-%m-%d %H:%M}")
+            if not screens:
+                print(f"no screen tokens in {settings.screen_tokens_file}")
+            return 0
+        if args.revoke is not None:
+            if not screen_tokens.revoke(settings, args.revoke):
+                print(f"no screen named {args.revoke!r} (see --list)", file=sys.stderr)
+                return 1
+            print(f"revoked the token of {args.revoke!r}: that screen shows the login page from its next run")
+            return 0
+        token = screen_tokens.issue(settings, args.name, args.days)
+    except (OSError, IdKeyRefused, screen_tokens.ScreenTokenError) as error:
+        return _print_failure(error)
+    until = next(screen.expires for screen in screen_tokens.registered(settings) if screen.name == args.name)
+    print(f"screen {args.name!r}: role screen, valid until {until:%Y-%m-%d %H:%M} ({args.days} days); any token it"
+          f" had before no longer works. Stored hashed in {settings.screen_tokens_file}.")
+    print("Open this path on the screen's browser after http://HOST:PORT, then press F11:")
+    print("/?" + urlencode({"kiosk": "1", "token": token}))
+    return 0
+
+
 def _serve(args) -> int:
     """Start streamlit, refusing an open address when nobody has to log in, and an unusable users file."""
     import os
@@ -157,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
 
     hashing = commands.add_parser("hash-password", help="print a bcrypt hash for a users entry")
     hashing.set_defaults(run=_hash_password)
+
+    screen = with_location(commands.add_parser(
+        "screen-token", help="a wall screen's standing login (role screen): issue, --revoke or --list"))
+    chosen = screen.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--name", help="the screen's name; prints the path to open on it, as the last line")
+    chosen.add_argument("--revoke", metavar="NAME", help="end that screen's token")
+    chosen.add_argument("--list", action="store_true", help="the screens with a token, and until when")
+    screen.add_argument("--days", type=int, default=365, help="how long a new token is valid (default 365)")
+    screen.set_defaults(run=_screen_token)
 
     args = parser.parse_args(argv)
     return args.run(args)

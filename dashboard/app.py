@@ -55,7 +55,7 @@ page = st.navigation(list(pages.values()), position="hidden" if kiosk else "side
 current = next(url_path for url_path, candidate in pages.items() if candidate is page)
 
 filters = sidebar.sidebar(days, areas, problems)
-state.write_url(filters, extras=screens.url_extras())
+state.write_url(filters, extras={**screens.url_extras(), **access.token_param()})
 cache.watch_for_updates(filters)
 st.session_state["_filters"] = filters
 if kiosk:

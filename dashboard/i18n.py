@@ -301,6 +301,19 @@ CATALOG: dict[str, tuple[str, str]] = {
     "map.legend": ("图例：红=封控区 橙=管控区 黄=防范区；覆盖率越低颜色越深；点位红色为在岗不足。点击社区可下钻。",
                    "Legend: red = sealed, orange = controlled, yellow = precaution; darker = lower coverage; red posts are understaffed. Click a community to drill down."),
     "map.alt": ("二七区地图", "Map of Erqi district"),
+    # Needs attention, ranked (issue 10): kinds in severity order, per-street lines, the wall's "+k more"
+    "attention.kind.understaffed_now": ("在岗不足", "Short now"),
+    "attention.kind.understaffed_soon": ("即将缺岗", "Short soon"),
+    "attention.kind.positive_uncontained": ("阳性未管控", "Positives, no zone"),
+    "attention.hotel_at_threshold": ("{name}：入住 {active}/{capacity} 间（{occupancy}），达到满员线 {threshold}",
+                                     "{name}: {active}/{capacity} rooms taken ({occupancy}), at or over the {threshold} full threshold"),
+    "attention.positive_uncontained": ("{name}：新增阳性 {positives} 例，尚无生效的封控或管控区域",
+                                       "{name}: {positives} new positive(s) and no sealed or controlled zone in force"),
+    "attention.coverage_street": ("{street}：{count} 个社区第 {round} 轮覆盖率低于 {target}",
+                                  "{street}: {count} communities below the {target} round {round} coverage target"),
+    "attention.lift_review_street": ("{street}：{count} 个封控区已连续 {days} 天无阳性，应评估解封",
+                                     "{street}: {count} sealed zones {days} days without a positive; lift review due"),
+    "attention.more": ("另有 {count} 项", "+{count} more"),
 }
 
 # Coded values: the Chinese words are the contract's (the words exports may use), the English

@@ -32,6 +32,9 @@ PLACEHOLDER_ID_KEYS = ("replace-with-64-random-hex-characters",)
 ID_KEY_FROM_ENV = "DASHBOARD_ID_KEY"
 ID_KEY_FROM_SECRETS = "[ids] hmac_key in the secrets file"
 MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
+SCREEN_TOKEN_SECRET_FILE_NAME = "screen_token_secret"
+SCREEN_TOKENS_FILE_NAME = "screen_tokens.json"
+SCREEN_SECRET_FROM_SECRETS = "[screens] token_secret in the secrets file"
 
 
 class IdKeyRefused(ValueError):
@@ -131,7 +134,7 @@ def _publish_new_key(key_file: Path, key: str) -> None:
     starting at the same moment reads one complete key or the other's, never half of one,
     and a link planted at key_file is never written through."""
     key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temporary = tempfile.mkstemp(prefix=".id_key.", dir=key_file.parent)  # 0600, O_EXCL
+    fd, temporary = tempfile.mkstemp(prefix=f".{key_file.name}.", dir=key_file.parent)  # 0600, O_EXCL
     try:
         with os.fdopen(fd, "w") as f:
             f.write(key + "\n")
@@ -236,3 +239,31 @@ class Settings:
             raise IdKeyRefused(f"cannot read the ID key file {key_file}: {error.strerror}"
                                " (a symbolic link is not followed)") from None
         return checked_id_key(stored.strip(), f"the key file {key_file}")
+
+    @property
+    def screen_tokens_file(self) -> Path:
+        """The registry of screen tokens, by screen name: hashes only, never a token."""
+        return self.state_dir / SCREEN_TOKENS_FILE_NAME
+
+    def screen_token_secret(self, create: bool = True) -> bytes | None:
+        """The key that signs screen tokens: `[screens] token_secret` in the secrets file, else a
+        random one generated on first use into the state directory (0600), like the ID key.
+        With create=False (checking a token) a missing file means None: no token can be valid.
+
+        Every replica serving the screens must see the same secret and the same registry: give
+        them one state directory (DASHBOARD_STATE_DIR) or one secrets file.
+        """
+        configured = _secrets().get("screens", {}).get("token_secret")
+        if configured is not None:
+            return checked_id_key(str(configured), SCREEN_SECRET_FROM_SECRETS)
+        secret_file = self.state_dir / SCREEN_TOKEN_SECRET_FILE_NAME
+        if not secret_file.exists() and not secret_file.is_symlink():
+            if not create:
+                return None
+            _publish_new_key(secret_file, secrets.token_hex(32))
+        try:
+            stored = _read_no_follow(secret_file)
+        except OSError as error:
+            raise IdKeyRefused(f"cannot read the screen token secret {secret_file}: {error.strerror}"
+                               " (a symbolic link is not followed)") from None
+        return checked_id_key(stored.strip(), f"the screen token secret {secret_file}")

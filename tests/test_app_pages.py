@@ -145,18 +145,6 @@ def test_overview_deltas_against_previous_export_day(app_env):
     assert not deltas[t("kpi.round_coverage", "zh", round=2)]
 
 
-def test_overview_attention_list(app_env):
-    """01-06 at 12:00: TS01 is short now (1 of 2), MV01 from 16:00 when its doctors leave, and
-    three communities are below 95 % in round 2 (兴华 87.5 %, 西工房 90 %, 杏苑 91.7 %; 台郭 95 %)."""
-    at = open_page("overview.py", day=DAYS[2].isoformat(), lang="en")
-    items = at.dataframe[0].value
-    text = items[t("attention.column.item", "en")].tolist()
-    assert sum("below the 95% target" in line for line in text) == 3
-    assert any(line.startswith("西工房固定采样点: 1 on duty now") for line in text)
-    assert any(line.startswith("流动采样车1号: below the minimum 2 from 6 Jan 2022 16:00") for line in text)
-    assert not any("台郭社区" in line for line in text)
-
-
 def test_overview_offers_the_report_briefing(app_env):
     at = open_page("overview.py", day=DAYS[1].isoformat(), lang="zh")
     assert not at.exception

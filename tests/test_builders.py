@@ -266,46 +266,6 @@ def test_kpi_card_from_an_earlier_export_says_so_and_has_no_delta():
     assert cards["staff_on_duty"].value == "no data"
 
 
-def test_attention_list_kinds_and_thresholds():
-    lang = "en"
-    coverage = pd.DataFrame({"area_code": ["a", "b"], "name": ["甲", "乙"], "coverage": [0.9, 0.96]})
-    zones = pd.DataFrame({"name": ["甲3号楼", "乙全域"], "community": ["甲", "乙"], "level": ["sealed", "controlled"],
-                          "due_for_review": [True, True], "lift_review_on": pd.to_datetime(["2022-01-06"] * 2)})
-    positives = pd.DataFrame({"name": ["甲", "乙"], "positives": [3, 1], "active_zones": [0, 2]})
-    hotels = pd.DataFrame({"name": ["酒店A", "酒店B"], "active": [9, 8], "capacity": [10, 10],
-                           "occupancy": [0.9, 0.8]})
-    posts_now = pd.DataFrame({"site_id": ["S1", "S2"], "name": ["卡点1", "卡点2"], "on_duty": [1, 4],
-                              "min_staff": [2, 4], "understaffed": [True, False]})
-    posts_ahead = pd.DataFrame({"site_id": ["S1", "S2"], "name": ["卡点1", "卡点2"],
-                                "first_short_at": pd.to_datetime(["2022-01-06 13:00", "2022-01-06 20:00"]),
-                                "min_staff": [2, 4]})
-    fatigue = tables.fatigue_flags(pd.DataFrame({
-        "staff_id": ["E1", "E2", "E3"], "hours_24h": [13.0, 8.0, 12.0], "hours_7d": [40.0, 61.0, 60.0],
-        "consecutive_days": [3, 7, 6]}), 12, 60, 7)
-    items = tables.attention_items(
-        lang, coverage=coverage, coverage_round=2, coverage_target=0.95, zones=zones, lift_review_days=14,
-        positives=positives, hotels=hotels, hotel_full=0.9, posts_now=posts_now, posts_ahead=posts_ahead,
-        fatigue=fatigue, fatigue_hours_24h=12, fatigue_hours_7d=60, fatigue_days=7)
-    text = items["Item"].tolist()
-    assert text == [
-        "甲: 3 new positive(s) and no zone in force",
-        "卡点1: 1 on duty now, fewer than the minimum 2",
-        "卡点2: below the minimum 4 from 6 Jan 2022 20:00",
-        "甲: round 2 coverage 90.0%, below the 95% target",
-        "甲3号楼 (甲): 14 days without a positive; lift review due 6 Jan",
-        "酒店A: 9/10 rooms taken (90%)",
-        "1 staff on duty over 12.0 h in the last 24 h",
-        "1 staff on duty over 60.0 h in the last 7 days",
-        "1 staff on duty 7 days in a row",
-    ]
-    # No data is not "all clear": a None feed adds nothing, and says nothing either.
-    empty = tables.attention_items(
-        lang, coverage=None, coverage_round=None, coverage_target=0.95, zones=None, lift_review_days=14,
-        positives=None, hotels=None, hotel_full=0.9, posts_now=None, posts_ahead=None, fatigue=None,
-        fatigue_hours_24h=12, fatigue_hours_7d=60, fatigue_days=7)
-    assert empty.empty
-
-
 def test_releases_table_has_counts_not_people(snapshot):
     table = tables.releases_table(snapshot.run("isolation/by_community", day=NEWEST, area=""), "zh")
     assert table.frame.to_dict("list") == {"社区": ["西工房社区"], "明日解除": [1]}

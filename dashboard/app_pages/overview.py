@@ -7,8 +7,8 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.data.report import to_markdown
 from dashboard.i18n import t
-from dashboard.web import access, cache, feeds, layout, situation_map, state
-from dashboard.web.builders import charts, kpis, tables
+from dashboard.web import access, cache, feeds, layout, screens, situation_map, state
+from dashboard.web.builders import attention, charts, kpis, tables
 
 f = state.filters()
 config = cache.settings().thresholds
@@ -61,34 +61,30 @@ with attention_column:
     # Fatigue alerts name people: a wall screen's role sees the rest of the list without them.
     names_allowed = access.may_run("staff/fatigue")
     fatigue = cache.query("staff/fatigue", at=staff_at, area=f.area) if staff_at and names_allowed else None
-    items = tables.attention_items(
-        f.lang,
+    items = attention.attention_items(
+        f.lang, config, areas=cache.area_frame(),
         coverage=cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
         if round_ is not None else None,
         coverage_round=round_,
-        coverage_target=config.coverage_target,
         zones=cache.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
         if not status["control_zones"].missing else None,
-        lift_review_days=config.lift_review_days,
         positives=cache.query("testing/positives_by_community", day=testing_day, area=f.area) if testing_day else None,
         hotels=cache.query("isolation/hotel_occupancy", day=f.day, area=f.area)
         if not status["isolation"].missing else None,
-        hotel_full=config.hotel_full,
         posts_now=cache.query("staff/on_duty_at", at=staff_at, area=f.area) if staff_at else None,
         posts_ahead=cache.query("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
                              area=f.area) if staff_at else None,
         fatigue=tables.fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
                                      config.fatigue_consecutive_days) if fatigue is not None else None,
-        fatigue_hours_24h=config.fatigue_hours_24h,
-        fatigue_hours_7d=config.fatigue_hours_7d,
-        fatigue_days=config.fatigue_consecutive_days,
     )
     if not names_allowed:
         st.caption(t("overview.fatigue_hidden", f.lang))
-    if items.empty:
+    if not items:
         st.success(t("overview.attention.none", f.lang))
     else:
-        st.dataframe(items, hide_index=True, width="stretch", height=min(700, 40 + 35 * len(items)))
+        # The wall shows the top lines and how many more; the normal view all, per-street lines expandable.
+        wall = bool(st.session_state.get(screens.KIOSK))
+        st.html(attention.attention_html(items, f.lang, limit=attention.WALL_LINES if wall else None))
 
 st.subheader(t("overview.trends", f.lang))
 testing_trend = cache.query("testing/trend", day=f.day, area=f.area)

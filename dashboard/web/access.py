@@ -1,8 +1,9 @@
 """Who is looking, on the server: the login form, the role of the session, and the refusals.
 
 Rules live in dashboard.web.auth; this module applies them to a Streamlit session. Nothing here
-trusts the URL: a role comes only from a successful login (or, with no users configured, from
-the server being reachable on loopback only, directly and not through a proxy).
+trusts the URL: a role comes only from a successful login, from a screen token that the
+registry still holds (the `screen` role, nothing more), or, with no users configured, from the
+server being reachable on loopback only, directly and not through a proxy.
 
 The session keeps only the username. The user, role included, is looked up in the current
 users table on every run, so a removed or demoted user loses access at the next rerun.
@@ -14,9 +15,16 @@ import math
 
 import streamlit as st
 
-from dashboard.web import auth
+from dashboard.settings import Settings
+from dashboard.web import auth, screen_tokens
 
 USER = "_username"
+# The token a screen came with, checked again on every run: revoked or expired, it stops working
+# at the next one.
+SCREEN_TOKEN = "_screen_token"
+TOKEN_PARAM = "token"
+TOKEN_REFUSED = ("此屏幕链接已失效（已吊销或过期），请登录或重新生成链接 / This screen link is no longer valid "
+                 "(revoked or expired): log in, or make a new one with python -m dashboard screen-token")
 USERS_FILE_BROKEN = (
     "用户配置文件无法使用，看板已停止；原因见服务器日志。 / The users file configured on this server cannot be "
     "used, so the dashboard is stopped: the reason is in the server's log (and `python -m dashboard serve` prints it).")
@@ -53,12 +61,38 @@ def current_user() -> auth.User | None:
     return user
 
 
+def _presented_token() -> str | None:
+    """The token in the URL, else the one this session came with (a navigation link drops the query)."""
+    return st.query_params.get(TOKEN_PARAM) or st.session_state.get(SCREEN_TOKEN)
+
+
+def screen_name() -> str | None:
+    """The screen this session is, while its token is valid; checked against the registry each time."""
+    token = _presented_token()
+    name = screen_tokens.screen_for(Settings.from_env(), token) if token else None
+    if name is None:
+        st.session_state.pop(SCREEN_TOKEN, None)
+    else:
+        st.session_state[SCREEN_TOKEN] = token
+    return name
+
+
+def token_param() -> dict[str, str]:
+    """The token to keep in the address bar, so a reload, or the reconnect after a server
+    restart, brings the screen back without a login."""
+    token = st.session_state.get(SCREEN_TOKEN)
+    return {TOKEN_PARAM: token} if token and not st.session_state.get(USER) else {}
+
+
 def role() -> str | None:
-    """The session's role; None while users are configured and nobody has logged in."""
-    if not users():
-        return auth.LOCAL_ROLE
+    """The session's role: the user's; `screen` for a valid screen token; None for a token that
+    is not valid, or while users are configured and nobody has logged in."""
     user = current_user()
-    return user.role if user else None
+    if user:
+        return user.role
+    if _presented_token():
+        return screen_tokens.ROLE if screen_name() else None
+    return None if users() else auth.LOCAL_ROLE
 
 
 def _request_headers() -> dict[str, str]:
@@ -93,9 +127,20 @@ def login_gate() -> bool:
     untouched, so after login the session lands on the exact view the link asked for.
     """
     configured = users()
-    if not configured or current_user():
+    if current_user():
+        return True
+    token_refused = False
+    if _presented_token():
+        if screen_name():
+            return True
+        token_refused = True
+        auth.LOGGER.warning("refused screen token: revoked, expired, replaced or malformed; address=%r",
+                            auth.client_address(st.context.ip_address))
+    elif not configured:
         return True
     st.title("二七区疫情防控指挥部 · Erqi command center")
+    if token_refused:
+        st.warning(TOKEN_REFUSED)
     with st.form("login"):
         username = st.text_input("用户名 / Username")
         password = st.text_input("密码 / Password", type="password")

@@ -1,4 +1,4 @@
--- One row per community in the area: samples, positives and pending sampled on the day, and the zones active in it. Params: $day, $area.
+-- One row per community in the area: samples, positives and pending sampled on the day, and the zones active in it (all, and sealed or controlled). Params: $day, $area.
 with communities as (
     select area_code, name, parent_code as street_code, lat, lon,
     from areas
@@ -12,6 +12,8 @@ tested as (
 ),
 zoned as (
     select area_code, count(*) as active_zones,
+        -- A precaution zone alone does not contain an outbreak: positives there still need a zone.
+        count(*) filter (where level in ('sealed', 'controlled')) as containing_zones,
     from zones_daily
     where day = $day
     group by all
@@ -22,6 +24,7 @@ joined as (
         coalesce(tested.positives, 0) as positives,
         coalesce(tested.pending, 0) as pending,
         coalesce(zoned.active_zones, 0) as active_zones,
+        coalesce(zoned.containing_zones, 0) as containing_zones,
     from communities
     left join tested using (area_code)
     left join zoned using (area_code)

@@ -95,12 +95,13 @@ def server_environment(data_dir: Path, db_path: Path, workdir: Path, **env: str)
     return environment
 
 
-def start_server(data_dir: Path, db_path: Path, workdir: Path, **env: str) -> Server:
-    """`streamlit run dashboard/app.py` from the repo root (so .streamlit/config.toml applies)."""
+def start_server(data_dir: Path, db_path: Path, workdir: Path, port: int | None = None, **env: str) -> Server:
+    """`streamlit run dashboard/app.py` from the repo root (so .streamlit/config.toml applies);
+    on `port` when given (a restart that browsers must find again)."""
     environment = server_environment(data_dir, db_path, workdir, **env)
-    port = free_port()
+    port = port or free_port()
     log = workdir / "server.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",

@@ -1,4 +1,4 @@
-"""Tables for st.dataframe and the 'needs attention' list: query results in, display frames out.
+"""Tables for st.dataframe: query results in, display frames out.
 
 Column names and coded values are put in the UI language; counts stay numbers (so columns
 sort as numbers) and dates become text in the language's format.
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.i18n import clock, enum, hours, is_missing, moment, num, pct, short_day, t
+from dashboard.i18n import clock, enum, is_missing, moment, short_day, t
 
 
 @dataclass(frozen=True)
@@ -202,67 +202,3 @@ def ingest_log_table(df: pd.DataFrame, lang: str) -> Table:
 
 _STATUSES = {f"health.status.{s}" for s in ("loaded", "missing", "failed", "removed", "unchanged")}
 
-
-def attention_items(
-    lang: str,
-    *,
-    coverage: pd.DataFrame | None,
-    coverage_round: int | None,
-    coverage_target: float,
-    zones: pd.DataFrame | None,
-    lift_review_days: int,
-    positives: pd.DataFrame | None,
-    hotels: pd.DataFrame | None,
-    hotel_full: float,
-    posts_now: pd.DataFrame | None,
-    posts_ahead: pd.DataFrame | None,
-    fatigue: pd.DataFrame | None,
-    fatigue_hours_24h: float,
-    fatigue_hours_7d: float,
-    fatigue_days: int,
-) -> pd.DataFrame:
-    """The 'needs attention now' list: one row per item, most urgent kinds first.
-
-    A None input means that feed has no data for the day, so it contributes nothing
-    (the page says separately that it is stale); it never counts as "all clear".
-    """
-    items: list[tuple[str, str]] = []
-
-    def add(kind: str, text: str) -> None:
-        items.append((t(f"attention.kind.{kind}", lang), text))
-
-    if positives is not None:
-        for row in positives[(positives["positives"] > 0) & (positives["active_zones"] == 0)].itertuples():
-            add("positive_no_zone", t("attention.positive_no_zone", lang, name=row.name,
-                                      positives=num(row.positives, lang)))
-    if posts_now is not None:
-        for row in posts_now[posts_now["understaffed"]].itertuples():
-            add("understaffed", t("attention.understaffed_now", lang, name=row.name, on_duty=num(row.on_duty, lang),
-                                  min_staff=num(row.min_staff, lang)))
-    if posts_ahead is not None:
-        already = set(posts_now.loc[posts_now["understaffed"], "site_id"]) if posts_now is not None else set()
-        for row in posts_ahead[~posts_ahead["site_id"].isin(already)].itertuples():
-            add("understaffed", t("attention.understaffed_soon", lang, name=row.name,
-                                  at=moment(row.first_short_at, lang), min_staff=num(row.min_staff, lang)))
-    if coverage is not None and coverage_round is not None:
-        for row in coverage[coverage["coverage"] < coverage_target].sort_values("coverage").itertuples():
-            add("coverage", t("attention.coverage", lang, name=row.name, round=coverage_round,
-                              coverage=pct(row.coverage, lang), target=pct(coverage_target, lang, 0)))
-    if zones is not None:
-        for row in zones[(zones["level"] == "sealed") & zones["due_for_review"].fillna(False)].itertuples():
-            add("lift_review", t("attention.lift_review", lang, name=row.name, community=row.community,
-                                 days=lift_review_days, review=short_day(row.lift_review_on, lang)))
-    if hotels is not None:
-        for row in hotels[hotels["occupancy"] >= hotel_full].itertuples():
-            add("hotel_full", t("attention.hotel_full", lang, name=row.name, active=num(row.active, lang),
-                                capacity=num(row.capacity, lang), occupancy=pct(row.occupancy, lang, 0)))
-    if fatigue is not None and not fatigue.empty:
-        for column, key, values in (
-            ("over_24h", "attention.fatigue_24h", {"hours": hours(fatigue_hours_24h, lang)}),
-            ("over_7d", "attention.fatigue_7d", {"hours": hours(fatigue_hours_7d, lang)}),
-            ("over_days", "attention.fatigue_days", {"days": fatigue_days}),
-        ):
-            count = int(fatigue[column].sum())
-            if count:
-                add("fatigue", t(key, lang, count=f"{count:,}", **values))
-    return pd.DataFrame(items, columns=[t("attention.column.kind", lang), t("attention.column.item", lang)])

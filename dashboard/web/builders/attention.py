@@ -1,0 +1,250 @@
+"""The 'needs attention' list: one ranked list for the wall, the overview and the phone.
+
+Query results in, ranked lines out. Each line names the rule it broke and the threshold, so a
+reader never has to know the settings. The order is the severity table, KINDS: a kind's place in
+it is its rank, so adding a kind is one entry there plus the function that finds its items.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dashboard.i18n import hours, moment, num, pct, short_day, t
+from dashboard.settings import Thresholds
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    # Many items of a low-severity kind in one street read as one line for that street.
+    collapse_per_street: bool = False
+    # Red, orange, yellow or grey on the list: how urgent the kind is at a glance.
+    tone: str = "red"
+
+
+# Most urgent first. Issue 12 adds "awaiting_transfer" right after "understaffed_now" and
+# "correction_ingested" where it ranks.
+KINDS: tuple[Kind, ...] = (
+    Kind("understaffed_now"),
+    Kind("understaffed_soon"),
+    Kind("hotel_full"),
+    Kind("positive_uncontained", tone="orange"),
+    Kind("lift_review", collapse_per_street=True, tone="yellow"),
+    Kind("coverage", collapse_per_street=True, tone="yellow"),
+    Kind("fatigue", tone="grey"),
+)
+RANK = {kind.key: rank for rank, kind in enumerate(KINDS)}
+COLLAPSING = {kind.key for kind in KINDS if kind.collapse_per_street}
+TONES = {kind.key: kind.tone for kind in KINDS}
+# Lines a wall screen shows before "+k more".
+WALL_LINES = 6
+# Zone levels that contain an outbreak; a precaution zone alone does not.
+CONTAINING_LEVELS = ("sealed", "controlled")
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+    text: str
+    # How bad, within its kind: larger first (a bigger shortfall, a lower coverage...).
+    badness: float = 0.0
+    street: str = ""  # the street code, for the kinds that collapse per street
+    # The single lines a per-street line stands for, for the normal view to expand.
+    details: tuple[str, ...] = ()
+
+    @property
+    def rank(self) -> int:
+        return RANK[self.kind]
+
+
+def attention_items(
+    lang: str,
+    thresholds: Thresholds,
+    *,
+    areas: pd.DataFrame,
+    coverage: pd.DataFrame | None = None,
+    coverage_round: int | None = None,
+    zones: pd.DataFrame | None = None,
+    positives: pd.DataFrame | None = None,
+    hotels: pd.DataFrame | None = None,
+    posts_now: pd.DataFrame | None = None,
+    posts_ahead: pd.DataFrame | None = None,
+    fatigue: pd.DataFrame | None = None,
+) -> list[Item]:
+    """The ranked list: by the severity table, then worst first within a kind.
+
+    A None input means that feed has no data for the day (or, for fatigue, that the role may not
+    see names), so it contributes nothing; it never counts as "all clear". `areas` (area_code,
+    name, level, parent_code) names the streets that per-street lines stand for.
+    """
+    streets_of = _streets_of(areas)
+    found = [
+        *_understaffed(lang, posts_now, posts_ahead),
+        *_hotels_full(lang, hotels, thresholds.hotel_full),
+        *_positives_uncontained(lang, positives),
+        *_lift_reviews(lang, zones, thresholds.lift_review_days, streets_of),
+        *_coverage(lang, coverage, coverage_round, thresholds.coverage_target),
+        *_fatigue(lang, fatigue, thresholds),
+    ]
+    street_names = dict(zip(areas["area_code"], areas["name"]))
+    collapsed = _collapse_per_street(found, lang, street_names, thresholds, coverage_round)
+    # sorted() is stable: equals keep the order their query gave them.
+    return sorted(collapsed, key=lambda item: (item.rank, -item.badness))
+
+
+def _streets_of(areas: pd.DataFrame) -> dict[str, str]:
+    """Area code -> the code of its street: a community's parent, a street itself."""
+    communities = areas[areas["level"] == "community"]
+    streets = areas[areas["level"] == "street"]
+    return {**dict(zip(communities["area_code"], communities["parent_code"])),
+            **dict(zip(streets["area_code"], streets["area_code"]))}
+
+
+def wall_lines(items: list[Item], limit: int = WALL_LINES) -> tuple[list[Item], int]:
+    """The top `limit` items, and how many more there are."""
+    return items[:limit], max(0, len(items) - limit)
+
+
+def _understaffed(lang, posts_now, posts_ahead) -> list[Item]:
+    items = []
+    short_now = posts_now[posts_now["understaffed"]] if posts_now is not None else None
+    if short_now is not None:
+        for row in short_now.itertuples():
+            items.append(Item("understaffed_now", t("attention.understaffed_now", lang, name=row.name,
+                                                     on_duty=num(row.on_duty, lang), min_staff=num(row.min_staff, lang)),
+                              badness=float(row.min_staff - row.on_duty)))
+    if posts_ahead is not None:
+        already = set(short_now["site_id"]) if short_now is not None else set()
+        for row in posts_ahead[~posts_ahead["site_id"].isin(already)].itertuples():
+            # Sooner is worse.
+            items.append(Item("understaffed_soon", t("attention.understaffed_soon", lang, name=row.name,
+                                                      at=moment(row.first_short_at, lang),
+                                                      min_staff=num(row.min_staff, lang)),
+                              badness=-pd.Timestamp(row.first_short_at).timestamp()))
+    return items
+
+
+def _hotels_full(lang, hotels, hotel_full: float) -> list[Item]:
+    if hotels is None:
+        return []
+    return [Item("hotel_full", t("attention.hotel_at_threshold", lang, name=row.name, active=num(row.active, lang),
+                                 capacity=num(row.capacity, lang), occupancy=pct(row.occupancy, lang, 0),
+                                 threshold=pct(hotel_full, lang, 0)),
+                 badness=float(row.occupancy))
+            for row in hotels[hotels["occupancy"] >= hotel_full].itertuples()]
+
+
+def _positives_uncontained(lang, positives) -> list[Item]:
+    if positives is None:
+        return []
+    uncontained = positives[(positives["positives"] > 0) & (positives["containing_zones"] == 0)]
+    return [Item("positive_uncontained", t("attention.positive_uncontained", lang, name=row.name,
+                                           positives=num(row.positives, lang)),
+                 badness=float(row.positives))
+            for row in uncontained.itertuples()]
+
+
+def _lift_reviews(lang, zones, review_days: int, streets_of: Mapping[str, str]) -> list[Item]:
+    if zones is None:
+        return []
+    due = zones[(zones["level"] == "sealed") & zones["due_for_review"].fillna(False).astype(bool)]
+    return [Item("lift_review", t("attention.lift_review", lang, name=row.name, community=row.community,
+                                  days=review_days, review=short_day(row.lift_review_on, lang)),
+                 # An older review date has waited longer.
+                 badness=-pd.Timestamp(row.lift_review_on).timestamp(), street=streets_of.get(row.area_code, ""))
+            for row in due.itertuples()]
+
+
+def _coverage(lang, coverage, coverage_round, target: float) -> list[Item]:
+    if coverage is None or coverage_round is None:
+        return []
+    below = coverage[coverage["coverage"] < target]
+    return [Item("coverage", t("attention.coverage", lang, name=row.name, round=coverage_round,
+                               coverage=pct(row.coverage, lang), target=pct(target, lang, 0)),
+                 badness=-float(row.coverage), street=str(row.street_code))
+            for row in below.itertuples()]
+
+
+def _fatigue(lang, fatigue, thresholds: Thresholds) -> list[Item]:
+    if fatigue is None or fatigue.empty:
+        return []
+    items = []
+    for column, key, values in (
+        ("over_24h", "attention.fatigue_24h", {"hours": hours(thresholds.fatigue_hours_24h, lang)}),
+        ("over_7d", "attention.fatigue_7d", {"hours": hours(thresholds.fatigue_hours_7d, lang)}),
+        ("over_days", "attention.fatigue_days", {"days": thresholds.fatigue_consecutive_days}),
+    ):
+        count = int(fatigue[column].sum())
+        if count:
+            items.append(Item("fatigue", t(key, lang, count=f"{count:,}", **values), badness=count))
+    return items
+
+
+def _collapse_per_street(items: list[Item], lang: str, street_names: Mapping[str, str], thresholds: Thresholds,
+                         coverage_round: int | None) -> list[Item]:
+    """Two or more items of a collapsing kind in one street become one line naming the street,
+    the count, the rule and the threshold; a street with one such item keeps its own line."""
+    groups: dict[tuple[str, str], list[Item]] = {}
+    kept = []
+    for item in items:
+        if item.kind in COLLAPSING and item.street:
+            groups.setdefault((item.kind, item.street), []).append(item)
+        else:
+            kept.append(item)
+    for (kind, street), members in groups.items():
+        if len(members) == 1:
+            kept.append(members[0])
+            continue
+        worst_first = sorted(members, key=lambda item: (-item.badness, item.text))
+        values = {"street": street_names.get(street, street), "count": num(len(members), lang)}
+        if kind == "coverage":
+            text = t("attention.coverage_street", lang, round=coverage_round,
+                     target=pct(thresholds.coverage_target, lang, 0), **values)
+        else:
+            text = t("attention.lift_review_street", lang, days=thresholds.lift_review_days, **values)
+        kept.append(Item(kind, text, badness=worst_first[0].badness, street=street,
+                         details=tuple(item.text for item in worst_first)))
+    return kept
+
+
+# ---------------------------------------------------------------- as HTML
+
+# Static rules only; every value below goes through html.escape. Colours read on the light
+# page and on the kiosk's dark one alike, since the text itself inherits the theme's colour.
+ATTENTION_CSS = """
+<style>
+.attention {list-style: none; margin: 0; padding: 0;}
+.attention li {display: flex; gap: 0.5rem; align-items: baseline; padding: 0.3rem 0;
+  border-bottom: 1px solid rgba(128, 128, 128, 0.25);}
+.attention .chip {flex: none; font-size: 0.8em; font-weight: 600; padding: 0.05rem 0.4rem; border-radius: 0.3rem;
+  color: #fff; white-space: nowrap;}
+.attention .red {background: #b91c1c;} .attention .orange {background: #c2410c;}
+.attention .yellow {background: #a16207;} .attention .grey {background: #4b5563;}
+.attention details ul {margin: 0.2rem 0 0 1rem; padding: 0; font-size: 0.9em;}
+.attention summary {cursor: pointer;}
+.attention-more {margin-top: 0.3rem; font-weight: 600;}
+</style>
+"""
+
+
+def attention_html(items: list[Item], lang: str, *, limit: int | None = None) -> str:
+    """The list as HTML: every line with its kind; a per-street line expands to its communities
+    (<details>), unless `limit` is set (the wall), which shows the top lines and "+k more"."""
+    shown, more = wall_lines(items, limit) if limit is not None else (items, 0)
+    lines = []
+    for item in shown:
+        chip = (f'<span class="chip {TONES[item.kind]}">'
+                f'{html.escape(t(f"attention.kind.{item.kind}", lang))}</span>')
+        text = html.escape(item.text)
+        if item.details and limit is None:
+            inner = "".join(f"<li>{html.escape(line)}</li>" for line in item.details)
+            text = f"<details><summary>{text}</summary><ul>{inner}</ul></details>"
+        lines.append(f'<li data-kind="{item.kind}">{chip}<span>{text}</span></li>')
+    body = f'<ol class="attention">{"".join(lines)}</ol>'
+    if more:
+        body += f'<div class="attention-more">{html.escape(t("attention.more", lang, count=num(more, lang)))}</div>'
+    return ATTENTION_CSS + body

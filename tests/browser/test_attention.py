@@ -1,0 +1,48 @@
+"""The ranked 'needs attention' list as a browser shows it, on the fixture's newest day (01-06 at
+12:00, worked out in tests/test_attention.py): the post short now first, the post short from
+16:00 next, then coverage, 蜜蜂张街道's two communities as one line that expands.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import CHROMIUM, NO_CHROMIUM, TITLES, open_app
+
+pytestmark = pytest.mark.browser
+if not CHROMIUM.is_file():
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+
+LINES = [
+    ("understaffed_now", "西工房固定采样点: 1 on duty now, fewer than the minimum 2"),
+    ("understaffed_soon", "流动采样车1号: below the minimum 2 from 6 Jan 2022 16:00"),
+    ("coverage", "蜜蜂张街道: 2 communities below the 95% round 2 coverage target"),
+    ("coverage", "杏苑社区: round 2 coverage 91.7%, below the 95% target"),
+]
+ITEMS = "ol.attention > li"
+
+
+def shown_lines(page) -> list[tuple[str, str]]:
+    return page.eval_on_selector_all(ITEMS, """items => items.map(li => [li.dataset.kind,
+        (li.querySelector('summary') || li.querySelector(':scope > span:last-child')).innerText.trim()])""")
+
+
+def test_a_post_short_now_ranks_above_coverage(server, new_page):
+    page = new_page()
+    open_app(page, server, "/?day=2022-01-06&lang=en", TITLES["overview"][1])
+    expect(page.locator(ITEMS)).to_have_count(len(LINES))
+    assert [tuple(line) for line in shown_lines(page)] == LINES
+    street_line = page.locator(ITEMS).nth(2)
+    detail = street_line.get_by_text("兴华社区: round 2 coverage 87.5%, below the 95% target")
+    expect(detail).to_be_hidden()
+    street_line.locator("summary").click()
+    expect(detail).to_be_visible()
+
+
+def test_the_wall_shows_the_same_order_without_expanding(server, new_page):
+    page = new_page()
+    open_app(page, server, "/?kiosk=1&day=2022-01-06&lang=en", TITLES["overview"][1])
+    expect(page.locator(ITEMS)).to_have_count(len(LINES))
+    assert [tuple(line) for line in shown_lines(page)] == LINES
+    expect(page.locator(f"{ITEMS} details")).to_have_count(0)
