@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.data.contract import KINDS, PERSON_ID
 from dashboard.data.parse import pseudonym_column
 from dashboard.data.queries import example_params, query_names
-from dashboard.web import auth, cache
+from dashboard.web import auth
 from tests.fixtures import DAYS
 from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F401  (fixtures)
 
@@ -89,7 +89,7 @@ def run_the_roster():
 
     import streamlit as st
 
-    from dashboard.web import access, auth
+    from dashboard.web import access, auth, cache
 
     if access.login_gate():
         try:

@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.web import layout, state
+from dashboard.web import state
 from tests.fixtures import DAYS, TAIGUO, XINGYUAN
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -105,7 +105,7 @@ def test_map_selection_callback_sets_the_pending_area():
     def script():
         import streamlit as st
 
-        from dashboard.web import state
+        from dashboard.web import layout, state
 
         event = {"selection": {"indices": {"communities": [2]}, "objects": {"communities": [
             {"type": "Feature", "properties": {"area_code": "410103002001", "name": "台郭社区"}}]}}}
