@@ -91,3 +91,46 @@ def test_the_ledger_slips_are_flagged(fresh_data):
         ("two_active_cases", "杏苑社区", None, 1),
     ]
     assert before.empty
+
+
+def test_kpi_card_and_map_layer_show_the_waiting(snapshot):
+    from dashboard.data.report import headline_figures
+    from dashboard.web.builders import kpis, maps
+
+    figures = headline_figures(snapshot.run, DAYS[2], default_at(DAYS[2]))
+    cards = {card.key: card for card in kpis.kpi_cards(figures, None, "en", day=DAYS[2])}
+    assert cards["positives_awaiting_transfer"].label == "Positives awaiting transfer"
+    assert cards["positives_awaiting_transfer"].value == "2"
+    geo = maps.geo_from_frames(snapshot.run("map/boundaries"), snapshot.run("map/areas"))
+    deck = maps.district_map(geo, lang="zh", layers=("awaiting",),
+                             awaiting=snapshot.run("isolation/awaiting_by_community", day=DAYS[2], area=""))
+    [layer] = [layer for layer in deck.layers if layer.id == "awaiting"]
+    assert [(row["area_code"], row["awaiting"]) for row in layer.data] == [(TAIGUO, 1), (XINGYUAN, 1)]
+    assert "最长等待 62 小时" in layer.data[0]["tip"]
+
+
+def test_a_corrected_card_says_so_with_the_previous_value(snapshot):
+    from dashboard.data.report import headline_figures
+    from dashboard.web.builders import kpis, reconciliation
+
+    figures = headline_figures(snapshot.run, DAYS[2], default_at(DAYS[2]))
+    correction = {"kind": "testing_records", "day": "2022-01-06", "ingested_at": "2022-01-07T08:15:00",
+                  "before": {"rows": 3670, "samples_on_day": 3670, "positives_on_day": 3},
+                  "after": {"rows": 3670, "samples_on_day": 3670, "positives_on_day": 1}}
+    older = {**correction, "day": "2022-01-05"}  # another day's correction marks nothing here
+    cards = {c.key: c for c in kpis.mark_corrected(kpis.kpi_cards(figures, None, "zh", day=DAYS[2]), figures,
+                                                   [correction, older], "zh")}
+    assert cards["positives"].label == "当日阳性 · 已更正"
+    assert "全区此前为 3，现为 1" in cards["positives"].help
+    assert cards["samples"].label.endswith("已更正") and "此前为 3,670" in cards["samples"].help
+    assert not cards["zones_sealed"].label.endswith("已更正")
+    assert reconciliation.figure_changes(correction["before"], correction["after"], "zh") == "阳性 3→1"
+
+
+def test_hotels_against_their_rooms(snapshot):
+    from dashboard.web.builders import reconciliation
+
+    table = reconciliation.hotel_table(snapshot.run("isolation/hotel_occupancy", day=DAYS[2], area=""), "en").frame
+    # 01-06: C1 in 隔离酒店甲 (10 rooms); C5 and C7 in 隔离酒店乙 (10 rooms).
+    assert table.to_dict("list") == {"Site": ["隔离酒店乙", "隔离酒店甲"], "Occupied": [2, 1], "Rooms": [10, 10],
+                                     "Free": [8, 9], "Over capacity": [0, 0], "Occupancy": [0.2, 0.1]}

@@ -18,8 +18,9 @@ figures = cache.headline(f.day, f.at, f.area)
 previous = cache.headline(f.previous_day, state.now_for(f.previous_day), f.area) if f.previous_day else None
 
 cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
-for row in (cards[:7], cards[7:]):
-    for column, card in zip(st.columns(7), row):
+cards = kpis.mark_corrected(cards, figures, cache.report(f.day, f.at, f.area)["corrections"], f.lang)
+for row in (cards[:8], cards[8:]):
+    for column, card in zip(st.columns(8), row):
         column.metric(card.label, card.value, card.delta, delta_color=card.delta_color, help=card.help,
                       border=True, delta_arrow=card.delta_arrow, height="stretch")
 
