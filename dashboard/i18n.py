@@ -345,10 +345,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "brief.none": ("无", "none"),
     "brief.attention": ("需要关注", "Needs attention"),
     "brief.trends": ("近 14 天趋势", "14-day trends"),
-    "brief.filters": ("筛选：日期 {day}，范围 {area}，语言 {lang}", "Filters: day {day}, area {area}, language {lang}"),
-    "brief.data_as_of": ("数据截至：{moment}", "Data as of: {moment}"),
+    "brief.filters": ("筛选：日期 {day}，范围 {area}，语言 {language}", "Filters: day {day}, area {area}, language {language}"),
+    "brief.data_as_of": ("数据截至 {day}，最近入库 {moment}", "Data as of {day}, last ingested {moment}"),
+    "brief.context": ("数据说明", "About these figures"),
     "brief.stale_feeds": ("未更新的数据：{feeds}", "Stale feeds: {feeds}"),
     "brief.no_stale_feeds": ("各类数据均已更新", "Every feed is up to date"),
+    "trend.isolation_total": ("在隔离人数", "People in isolation"),
+    "brief.written": ("已写入：{files}", "Written: {files}"),
+    "brief.sent": ("已发送到群机器人", "Sent to the group robot"),
 }
 
 ENUMS: dict[str, dict[str, tuple[str, str]]] = {

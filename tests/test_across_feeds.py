@@ -124,7 +124,7 @@ def test_a_corrected_card_says_so_with_the_previous_value(snapshot):
     assert "全区此前为 3，现为 1" in cards["positives"].help
     assert cards["samples"].label.endswith("已更正") and "此前为 3,670" in cards["samples"].help
     assert not cards["zones_sealed"].label.endswith("已更正")
-    assert reconciliation.figure_changes(correction["before"], correction["after"], "zh") == "阳性 3→1"
+    assert reconciliation.corrections_table([correction], "zh").frame["说明"].tolist() == ["阳性 3→1"]
 
 
 def test_hotels_against_their_rooms(snapshot):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.i18n import enum, moment, num, short_day, t
+from dashboard.data.briefing import changes
+from dashboard.i18n import moment, short_day, t
 from dashboard.web.builders.tables import Table, _int
-
-FIGURE_ORDER = ("rows", "samples_on_day", "positives_on_day", "zones_active", "isolation_active", "staff_on_duty")
 
 
 def awaiting_table(df: pd.DataFrame, lang: str) -> Table:
@@ -51,31 +50,12 @@ def conflicts_table(df: pd.DataFrame, lang: str) -> Table:
     return Table(frame, counts=(c("col.found"),))
 
 
-def figure_changes(before: dict, after: dict, lang: str) -> str:
-    """"阳性 1→8、采样 3,670→3,669": every figure that differs, or all of them when none does."""
-    def flat(figures: dict) -> dict[str, object]:
-        out = {}
-        for key in FIGURE_ORDER:
-            value = figures.get(key)
-            if isinstance(value, dict):
-                label = "level" if key == "zones_active" else "isolation_kind"
-                out.update({enum(label, part, lang): v for part, v in value.items()})
-            elif key in figures:
-                out[t(f"figure.{key}", lang)] = value
-        return out
-
-    old, new = flat(before), flat(after)
-    changed = [name for name in new if old.get(name) != new[name]] or list(new)
-    separator = "、" if lang == "zh" else ", "
-    return separator.join(f"{name} {num(old.get(name), lang)}→{num(new[name], lang)}" for name in changed)
-
-
 def corrections_table(corrections: list[dict], lang: str) -> Table:
     c = lambda key: t(key, lang)  # noqa: E731
     frame = pd.DataFrame({
         c("col.ingested_at"): [moment(x["ingested_at"], lang) for x in corrections],
         c("col.kind"): [t(f"feed.{x['kind']}", lang) for x in corrections],
         c("col.day"): [short_day(x["day"], lang) for x in corrections],
-        c("col.message"): [figure_changes(x["before"], x["after"], lang) for x in corrections],
+        c("col.message"): [changes(x["before"], x["after"], lang) for x in corrections],
     }, columns=[c("col.ingested_at"), c("col.kind"), c("col.day"), c("col.message")])
     return Table(frame)
