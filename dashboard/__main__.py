@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard {ingest,report,generate,serve,hash-password,screen-token}."""
+"""Command line: python -m dashboard {ingest,report,briefing,generate,serve,hash-password,screen-token}."""
 
 from __future__ import annotations
 
@@ -71,6 +71,52 @@ def _report(args) -> int:
         print(to_json(report))
     else:
         print(to_markdown(report, args.lang, area_name), end="")
+    return 0
+
+
+def _briefing(args) -> int:
+    """Write the day's briefing as Markdown and HTML, then post it when a webhook is given or configured."""
+    from dashboard import settings as configured
+    from dashboard.data import briefing
+    from dashboard.data.ingest import ensure_snapshot
+    from dashboard.data.queries import Snapshot
+    from dashboard.data.report import build_report, default_at, default_day, headline_figures, parse_at
+    from dashboard.i18n import t
+    from dashboard.web.attention import attention_list
+
+    settings = Settings.from_env(args.data, args.db)
+    try:
+        ensure_snapshot(settings)
+    except Exception as error:
+        return _print_failure(error)
+    snapshot = Snapshot(settings.db_path)
+    names = dict(snapshot.run("map/areas")[["area_code", "name"]].itertuples(index=False))
+    if args.area and args.area not in names:
+        print(f"unknown area code {args.area!r}: see reference/areas.csv", file=sys.stderr)
+        return 2
+    area = args.area or ""
+    day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
+    at = parse_at(args.at) if args.at else default_at(day)
+    figures = headline_figures(snapshot.run, day, at, area, follow_stale=True)
+    inputs = briefing.BriefingInputs(
+        report=build_report(snapshot, day, at, area), lang=args.lang, area_name=names.get(area),
+        # Sent to a group: the list without the fatigue lines, which only roles that see names get.
+        attention=[(t(f"attention.kind.{item.kind}", args.lang), item.text)
+                   for item in attention_list(snapshot.run, figures, day, area, args.lang, settings.thresholds,
+                                              names_allowed=False, now=datetime.now())],
+        awaiting=snapshot.run("isolation/awaiting_by_community", day=day, area=area),
+        data_as_of=snapshot.run("health/feed_status", day=day)["ingested_at"].max(),
+        trends=briefing.trends(snapshot.run, day, area, args.lang))
+    written = briefing.write(inputs, Path(args.out), f"briefing-{day.isoformat()}-{area or 'district'}-{args.lang}")
+    print("written: " + ", ".join(str(path) for path in written))
+    url = args.post or configured.briefing_webhook()
+    if url:
+        try:
+            briefing.post(url, briefing.robot_message(inputs))
+        except briefing.NotSent as error:
+            print(f"ERROR briefing not sent: {error}; the files above were written", file=sys.stderr)
+            return 1
+        print("posted to the webhook")
     return 0
 
 
@@ -176,6 +222,15 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG, help="language of the Markdown briefing")
     report.add_argument("--area", help="a street or community code (default: the whole district)")
     report.set_defaults(run=_report)
+
+    brief = with_location(commands.add_parser("briefing", help="write the day's briefing (Markdown, HTML) and post it"))
+    brief.add_argument("--day", help="YYYY-MM-DD (default: newest export day)")
+    brief.add_argument("--at", help='"YYYY-MM-DD HH:MM" for staff figures (default: 12:00 on --day)')
+    brief.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG)
+    brief.add_argument("--area", help="a street or community code (default: the whole district)")
+    brief.add_argument("--out", required=True, help="folder for the Markdown and HTML files")
+    brief.add_argument("--post", help="webhook URL of a group robot (default: [briefing] webhook_url in the secrets)")
+    brief.set_defaults(run=_briefing)
 
     generate = commands.add_parser("generate", help="write a deterministic demo data directory")
     generate.add_argument("--scale", choices=["district", "city"], default="district")

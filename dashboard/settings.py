@@ -59,6 +59,14 @@ def kiosk_pages() -> tuple[str, ...] | None:
     return tuple(p.strip() for p in configured.split(",") if p.strip()) if configured else None
 
 
+def briefing_webhook() -> str | None:
+    """The group robot's webhook for `python -m dashboard briefing`: a secret (its URL carries the
+    robot's key), so it lives only in the secrets file, as `[briefing] webhook_url`."""
+    section = _secrets().get("briefing", {})
+    url = section.get("webhook_url") if isinstance(section, dict) else None
+    return str(url) if url else None
+
+
 def read_toml(path: Path) -> dict:
     """A TOML file, parsed once per version of the file in this process: the ID key and the users
     both live in the secrets file. Raises what reading and parsing raise."""

@@ -49,12 +49,12 @@ SITES = [
 
 # Persons sampled per community, per day: (round, first person index, count).
 # Round 1 on 01-04: 600 + 500 + 700 + 900 = 2,700 persons of 4,000 -> coverage 0.675.
-# Round 0 on 01-05: 10 persons in 西工房 and 1 in 台郭 -> 11 samples.
+# Round 0 on 01-05: 10 persons in 西工房 and 1 in 台郭 (person 990, sampled nowhere else) -> 11 samples.
 # Round 2 on 01-06: 900 + 700 + 950 + 1,100 = 3,650 persons, and 20 of 西工房's are sampled
 #   twice -> 3,670 samples, coverage 3,650 / 4,000 = 0.9125.
 SAMPLING = {
     DAYS[0]: [(1, XIGONGFANG, 0, 600), (1, XINGHUA, 0, 500), (1, TAIGUO, 0, 700), (1, XINGYUAN, 0, 900)],
-    DAYS[1]: [(0, XIGONGFANG, 0, 10), (0, TAIGUO, 0, 1)],
+    DAYS[1]: [(0, XIGONGFANG, 0, 10), (0, TAIGUO, 990, 1)],
     DAYS[2]: [(2, XIGONGFANG, 0, 900), (2, XINGHUA, 0, 700), (2, TAIGUO, 0, 950), (2, XINGYUAN, 0, 1100),
               (2, XIGONGFANG, 0, 20)],
 }
@@ -62,6 +62,17 @@ SAMPLING = {
 POSITIVES = {DAYS[0]: {TAIGUO: 2}, DAYS[1]: {TAIGUO: 1}, DAYS[2]: {XINGYUAN: 1}}
 # Pending: 5 in 兴华 on 01-06.
 PENDING = {DAYS[2]: {XINGHUA: 5}}
+# Sampling times fixed by hand (the others are random between 07:00 and 18:59), for the positives:
+# (day, community, person index) -> hour.
+SAMPLED_HOUR = {(DAYS[0], TAIGUO, 0): 10, (DAYS[1], TAIGUO, 990): 1, (DAYS[2], XINGYUAN, 0): 16}
+# Positives awaiting transfer: positive in the 14 days up to the day, no centralized case started by
+# then in the newest isolation ledger. Hours waiting = the end of the day minus the first positive.
+#   台郭 #0, positive 01-04 10:00, never transferred: waits 14 h on 01-04, 38 h on 01-05, 62 h on 01-06.
+#   台郭 #1, positive 01-04, is C2: centralized since 01-03, released 01-05 -> never counts.
+#   台郭 #990, positive 01-05 01:00, is C7 (lives in 杏苑): transferred 01-06, after 23 h -> counts on 01-05.
+#   杏苑 #0, positive 01-06 16:00, not transferred: waits 8 h on 01-06.
+# Expected: 01-04: 1 (longest 14 h); 01-05: 2 (38 h); 01-06: 2 (62 h; 台郭 1, 杏苑 1).
+AWAITING_TRANSFER = {DAYS[0]: (1, 14), DAYS[1]: (2, 38), DAYS[2]: (2, 62)}
 
 # Zones per ledger day. Expected active (sealed, controlled, precaution) and sealed population:
 # 01-04: (1, 1, 1), 300; 01-05: (2, 1, 1), 420; 01-06: (2, 1, 0), 420 — Z3 lifts on 01-06.
@@ -85,12 +96,17 @@ ZONE_LEDGER = {
 CASES = {
     "C1": (TAIGUO, "centralized", "HT01", "2022-01-02", "2022-01-09"),
     "C2": (TAIGUO, "centralized", "HT01", "2022-01-03", "2022-01-05"),
-    "C3": (TAIGUO, "home", "", "2022-01-03", "2022-01-10"),
+    "C3": (TAIGUO, "home", "", "2021-12-28", "2022-01-04"),
     "C4": (XIGONGFANG, "home_monitoring", "", "2022-01-04", "2022-01-07"),
     "C5": (XINGHUA, "centralized", "HT02", "2022-01-05", "2022-01-12"),
     "C6": (XINGYUAN, "home", "", "2022-01-05", "2022-01-06"),
     "C7": (XINGYUAN, "centralized", "HT02", "2022-01-06", "2022-01-13"),
 }
+# Whose case it is, where not a person of its own (community, 900 + case number): see AWAITING_TRANSFER.
+CASE_PERSONS = {"C2": (TAIGUO, 1), "C7": (TAIGUO, 990)}
+# Releases overdue (active, planned end before the day): C3, home since 2021-12-28, was due on 01-04
+# and is still active: 0 on 01-04 (due that day), 1 on 01-05, 1 on 01-06.
+RELEASES_OVERDUE = {DAYS[0]: 0, DAYS[1]: 1, DAYS[2]: 1}
 CASE_LEDGER = {
     DAYS[0]: {"C1": "", "C2": "", "C3": "", "C4": ""},
     DAYS[1]: {"C1": "", "C2": "2022-01-05", "C3": "", "C4": "", "C5": "", "C6": ""},
@@ -208,6 +224,9 @@ def _testing(day: date, rng: Random) -> list[list]:
                 result = "pending"
             sampled_at = datetime.combine(day, datetime.min.time()) + timedelta(
                 hours=7 + rng.randrange(12), minutes=rng.randrange(60))
+            if (day, community, index) in SAMPLED_HOUR:  # drawn anyway, so later rows keep their times
+                sampled_at = datetime.combine(day, datetime.min.time()) + timedelta(
+                    hours=SAMPLED_HOUR[day, community, index])
             rows.append([f"S{day:%Y%m%d}{len(rows) + 1:06d}", person_id(community, index), community,
                          site_of[community], round_, f"{sampled_at:%Y-%m-%d %H:%M:%S}", result])
     return rows
@@ -251,7 +270,8 @@ def build_fixture(root: Path) -> Path:
                    for zone_id, lifted in ZONE_LEDGER[day].items()])
         write_csv(folder / "isolation.csv",
                   ["case_id", "area_code", "kind", "site_id", "started_on", "planned_end_on", "ended_on", "reason"],
-                  [[person_id(CASES[case][0], 900 + int(case[1:])), *CASES[case], ended, "密接"]
+                  [[person_id(*CASE_PERSONS.get(case, (CASES[case][0], 900 + int(case[1:])))), *CASES[case], ended,
+                    "密接"]
                    for case, ended in CASE_LEDGER[day].items()])
         write_csv(folder / "shifts.csv",
                   ["shift_id", "staff_id", "staff_name", "unit", "role", "site_id", "team_id", "starts_at", "ends_at",

@@ -6,6 +6,7 @@ Expected lines are worked out by hand, from the frames below or from tests/fixtu
 
 from __future__ import annotations
 
+from datetime import datetime
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -173,9 +174,11 @@ def test_no_data_adds_nothing_and_says_nothing():
 
 
 def test_severity_table_is_the_issue_order_and_every_kind_has_a_label():
+    # Issue 10's order, with issue 12's positives awaiting transfer just below posts short now, and
+    # recent corrections after the outbreak's own kinds.
     assert [kind.key for kind in attention.KINDS] == [
-        "understaffed_now", "understaffed_soon", "hotel_full", "positive_uncontained", "lift_review", "coverage",
-        "fatigue"]
+        "understaffed_now", "awaiting_transfer", "understaffed_soon", "hotel_full", "positive_uncontained",
+        "correction", "lift_review", "coverage", "fatigue"]
     for kind in attention.KINDS:
         zh, en = CATALOG[f"attention.kind.{kind.key}"]
         assert zh and en
@@ -225,15 +228,19 @@ def test_overview_on_the_newest_day():
     (TS01 too, but it is already listed); round 2 leaves 兴华 at 700/800 = 87.5 % and 西工房 at
     900/1,000 = 90 % (both 蜜蜂张街道: one line), 杏苑 at 1,100/1,200 = 91.7 % (人和路街道's
     only one); 台郭 at 950/1,000 is on the target. No hotel is near full (1 and 2 of 10), the one
-    positive (杏苑) is inside sealed Z4, and nobody is over a fatigue threshold."""
+    positive (杏苑) is inside sealed Z4, and nobody is over a fatigue threshold. Awaiting transfer
+    (tests/fixtures.py): 台郭 #0 since 01-04 10:00 (62 h at the end of 01-06) and 杏苑 #0 since
+    01-06 16:00 (8 h)."""
     listed = overview_list(open_page("overview.py", day=DAYS[2].isoformat(), lang="en"))
     assert [(kind, line) for kind, line, _ in listed.items] == [
         ("understaffed_now", "西工房固定采样点: 1 on duty now, fewer than the minimum 2"),
+        ("awaiting_transfer", "台郭社区: 1 positive, not yet in centralized isolation, longest wait 62.0 h"),
+        ("awaiting_transfer", "杏苑社区: 1 positive, not yet in centralized isolation, longest wait 8.0 h"),
         ("understaffed_soon", "流动采样车1号: below the minimum 2 from 6 Jan 2022 16:00"),
         ("coverage", "蜜蜂张街道: 2 communities below the 95% round 2 coverage target"),
         ("coverage", "杏苑社区: round 2 coverage 91.7%, below the 95% target"),
     ]
-    assert listed.items[2][2] == ["兴华社区: round 2 coverage 87.5%, below the 95% target",
+    assert listed.items[4][2] == ["兴华社区: round 2 coverage 87.5%, below the 95% target",
                                   "西工房社区: round 2 coverage 90.0%, below the 95% target"]
 
 
@@ -241,15 +248,17 @@ def test_overview_on_the_newest_day():
 def test_overview_on_the_oldest_day_collapses_both_streets():
     """01-04 at 12:00: TS01 and MV01 have nobody (0 of 2 each); round 1 reached 600/1,000,
     500/800, 700/1,000 and 900/1,200: every community is below 95 %, two per street, and
-    蜜蜂张街道 (lowest 60 %) ranks before 人和路街道 (lowest 70 %)."""
+    蜜蜂张街道 (lowest 60 %) ranks before 人和路街道 (lowest 70 %). 台郭 #0, positive at 01-04
+    10:00, has waited 14 h for transfer by the end of the day."""
     listed = overview_list(open_page("overview.py", day=DAYS[0].isoformat(), lang="zh"))
     assert [line for _, line, _ in listed.items] == [
         "流动采样车1号：现在在岗 0 人，少于最少 2 人",
         "西工房固定采样点：现在在岗 0 人，少于最少 2 人",
+        "台郭社区：1 名阳性尚未转运集中隔离，最长已等待 14.0 小时",
         "蜜蜂张街道：2 个社区第 1 轮覆盖率低于 95%",
         "人和路街道：2 个社区第 1 轮覆盖率低于 95%",
     ]
-    assert listed.items[3][2] == ["台郭社区：第 1 轮覆盖率 70.0%，低于目标 95%",
+    assert listed.items[4][2] == ["台郭社区：第 1 轮覆盖率 70.0%，低于目标 95%",
                                   "杏苑社区：第 1 轮覆盖率 75.0%，低于目标 95%"]
 
 
@@ -267,7 +276,33 @@ def test_fatigue_only_for_roles_that_may_see_names(monkeypatch, username, sees_f
 
 @pytest.mark.usefixtures("app_env")
 def test_the_wall_lists_the_top_lines():
-    """Kiosk on 01-04: four lines, fewer than the wall's limit, so no "+k more"; and nothing expands."""
+    """Kiosk on 01-04: five lines, fewer than the wall's limit, so no "+k more"; and nothing expands."""
     listed = overview_list(open_page("overview.py", day=DAYS[0].isoformat(), lang="en", kiosk="1"))
-    assert len(listed.items) == 4 and listed.more == ""
+    assert len(listed.items) == 5 and listed.more == ""
     assert all(not details for _, _, details in listed.items)
+
+
+def test_awaiting_transfer_and_a_recent_correction_rank_where_the_issues_put_them():
+    now = datetime(2022, 1, 7, 9, 0)
+    awaiting = pd.DataFrame({"area_code": ["A01002", "B02001"], "name": ["甲二", "乙一"], "awaiting": [1, 3],
+                             "longest_wait_hours": [14.0, 62.0]})
+    corrections = pd.DataFrame({
+        "kind": ["testing_records", "isolation"],
+        "day": pd.to_datetime(["2022-01-06", "2022-01-04"]),
+        # The second was ingested 25 h before now: off the list.
+        "ingested_at": pd.to_datetime(["2022-01-07 08:00", "2022-01-06 08:00"]),
+        "before": ['{"rows": 3670, "samples_on_day": 3670, "positives_on_day": 3}', '{"rows": 6}'],
+        "after": ['{"rows": 3670, "samples_on_day": 3670, "positives_on_day": 8}', '{"rows": 5}'],
+    })
+    items = attention.attention_items("zh", THRESHOLDS, areas=AREAS, **frames(), awaiting=awaiting,
+                                      corrections=corrections, now=now)
+    kinds = [item.kind for item in items]
+    assert kinds.index("awaiting_transfer") == len(kinds) - kinds[::-1].index("understaffed_now")
+    assert lines_of(items)[kinds.index("awaiting_transfer"):kinds.index("awaiting_transfer") + 2] == [
+        "乙一：3 名阳性尚未转运集中隔离，最长已等待 62.0 小时",
+        "甲二：1 名阳性尚未转运集中隔离，最长已等待 14.0 小时",
+    ]
+    # Only the figure that changed is named, as in "1月6日核酸采样已更正：阳性 3→8".
+    assert [item.text for item in items if item.kind == "correction"] == ["1月6日核酸采样已更正：阳性 3→8"]
+    assert kinds.index("correction") > kinds.index("positive_uncontained")
+    assert kinds.index("correction") < kinds.index("lift_review")

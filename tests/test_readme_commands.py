@@ -19,7 +19,7 @@ KINDS = ["checkpoint_log", "control_zones", "door_visits", "isolation", "shifts"
 REPORT_KEYS = [
     "as_of", "at", "feeds", "zones_active", "population_sealed", "samples_on_day", "positives_on_day",
     "current_round", "round_coverage", "isolation_active", "releases_due_next_day", "hotel_occupancy",
-    "staff_on_duty", "posts_understaffed",
+    "staff_on_duty", "posts_understaffed", "positives_awaiting_transfer", "releases_overdue", "corrections",
 ]
 
 

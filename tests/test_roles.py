@@ -16,16 +16,21 @@ from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F4
 # Every role against every restricted query: True where the role may run it.
 # screen: a wall screen in a public room, aggregates only. leader: names of staff, for
 # rostering. admin: also the rejected rows and the ingest log, which quote export files.
+# isolation/awaiting_transfer lists residents (by a short pseudonymous code) for transfer teams.
 MAY_RUN = {
-    "screen": {"staff/roster": False, "staff/fatigue": False, "health/rejects": False, "health/ingest_log": False},
-    "leader": {"staff/roster": True, "staff/fatigue": True, "health/rejects": False, "health/ingest_log": False},
-    "admin": {"staff/roster": True, "staff/fatigue": True, "health/rejects": True, "health/ingest_log": True},
+    "screen": {"staff/roster": False, "staff/fatigue": False, "health/rejects": False, "health/ingest_log": False,
+               "isolation/awaiting_transfer": False},
+    "leader": {"staff/roster": True, "staff/fatigue": True, "health/rejects": False, "health/ingest_log": False,
+               "isolation/awaiting_transfer": True},
+    "admin": {"staff/roster": True, "staff/fatigue": True, "health/rejects": True, "health/ingest_log": True,
+              "isolation/awaiting_transfer": True},
 }
 CELLS = [(role, query, allowed) for role, row in MAY_RUN.items() for query, allowed in row.items()]
 
 # Result columns that identify a person: a staff member's name or work number, a resident's
-# pseudonymous key (one per ID column of the contract), and a rejected cell as it was exported.
-PERSONAL_COLUMNS = {"staff_name", "staff_id", "value"} | {
+# pseudonymous key (one per ID column of the contract) or a short code cut from it, and a rejected
+# cell as it was exported.
+PERSONAL_COLUMNS = {"staff_name", "staff_id", "value", "person_code"} | {
     pseudonym_column(column.name) for kind in KINDS.values() for column in kind.columns if column.type == PERSON_ID}
 
 
@@ -73,7 +78,7 @@ def unrestricted(found: dict[str, set[str]], restricted) -> dict[str, set[str]]:
 def test_every_query_returning_people_is_restricted(snapshot):
     found = personal_columns_by_query(snapshot)
     # The guard looks at what exists: the roster and fatigue name staff, rejects quote cells.
-    assert {"staff/roster", "staff/fatigue", "health/rejects"} <= set(found)
+    assert {"staff/roster", "staff/fatigue", "health/rejects", "isolation/awaiting_transfer"} <= set(found)
     assert unrestricted(found, auth.RESTRICTED_QUERIES) == {}
 
 

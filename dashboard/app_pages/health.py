@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, state
-from dashboard.web.builders import charts, tables
+from dashboard.web.builders import charts, reconciliation, tables
 
 f = state.filters()
 layout.page_header(f, "page.health")
@@ -15,6 +15,13 @@ matrix = cache.query("health/feed_matrix")
 st.caption(t("health.matrix.caption", f.lang))
 layout.show_figure(charts.feed_matrix(matrix, f.lang))
 layout.show_table(tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang), t("no_data", f.lang))
+
+st.subheader(t("health.conflicts", f.lang, day=i18n.day(f.day, f.lang)))
+layout.show_table(reconciliation.conflicts_table(cache.query("health/isolation_conflicts", day=f.day, area=f.area),
+                                                 f.lang), t("health.conflicts.empty", f.lang))
+st.subheader(t("health.corrections", f.lang, day=i18n.day(f.day, f.lang)))
+layout.show_table(reconciliation.corrections_table(cache.report(f.day, f.at, f.area)["corrections"], f.lang),
+                  t("health.corrections.empty", f.lang, day=i18n.day(f.day, f.lang)))
 
 if not access.may_run("health/rejects"):
     st.info(t("health.admin_only", f.lang))

@@ -4,8 +4,8 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import cache, feeds, layout, state
-from dashboard.web.builders import charts, maps, tables
+from dashboard.web import access, cache, feeds, layout, state
+from dashboard.web.builders import charts, maps, reconciliation, tables
 
 f = state.filters()
 layout.page_header(f, "page.isolation")
@@ -17,6 +17,7 @@ if status["isolation"].missing:
 by_kind = cache.query("isolation/active_by_kind", day=f.day, area=f.area).set_index("kind")
 cards = [(t(f"kpi.isolation_{kind}", f.lang), by_kind.at[kind, "active"]) for kind in by_kind.index]
 cards.append((t("kpi.releases_due", f.lang), by_kind["releases_due_next_day"].sum()))
+cards.append((t("kpi.releases_overdue", f.lang), by_kind["releases_overdue"].sum()))
 for column, (label, value) in zip(st.columns(len(cards)), cards):
     column.metric(label, i18n.num(value, f.lang), border=True, help=t("kpi.help.isolation", f.lang))
 
@@ -46,3 +47,18 @@ with left:
         layout.show_figure(charts.hotel_occupancy(hotels, f.lang))
 with right:
     layout.show_figure(charts.isolation_flow(cache.query("isolation/daily", day=f.day, area=f.area), f.lang))
+
+if not hotels.empty:
+    st.subheader(t("isolation.hotel_table", f.lang))
+    layout.show_table(reconciliation.hotel_table(hotels, f.lang), t("isolation.hotels.empty", f.lang))
+
+st.subheader(t("isolation.awaiting", f.lang))
+awaiting = cache.query("isolation/awaiting_by_community", day=f.day, area=f.area)
+st.metric(t("kpi.awaiting_transfer", f.lang), i18n.num(awaiting["awaiting"].sum(), f.lang), border=True,
+          help=t("kpi.help.awaiting_transfer", f.lang))
+# Transfer teams need to tell people apart; a wall screen gets the count only.
+if access.may_run("isolation/awaiting_transfer"):
+    layout.show_table(reconciliation.awaiting_table(cache.query("isolation/awaiting_transfer", day=f.day, area=f.area),
+                                                    f.lang), t("isolation.awaiting.empty", f.lang))
+else:
+    st.caption(t("isolation.awaiting.restricted", f.lang))

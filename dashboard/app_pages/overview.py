@@ -1,6 +1,7 @@
 """总览 Overview: the command-center page."""
 
 import time
+from datetime import datetime
 
 import streamlit as st
 
@@ -8,7 +9,8 @@ from dashboard import i18n
 from dashboard.data.report import to_markdown
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, screens, situation_map, state
-from dashboard.web.builders import attention, charts, kpis, tables
+from dashboard.web.attention import attention_list
+from dashboard.web.builders import attention, charts, kpis
 
 f = state.filters()
 config = cache.settings().thresholds
@@ -18,8 +20,9 @@ figures = cache.headline(f.day, f.at, f.area)
 previous = cache.headline(f.previous_day, state.now_for(f.previous_day), f.area) if f.previous_day else None
 
 cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
-for row in (cards[:7], cards[7:]):
-    for column, card in zip(st.columns(7), row):
+cards = kpis.mark_corrected(cards, figures, cache.report(f.day, f.at, f.area)["corrections"], f.lang)
+for row in (cards[:8], cards[8:]):
+    for column, card in zip(st.columns(8), row):
         column.metric(card.label, card.value, card.delta, delta_color=card.delta_color, help=card.help,
                       border=True, delta_arrow=card.delta_arrow, height="stretch")
 
@@ -56,27 +59,10 @@ with map_column:
 
 with attention_column:
     st.subheader(t("overview.attention", f.lang))
-    testing_day, staff_at = figures.testing_day, figures.staff_at
-    round_ = figures.current_round
-    # Fatigue alerts name people: a wall screen's role sees the rest of the list without them.
+    # Fatigue alerts come from a list of people: a wall screen's role sees the rest without them.
     names_allowed = access.may_run("staff/fatigue")
-    fatigue = cache.query("staff/fatigue", at=staff_at, area=f.area) if staff_at and names_allowed else None
-    items = attention.attention_items(
-        f.lang, config, areas=cache.area_frame(),
-        coverage=cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
-        if round_ is not None else None,
-        coverage_round=round_,
-        zones=cache.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
-        if not status["control_zones"].missing else None,
-        positives=cache.query("testing/positives_by_community", day=testing_day, area=f.area) if testing_day else None,
-        hotels=cache.query("isolation/hotel_occupancy", day=f.day, area=f.area)
-        if not status["isolation"].missing else None,
-        posts_now=cache.query("staff/on_duty_at", at=staff_at, area=f.area) if staff_at else None,
-        posts_ahead=cache.query("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
-                             area=f.area) if staff_at else None,
-        fatigue=tables.fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
-                                     config.fatigue_consecutive_days) if fatigue is not None else None,
-    )
+    items = attention_list(cache.query, figures, f.day, f.area, f.lang, config, names_allowed=names_allowed,
+                           now=datetime.now())
     if not names_allowed:
         st.caption(t("overview.fatigue_hidden", f.lang))
     if not items:

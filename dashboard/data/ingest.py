@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from dashboard.data import vintages
 from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
 from dashboard.data.ids import key_fingerprint, mask_ids
 from dashboard.data.inputs import discover, fingerprint, sha256_of
@@ -230,7 +231,9 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> No
             continue
         outcome = FileOutcome(kind.kind, day, file, "loaded", parsed.rows_read, len(parsed.rows), len(parsed.rejects))
         file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
+        before = vintages.before_replacing(con, kind.kind, day, sha)  # a re-export's replaced figures
         store_file(con, kind, day, parsed, file_id, file, sha)
+        vintages.record(con, kind.kind, day, before)
         result.outcomes.append(outcome)
         if kind in (AREAS, SITES):
             reference_changed = True

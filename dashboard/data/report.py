@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from dashboard.data import vintages
 from dashboard.data.contract import ISOLATION_KINDS, ZONE_LEVELS
 from dashboard.data.queries import Snapshot
 from dashboard.i18n import DEFAULT_LANG, enum, is_missing, num, pct, t
@@ -31,6 +32,7 @@ def default_at(day: date) -> datetime:
 REPORT_KEYS = (
     "zones_active", "population_sealed", "samples_on_day", "positives_on_day", "current_round", "round_coverage",
     "isolation_active", "releases_due_next_day", "hotel_occupancy", "staff_on_duty", "posts_understaffed",
+    "positives_awaiting_transfer", "releases_overdue",
 )
 
 
@@ -58,6 +60,9 @@ class HeadlineFigures:
     posts_understaffed: int | None
     shifts_day: date | None
     staff_at: datetime | None
+    # Across feeds (issue 12): null, like the isolation figures, before the first isolation ledger.
+    positives_awaiting_transfer: int | None = None
+    releases_overdue: int | None = None
 
     def report_fields(self) -> dict:
         return {key: getattr(self, key) for key in REPORT_KEYS}
@@ -90,6 +95,7 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
     testing = run("testing/day_totals", day=testing_day, area=area).iloc[0] if testing_day else None
     staff_at = staff_instant(shifts_day, at) if shifts_day else None
     posts = run("staff/on_duty_at", at=staff_at, area=area) if staff_at else None
+    awaiting = run("isolation/awaiting_by_community", day=day, area=area)
     no_round = is_missing(current["round"])
     return HeadlineFigures(
         feeds={kind: {"latest_export": latest[kind].isoformat() if latest[kind] else None,
@@ -113,6 +119,8 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
         posts_understaffed=int(posts["understaffed"].sum()) if posts is not None else None,
         shifts_day=shifts_day,
         staff_at=staff_at,
+        positives_awaiting_transfer=int(awaiting["awaiting"].sum()) if has_isolation else None,
+        releases_overdue=int(isolation["releases_overdue"].sum()) if has_isolation else None,
     )
 
 
@@ -127,7 +135,8 @@ def build_report(snapshot: Snapshot, day: date, at: datetime, area: str = WHOLE_
     report = {"as_of": day.isoformat(), "at": at.isoformat(timespec="minutes")}
     if area:
         report["area"] = area
-    return {**report, "feeds": figures.feeds, **figures.report_fields()}
+    corrections = vintages.from_rows(snapshot.run("health/corrections", day=day))
+    return {**report, "feeds": figures.feeds, **figures.report_fields(), "corrections": corrections}
 
 
 def to_markdown(report: dict, lang: str = DEFAULT_LANG, area_name: str | None = None) -> str:

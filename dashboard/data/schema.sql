@@ -155,3 +155,13 @@ create table if not exists door_visits (
 -- a shift counts from its start up to, not including, its end, unless the person was absent.
 create or replace macro on_duty_at(starts_at, ends_at, status, instant) as
     starts_at <= instant and instant < ends_at and status <> 'absent';
+
+-- What each re-export replaced (issue 12, vintages): the figures of the superseded file and of
+-- its replacement, never its rows. before/after are JSON text: {"rows": n, <figure>: value, ...}.
+create table if not exists corrections (
+    kind varchar,
+    day date,
+    ingested_at timestamp,
+    before varchar,
+    after varchar,
+);

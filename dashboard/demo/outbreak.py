@@ -245,6 +245,24 @@ class Isolation:
     reason: str
 
 
+TRANSFER_STREAM = (1, 0)  # keys under Stream.ISOLATION that no day's draws use
+
+
+def transfer_delays(cases: Cases, days: int, seed: int) -> np.ndarray:
+    """Days from each case's positive sample to its centralized isolation. Samples are taken from
+    morning to evening; nine in ten cases move 6-24 h later, the rest within 24-48 h, so a case
+    sampled in the afternoon often waits past midnight. Two cases found 3-6 days before the last
+    day are missed: they are not transferred within the window at all."""
+    rng = rng_for(seed, Stream.ISOLATION, *TRANSFER_STREAM)
+    count = len(cases.day)
+    hours = np.where(rng.random(count) < 0.9, rng.uniform(6, 24, count), rng.uniform(24, 48, count))
+    delays = ((rng.uniform(8, 18, count) + hours) // 24).astype(np.int64)
+    recent = np.flatnonzero((cases.day >= days - 6) & (cases.day <= days - 3))
+    missed = rng.choice(recent, size=min(2, len(recent)), replace=False)
+    delays[missed] = days - cases.day[missed]
+    return delays
+
+
 def plan_isolation(reference: Reference, cases: Cases, days: int, people: PeopleQueue, seed: int) -> list[Isolation]:
     """Cases and close contacts go to hotels while rooms last; the rest isolate at home."""
     communities = reference.communities
@@ -252,11 +270,13 @@ def plan_isolation(reference: Reference, cases: Cases, days: int, people: People
     targets = {h.site_id: int(h.capacity * fill) for h, fill in zip(hotels.itertuples(), HOTEL_TARGET_FILL)}
     rows: list[Isolation] = []
     entrants = defaultdict(list)  # day -> rows that want a hotel room that day, cases first
+    delays = transfer_delays(cases, days, seed)
     for day in range(-HISTORY_DAYS, days):
         rng = rng_for(seed, Stream.ISOLATION, day)
-        for community, person in zip(cases.community[cases.day == day], cases.person[cases.day == day]):
-            community = int(community)
-            entrants[day].append(Isolation(community, int(person), "centralized", "", day, day + 14, CASE_REASON))
+        found = cases.day == day
+        for community, person, delay in zip(cases.community[found], cases.person[found], delays[found]):
+            community, moved = int(community), day + int(delay)
+            entrants[moved].append(Isolation(community, int(person), "centralized", "", moved, moved + 14, CASE_REASON))
             start = day + int(rng.integers(0, 2))  # tracing takes up to a day
             for contact in people.take(community, rng.poisson(CLOSE_CONTACTS_PER_CASE)):
                 entrants[start].append(Isolation(community, int(contact), "centralized", "", start,

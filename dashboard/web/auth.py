@@ -31,6 +31,7 @@ ROLES = {role: frozenset(spec.url_path for spec in PAGES if role in spec.roles) 
 RESTRICTED_QUERIES = {
     "staff/roster": frozenset({"leader", "admin"}),
     "staff/fatigue": frozenset({"leader", "admin"}),
+    "isolation/awaiting_transfer": frozenset({"leader", "admin"}),
     "health/rejects": frozenset({"admin"}),
     "health/ingest_log": frozenset({"admin"}),
 }

@@ -26,6 +26,7 @@ def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: maps.Ge
         if {"isolation", "isolation_3d"} & chosen else None
     posts = cache.query("staff/on_duty_at", at=state.now_for(day) if day != f.day else f.at, area=f.area) \
         if "posts" in chosen else None
+    awaiting = cache.query("isolation/awaiting_by_community", day=day, area=f.area) if "awaiting" in chosen else None
     return maps.district_map(base, lang=f.lang, layers=layers, area=f.area, coverage=coverage, coverage_round=round_,
                              coverage_target=config.coverage_target, zones=zones, isolation=isolation, posts=posts,
-                             day=day, height_px=height)
+                             awaiting=awaiting, day=day, height_px=height)

@@ -9,6 +9,7 @@ counted as (
     select kinds.kind,
         coalesce(sum(source.active), 0) as active,
         coalesce(sum(source.releases_due_next_day), 0) as releases_due_next_day,
+        coalesce(sum(source.releases_overdue), 0) as releases_overdue,
         coalesce(sum(source.started), 0) as started,
         coalesce(sum(source.ended), 0) as ended,
         (select max(snapshot_day) from isolation_daily where day = $day) as snapshot_day,

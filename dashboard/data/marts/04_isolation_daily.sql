@@ -1,4 +1,4 @@
--- One row per calendar day, community, isolation kind and site: active cases, releases due, starts and ends, from the newest ledger dated that day or earlier. Reads: calendar, isolation.
+-- One row per calendar day, community, isolation kind and site: active cases, releases due and overdue, starts and ends, from the newest ledger dated that day or earlier. Reads: calendar, isolation.
 create or replace table isolation_daily as
 with snapshot_for_day as (
     select calendar.day, max(snapshots.export_day) as snapshot_day,
@@ -17,6 +17,7 @@ select
     day, snapshot_day, area_code, kind, site_id,
     count(*) filter (where is_active) as active,
     count(*) filter (where is_active and planned_end_on = day + 1) as releases_due_next_day,
+    count(*) filter (where is_active and planned_end_on < day) as releases_overdue,
     count(*) filter (where started_on = day) as started,
     count(*) filter (where ended_on = day) as ended,
 from cases

@@ -8,8 +8,10 @@ it is its rank, so adding a kind is one entry there plus the function that finds
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -26,13 +28,15 @@ class Kind:
     tone: str = "red"
 
 
-# Most urgent first. Issue 12 adds "awaiting_transfer" right after "understaffed_now" and
-# "correction_ingested" where it ranks.
+# Most urgent first.
 KINDS: tuple[Kind, ...] = (
     Kind("understaffed_now"),
+    Kind("awaiting_transfer"),
     Kind("understaffed_soon"),
     Kind("hotel_full"),
     Kind("positive_uncontained", tone="orange"),
+    # A figure already on screen changed under a re-export: say so, below what needs action.
+    Kind("correction", tone="orange"),
     Kind("lift_review", collapse_per_street=True, tone="yellow"),
     Kind("coverage", collapse_per_street=True, tone="yellow"),
     Kind("fatigue", tone="grey"),
@@ -42,6 +46,8 @@ COLLAPSING = {kind.key for kind in KINDS if kind.collapse_per_street}
 TONES = {kind.key: kind.tone for kind in KINDS}
 # Lines a wall screen shows before "+k more".
 WALL_LINES = 6
+# A correction stays on the list this long after the re-export was ingested.
+CORRECTION_HOURS = 24
 # Zone levels that contain an outbreak; a precaution zone alone does not.
 CONTAINING_LEVELS = ("sealed", "controlled")
 
@@ -74,16 +80,22 @@ def attention_items(
     posts_now: pd.DataFrame | None = None,
     posts_ahead: pd.DataFrame | None = None,
     fatigue: pd.DataFrame | None = None,
+    awaiting: pd.DataFrame | None = None,
+    corrections: pd.DataFrame | None = None,
+    now: datetime | None = None,
 ) -> list[Item]:
     """The ranked list: by the severity table, then worst first within a kind.
 
     A None input means that feed has no data for the day (or, for fatigue, that the role may not
     see names), so it contributes nothing; it never counts as "all clear". `areas` (area_code,
-    name, level, parent_code) names the streets that per-street lines stand for.
+    name, level, parent_code) names the streets that per-street lines stand for. `corrections`
+    (health/corrections) counts when ingested within CORRECTION_HOURS before `now`.
     """
     streets_of = _streets_of(areas)
     found = [
         *_understaffed(lang, posts_now, posts_ahead),
+        *_awaiting_transfer(lang, awaiting),
+        *_corrections(lang, corrections, now),
         *_hotels_full(lang, hotels, thresholds.hotel_full),
         *_positives_uncontained(lang, positives),
         *_lift_reviews(lang, zones, thresholds.lift_review_days, streets_of),
@@ -126,6 +138,45 @@ def _understaffed(lang, posts_now, posts_ahead) -> list[Item]:
                                                       min_staff=num(row.min_staff, lang)),
                               badness=-pd.Timestamp(row.first_short_at).timestamp()))
     return items
+
+
+def _awaiting_transfer(lang, awaiting) -> list[Item]:
+    """Communities with positives not yet in centralized isolation, the longest wait first."""
+    if awaiting is None:
+        return []
+    return [Item("awaiting_transfer", t("attention.awaiting_transfer", lang, name=row.name,
+                                        count=num(row.awaiting, lang), hours=hours(row.longest_wait_hours, lang)),
+                 badness=float(row.longest_wait_hours))
+            for row in awaiting.itertuples()]
+
+
+def _corrections(lang, corrections, now: datetime | None) -> list[Item]:
+    """Re-exports ingested in the last CORRECTION_HOURS, naming each figure that changed."""
+    if corrections is None or now is None or corrections.empty:
+        return []
+    recent = corrections[pd.to_datetime(corrections["ingested_at"]) >= now - timedelta(hours=CORRECTION_HOURS)]
+    items = []
+    for row in recent.itertuples():
+        before, after = _flat(json.loads(row.before)), _flat(json.loads(row.after))
+        changes = [t("attention.correction_change", lang, figure=t(f"correction.figure.{name}", lang),
+                     before=num(before.get(name), lang), after=num(value, lang))
+                   for name, value in after.items() if name != "rows" and before.get(name) != value]
+        if not changes:  # only the row count moved
+            changes = [t("attention.correction_change", lang, figure=t("correction.figure.rows", lang),
+                         before=num(before.get("rows"), lang), after=num(after.get("rows"), lang))]
+        items.append(Item("correction", t("attention.correction", lang, day=short_day(row.day, lang),
+                                          feed=t(f"feed.{row.kind}", lang),
+                                          changes=t("list.sep", lang).join(changes)),
+                          badness=pd.Timestamp(row.ingested_at).timestamp()))
+    return items
+
+
+def _flat(figures: dict) -> dict:
+    """{"zones_active": {"sealed": 2}} -> {"sealed": 2}: every figure at one level."""
+    flat = {}
+    for name, value in figures.items():
+        flat.update(value if isinstance(value, dict) else {name: value})
+    return flat
 
 
 def _hotels_full(lang, hotels, hotel_full: float) -> list[Item]:

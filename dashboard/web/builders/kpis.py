@@ -4,7 +4,7 @@ label / value / delta / help out, in the UI language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dashboard.data.report import HeadlineFigures
 from dashboard.i18n import is_missing, label_on, num, pct, short_day, t
@@ -75,6 +75,10 @@ def kpi_cards(figures: HeadlineFigures, previous: HeadlineFigures | None, lang: 
                       num(figures.positives_on_day, lang),
                       _delta(figures.positives_on_day, before("positives_on_day")) if testing_fresh else None,
                       t("kpi.help.positives", lang) + help_delta, "inverse"))
+    cards.append(Card("positives_awaiting_transfer", t("kpi.awaiting_transfer", lang),
+                      num(figures.positives_awaiting_transfer, lang),
+                      _delta(figures.positives_awaiting_transfer, before("positives_awaiting_transfer")),
+                      t("kpi.help.awaiting_transfer", lang) + help_delta, "inverse"))
     round_ = figures.current_round
     label = t("kpi.round_coverage", lang, round=round_) if round_ is not None else t("kpi.round_coverage_none", lang)
     same_round = before("current_round") == round_
@@ -103,3 +107,42 @@ def kpi_cards(figures: HeadlineFigures, previous: HeadlineFigures | None, lang: 
                       _delta(figures.posts_understaffed, before("posts_understaffed")) if shifts_fresh else None,
                       t("kpi.help.understaffed", lang) + help_delta, "inverse"))
     return cards
+
+
+# Card key -> (export kind, where its figure sits in a correction's before/after).
+CORRECTED_FIGURES = {
+    **{f"zones_{level}": ("control_zones", ("zones_active", level)) for level in ("sealed", "controlled", "precaution")},
+    "samples": ("testing_records", ("samples_on_day",)),
+    "positives": ("testing_records", ("positives_on_day",)),
+    **{f"isolation_{kind}": ("isolation", ("isolation_active", kind)) for kind in ("home", "home_monitoring", "centralized")},
+    "staff_on_duty": ("shifts", ("staff_on_duty",)),
+}
+
+
+def mark_corrected(cards: list[Card], figures: HeadlineFigures, corrections: list[dict], lang: str) -> list[Card]:
+    """A card whose export was replaced by a re-export says "corrected", with the district's figure
+    before and after the newest replacement in its help. corrections: the report's, newest first."""
+    source_days = {
+        "control_zones": (figures.feeds.get("control_zones") or {}).get("latest_export"),
+        "isolation": (figures.feeds.get("isolation") or {}).get("latest_export"),
+        "testing_records": figures.testing_day.isoformat() if figures.testing_day else None,
+        "shifts": figures.shifts_day.isoformat() if figures.shifts_day else None,
+    }
+    marked = []
+    for card in cards:
+        kind, path = CORRECTED_FIGURES.get(card.key, (None, ()))
+        newest = next((c for c in corrections if c["kind"] == kind and c["day"] == source_days.get(kind)), None)
+        if newest is None:
+            marked.append(card)
+            continue
+        note = t("kpi.corrected_help", lang, feed=t(f"feed.{kind}", lang), day=short_day(newest["day"], lang),
+                 at=newest["ingested_at"].replace("T", " ")[:16], before=num(_dig(newest["before"], path), lang),
+                 after=num(_dig(newest["after"], path), lang))
+        marked.append(replace(card, label=f"{card.label} · {t('kpi.corrected', lang)}", help=f"{card.help}\n\n{note}"))
+    return marked
+
+
+def _dig(figures: dict, path: tuple[str, ...]):
+    for step in path:
+        figures = (figures or {}).get(step)
+    return figures

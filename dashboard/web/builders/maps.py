@@ -32,9 +32,10 @@ POST_OK = [37, 99, 235]
 POST_SHORT = [220, 38, 38]
 ISOLATION_COLOR = [124, 58, 237]
 OUTLINE = [55, 65, 81]
+AWAITING_COLOR = [153, 27, 27]
 CJK_FONT = "'\"Noto Sans CJK SC\", \"Source Han Sans SC\", \"Microsoft YaHei\", \"PingFang SC\", sans-serif'"
 
-ALL_LAYERS = ("coverage", "zones", "isolation", "isolation_3d", "posts", "labels")
+ALL_LAYERS = ("coverage", "zones", "isolation", "isolation_3d", "posts", "awaiting", "labels")
 DEFAULT_LAYERS = ("coverage", "zones", "isolation", "posts", "labels")
 # Layers whose objects are communities: a click on one of them selects that community.
 COMMUNITY_LAYERS = ("communities", "coverage", "zones-area", "isolation")
@@ -294,6 +295,20 @@ def posts_layer(posts: pd.DataFrame, lang: str) -> pdk.Layer:
                      stroked=True, line_width_min_pixels=2, pickable=True, auto_highlight=True)
 
 
+def awaiting_layer(awaiting: pd.DataFrame, lang: str) -> pdk.Layer:
+    """Positives awaiting transfer per community: a dark-red ring, so the isolation circle at the
+    same spot stays visible, wider where more people wait; the largest is 44 px across."""
+    largest = max([float(v) for v in awaiting["awaiting"] if not is_missing(v)] + [1.0])
+    rows = [{"area_code": row.area_code, "lon": float(row.lon), "lat": float(row.lat), "awaiting": int(row.awaiting),
+             "radius": 6 + 16 * math.sqrt(float(row.awaiting) / largest),
+             "tip": t("tip.awaiting", lang, name=row.name, awaiting=num(row.awaiting, lang),
+                      hours=num(row.longest_wait_hours, lang))}
+            for row in awaiting.itertuples(index=False) if not is_missing(row.awaiting) and row.awaiting > 0]
+    return pdk.Layer("ScatterplotLayer", rows, id="awaiting", get_position=["lon", "lat"], get_radius="radius",
+                     radius_units="'pixels'", filled=False, stroked=True, get_line_color=AWAITING_COLOR + [235],
+                     line_width_min_pixels=3, pickable=True, auto_highlight=True)
+
+
 def label_layers(geo: Geo, view: pdk.ViewState, width_px: int, height_px: int, area: str = "") -> list[pdk.Layer]:
     """Chinese place names. character_set 'auto' makes deck.gl build its font atlas from the
     characters actually present, which the default (ASCII only) would drop. Labels are
@@ -330,6 +345,7 @@ def district_map(
     zones: pd.DataFrame | None = None,
     isolation: pd.DataFrame | None = None,
     posts: pd.DataFrame | None = None,
+    awaiting: pd.DataFrame | None = None,
     day=None,
     basemap_style: str | None = None,
     width_px: int = 1000,
@@ -350,6 +366,8 @@ def district_map(
         deck_layers.append(isolation_layer(isolation, lang, columns="isolation_3d" in chosen))
     if "posts" in chosen and posts is not None:
         deck_layers.append(posts_layer(posts, lang))
+    if "awaiting" in chosen and awaiting is not None:
+        deck_layers.append(awaiting_layer(awaiting, lang))
     box = bounds(focus_features(geo, area)) or (113.5, 34.6, 113.75, 34.8)
     view = fit_view(box, width_px=width_px, height_px=height_px, pitch=40 if "isolation_3d" in chosen else 0)
     if "labels" in chosen:

@@ -1,0 +1,88 @@
+"""Corrections between re-exports: when a re-export replaces a day's file, what the replaced file
+said and what its replacement says, as figures only.
+
+The ingest calls before_replacing() just before it stores a file and record() just after; a
+(kind, day) seen for the first time, or one stored again with the same bytes (the reference
+codes changed), is no correction and records nothing. The superseded rows are deleted as
+before: only their figures are kept, so no person's row outlives its file.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+# The day's headline figures of one export file, from its rows in the staging table alone.
+# Static statements, one per kind: table names are never spliced into SQL. Staff are counted
+# at noon, the report's default instant.
+FIGURES_SQL = {
+    "testing_records": """
+        select count(*) as rows,
+            count(*) filter (where sampled_at::date = $day) as samples_on_day,
+            count(*) filter (where sampled_at::date = $day and result = 'positive') as positives_on_day,
+        from testing_records where export_day = $day""",
+    "control_zones": """
+        select count(*) as rows,
+            count(*) filter (where level = 'sealed' and active) as sealed,
+            count(*) filter (where level = 'controlled' and active) as controlled,
+            count(*) filter (where level = 'precaution' and active) as precaution,
+        from (select *, started_on <= $day and (lifted_on is null or lifted_on > $day) as active,
+              from control_zones where export_day = $day)""",
+    "isolation": """
+        select count(*) as rows,
+            count(*) filter (where kind = 'home' and active) as home,
+            count(*) filter (where kind = 'home_monitoring' and active) as home_monitoring,
+            count(*) filter (where kind = 'centralized' and active) as centralized,
+        from (select *, started_on <= $day and (ended_on is null or ended_on > $day) as active,
+              from isolation where export_day = $day)""",
+    "shifts": """
+        select count(*) as rows,
+            count(*) filter (where on_duty_at(starts_at, ends_at, status, $day + interval 12 hour)) as staff_on_duty,
+        from shifts where export_day = $day""",
+    "checkpoint_log": "select count(*) as rows from checkpoint_log where export_day = $day",
+    "door_visits": "select count(*) as rows from door_visits where export_day = $day",
+}
+# Figures kept as one mapping, under the report's key for them.
+GROUPED = {"control_zones": "zones_active", "isolation": "isolation_active"}
+
+
+def day_figures(con, kind: str, day: date) -> dict:
+    """{"rows": n, <figure>: value}: what the (kind, day) held in the staging table right now."""
+    cursor = con.execute(FIGURES_SQL[kind], {"day": day})
+    names = [column[0] for column in cursor.description]
+    values = dict(zip(names, (int(v) for v in cursor.fetchone())))
+    figures = {"rows": values.pop("rows")}
+    if kind in GROUPED:
+        figures[GROUPED[kind]] = values
+    else:
+        figures.update(values)
+    return figures
+
+
+def before_replacing(con, kind: str, day: date | None, sha: str) -> dict | None:
+    """The figures a re-export is about to replace, or None when this is no re-export."""
+    if day is None or kind not in FIGURES_SQL:
+        return None
+    served = con.execute("select sha256 from loaded_files where kind = $kind and day = $day",
+                         {"kind": kind, "day": day}).fetchone()
+    if served is None or served[0] == sha:
+        return None
+    return day_figures(con, kind, day)
+
+
+def record(con, kind: str, day: date | None, before: dict | None) -> None:
+    """Keep the replaced file's figures beside its replacement's; nothing when before is None."""
+    if before is None:
+        return
+    con.execute("insert into corrections values ($kind, $day, $at, $before, $after)", {
+        "kind": kind, "day": day, "at": datetime.now().replace(microsecond=0),
+        "before": json.dumps(before), "after": json.dumps(day_figures(con, kind, day)),
+    })
+
+
+def from_rows(frame) -> list[dict]:
+    """health/corrections rows as the report's entries: kind, day, ingested_at, before, after."""
+    return [{"kind": row.kind, "day": row.day.date().isoformat(),
+             "ingested_at": row.ingested_at.isoformat(timespec="seconds"),
+             "before": json.loads(row.before), "after": json.loads(row.after)}
+            for row in frame.itertuples(index=False)]
