@@ -18,12 +18,80 @@ figures = cache.headline(f.day, f.at, f.area)
 previous = cache.headline(f.previous_day, state.now_for(f.previous_day), f.area) if f.previous_day else None
 
 cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
-for row in (cards[:7], cards[7:]):
-    for column, card in zip(st.columns(7), row):
-        column.metric(card.label, card.value, card.delta, delta_color=card.delta_color, help=card.help,
-                      border=True, delta_arrow=card.delta_arrow, height="stretch")
+layout.kpi_strip(cards, changed=cache.kpi_changes((f.area, f.lang), {card.key: card.value for card in cards}))
 
-map_column, attention_column = st.columns([5, 3])
+testing_day, staff_at = figures.testing_day, figures.staff_at
+round_ = figures.current_round
+# Fatigue alerts name people: a wall screen's role sees the rest of the list without them.
+names_allowed = access.may_run("staff/fatigue")
+fatigue = cache.query("staff/fatigue", at=staff_at, area=f.area) if staff_at and names_allowed else None
+items = tables.attention_items(
+    f.lang,
+    coverage=cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
+    if round_ is not None else None,
+    coverage_round=round_,
+    coverage_target=config.coverage_target,
+    zones=cache.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
+    if not status["control_zones"].missing else None,
+    lift_review_days=config.lift_review_days,
+    positives=cache.query("testing/positives_by_community", day=testing_day, area=f.area) if testing_day else None,
+    hotels=cache.query("isolation/hotel_occupancy", day=f.day, area=f.area)
+    if not status["isolation"].missing else None,
+    hotel_full=config.hotel_full,
+    posts_now=cache.query("staff/on_duty_at", at=staff_at, area=f.area) if staff_at else None,
+    posts_ahead=cache.query("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
+                            area=f.area) if staff_at else None,
+    fatigue=tables.fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
+                                 config.fatigue_consecutive_days) if fatigue is not None else None,
+    fatigue_hours_24h=config.fatigue_hours_24h,
+    fatigue_hours_7d=config.fatigue_hours_7d,
+    fatigue_days=config.fatigue_consecutive_days,
+)
+testing_trend = cache.query("testing/trend", day=f.day, area=f.area)
+trends = (
+    charts.daily_bars(testing_trend, "positives", t("trend.positives", f.lang), f.lang, "#dc2626"),
+    charts.daily_bars(testing_trend, "samples", t("trend.samples", f.lang), f.lang),
+    charts.isolation_trend(cache.query("isolation/daily", day=f.day, area=f.area), f.lang),
+    charts.zones_trend(cache.query("zones/trend", day=f.day, area=f.area), f.lang),
+)
+base = layout.geo()
+
+
+def show_attention(rows: int | None = None) -> None:
+    st.subheader(t("overview.attention", f.lang))
+    if not names_allowed and not layout.kiosk():
+        st.caption(t("overview.fatigue_hidden", f.lang))
+    if items.empty:
+        st.success(t("overview.attention.none", f.lang))
+    elif rows:
+        st.html(layout.table_html(items, f.lang, max_rows=rows))
+    else:
+        most = ATTENTION_HEIGHT_PHONE if layout.phone() else ATTENTION_HEIGHT
+        st.dataframe(items, hide_index=True, width="stretch", height=min(most, 40 + 35 * len(items)))
+
+
+ATTENTION_HEIGHT, ATTENTION_HEIGHT_PHONE = 420, 320  # ten or seven lines; the rest scroll inside the frame
+TREND_HEIGHT = 220  # four small trends in a row on a desk, two a row on a phone
+if layout.kiosk():
+    # A wall: the map is the largest thing on the screen; beside it the list and small trends.
+    map_column, side_column = st.columns([3, 2])
+    with map_column:
+        st.subheader(t("overview.map", f.lang))
+        if base.empty:
+            st.warning(t("map.empty", f.lang))
+        else:
+            deck = situation_map.map_deck(f.day, f, f.layers, base, **layout.map_options(1100, layout.KIOSK_MAP_HEIGHT))
+            layout.show_map(deck, f, "overview", height=layout.KIOSK_MAP_HEIGHT)
+    with side_column:
+        show_attention(rows=layout.KIOSK_ATTENTION_ROWS)
+        for row in (trends[:2], trends[2:]):
+            for column, figure in zip(st.columns(2), row):
+                with column:
+                    layout.show_figure(figure, kiosk_height=layout.KIOSK_TREND_HEIGHT)
+    st.stop()
+
+with st.container(key="overview-main"):
+    map_column, attention_column = st.columns([5, 3])
 with map_column:
     st.subheader(t("overview.map", f.lang))
     days_oldest_first = sorted(f.days)
@@ -40,7 +108,6 @@ with map_column:
                                     file_name=f"briefing-{f.day.isoformat()}-{f.area or 'district'}-{f.lang}.md", mime="text/markdown",
                                     help=t("overview.briefing.help", f.lang), icon=":material/download:",
                                     width="stretch")
-    base = layout.geo()
     if base.empty:
         st.warning(t("map.empty", f.lang))
     elif play:
@@ -48,54 +115,18 @@ with map_column:
         for day in days_oldest_first:
             with frame.container():
                 st.caption(t("overview.replay.caption", f.lang, day=i18n.day(day, f.lang)))
-                st.pydeck_chart(situation_map.map_deck(day, f, f.layers, base, height=640), height=640)
+                st.pydeck_chart(situation_map.map_deck(day, f, f.layers, base, **layout.map_options(1000, 640)),
+                                height=640)
             time.sleep(1.2)
     else:
         st.caption(t("overview.replay.caption", f.lang, day=i18n.day(replay_day, f.lang)))
-        layout.show_map(situation_map.map_deck(replay_day, f, f.layers, base, height=640), f, "overview", height=640)
-
+        layout.show_map(situation_map.map_deck(replay_day, f, f.layers, base, **layout.map_options(1000, 640)), f,
+                        "overview", height=640)
 with attention_column:
-    st.subheader(t("overview.attention", f.lang))
-    testing_day, staff_at = figures.testing_day, figures.staff_at
-    round_ = figures.current_round
-    # Fatigue alerts name people: a wall screen's role sees the rest of the list without them.
-    names_allowed = access.may_run("staff/fatigue")
-    fatigue = cache.query("staff/fatigue", at=staff_at, area=f.area) if staff_at and names_allowed else None
-    items = tables.attention_items(
-        f.lang,
-        coverage=cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
-        if round_ is not None else None,
-        coverage_round=round_,
-        coverage_target=config.coverage_target,
-        zones=cache.query("zones/zone_table", day=f.day, area=f.area, review_days=config.lift_review_days)
-        if not status["control_zones"].missing else None,
-        lift_review_days=config.lift_review_days,
-        positives=cache.query("testing/positives_by_community", day=testing_day, area=f.area) if testing_day else None,
-        hotels=cache.query("isolation/hotel_occupancy", day=f.day, area=f.area)
-        if not status["isolation"].missing else None,
-        hotel_full=config.hotel_full,
-        posts_now=cache.query("staff/on_duty_at", at=staff_at, area=f.area) if staff_at else None,
-        posts_ahead=cache.query("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
-                             area=f.area) if staff_at else None,
-        fatigue=tables.fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
-                                     config.fatigue_consecutive_days) if fatigue is not None else None,
-        fatigue_hours_24h=config.fatigue_hours_24h,
-        fatigue_hours_7d=config.fatigue_hours_7d,
-        fatigue_days=config.fatigue_consecutive_days,
-    )
-    if not names_allowed:
-        st.caption(t("overview.fatigue_hidden", f.lang))
-    if items.empty:
-        st.success(t("overview.attention.none", f.lang))
-    else:
-        st.dataframe(items, hide_index=True, width="stretch", height=min(700, 40 + 35 * len(items)))
+    show_attention()
 
 st.subheader(t("overview.trends", f.lang))
-testing_trend = cache.query("testing/trend", day=f.day, area=f.area)
-left, right = st.columns(2)
-with left:
-    layout.show_figure(charts.daily_bars(testing_trend, "positives", t("trend.positives", f.lang), f.lang, "#dc2626"))
-    layout.show_figure(charts.isolation_trend(cache.query("isolation/daily", day=f.day, area=f.area), f.lang))
-with right:
-    layout.show_figure(charts.daily_bars(testing_trend, "samples", t("trend.samples", f.lang), f.lang))
-    layout.show_figure(charts.zones_trend(cache.query("zones/trend", day=f.day, area=f.area), f.lang))
+with st.container(key="overview-trends"):
+    for column, figure in zip(st.columns(4), trends):
+        with column:
+            layout.show_figure(figure, height=TREND_HEIGHT)

@@ -11,7 +11,7 @@ from dashboard.web.builders import maps
 
 
 def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: maps.Geo, *, round_: int | None = None,
-             height: int = 560):
+             width_px: int = 1000, height_px: int = 560, dark: bool = False, fit_activity: bool = False):
     """The situation map of a day: each chosen overlay runs its own named cache.query."""
     config = cache.settings().thresholds
     chosen = set(layers)
@@ -28,4 +28,4 @@ def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: maps.Ge
         if "posts" in chosen else None
     return maps.district_map(base, lang=f.lang, layers=layers, area=f.area, coverage=coverage, coverage_round=round_,
                              coverage_target=config.coverage_target, zones=zones, isolation=isolation, posts=posts,
-                             day=day, height_px=height)
+                             day=day, width_px=width_px, height_px=height_px, dark=dark, fit_activity=fit_activity)

@@ -22,6 +22,16 @@ import pandas as pd
 import pydeck as pdk
 
 from dashboard.i18n import enum, is_missing, num, pct, short_day, t
+from dashboard.web.builders.viewport import (  # noqa: F401  (fit_view, to_pixels, thin_labels: part of the map's API)
+    Box,
+    activity_box,
+    bounds,
+    fit_view,
+    padded,
+    point_bounds,
+    thin_labels,
+    to_pixels,
+)
 
 LEVEL_COLORS = {
     "sealed": [220, 38, 38],
@@ -32,6 +42,22 @@ POST_OK = [37, 99, 235]
 POST_SHORT = [220, 38, 38]
 ISOLATION_COLOR = [124, 58, 237]
 OUTLINE = [55, 65, 81]
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The base map's colours: the light page, or a wall screen's dark one."""
+
+    district_fill: list[int]
+    district_line: list[int]
+    community_line: list[int]
+    street_line: list[int]
+    label_text: list[int]
+    label_background: list[int]
+
+
+LIGHT = Palette([241, 245, 249, 255], [30, 41, 59], [148, 163, 184], OUTLINE, [15, 23, 42], [255, 255, 255, 190])
+DARK = Palette([22, 32, 52, 255], [148, 163, 184], [51, 65, 85], [148, 163, 184], [226, 232, 240], [11, 18, 32, 200])
 CJK_FONT = "'\"Noto Sans CJK SC\", \"Source Han Sans SC\", \"Microsoft YaHei\", \"PingFang SC\", sans-serif'"
 
 ALL_LAYERS = ("coverage", "zones", "isolation", "isolation_3d", "posts", "labels")
@@ -51,8 +77,17 @@ class Geo:
     areas: dict[str, dict] = field(default_factory=dict)
 
     @property
+    def outlined(self) -> bool:
+        return bool(self.district or self.streets or self.communities)
+
+    @property
     def empty(self) -> bool:
-        return not (self.district or self.streets or self.communities)
+        """Nothing to draw: no outlines, and no community with a position to draw as a point."""
+        return not self.outlined and not self.community_points()
+
+    def community_points(self, area: str = "") -> dict[str, dict]:
+        return {code: a for code, a in self.areas.items()
+                if a["level"] == "community" and code.startswith(area) and finite_position(a)}
 
 
 def _feature(row, extra: dict | None = None) -> dict:
@@ -77,75 +112,30 @@ def geo_from_frames(boundaries: pd.DataFrame, areas: pd.DataFrame) -> Geo:
     return Geo(by_level["district"], by_level["street"], by_level["community"], area_index)
 
 
-def _points(geometry: dict):
-    kind, coordinates = geometry["type"], geometry["coordinates"]
-    rings = coordinates if kind == "Polygon" else [ring for polygon in coordinates for ring in polygon]
-    for ring in rings:
-        yield from ring
+def finite_position(a: dict) -> bool:
+    return all(isinstance(a.get(k), float) and math.isfinite(a[k]) for k in ("lat", "lon"))
 
 
-def bounds(features: list[dict]) -> tuple[float, float, float, float] | None:
-    """(min lon, min lat, max lon, max lat) of the features, or None."""
-    xs, ys = [], []
-    for feature in features:
-        for lon, lat, *_ in _points(feature["geometry"]):
-            xs.append(lon)
-            ys.append(lat)
-    if not xs:
-        return None
-    return min(xs), min(ys), max(xs), max(ys)
+def focus_box(geo: Geo, area: str) -> Box | None:
+    """The selected area's extent: its outline, or, without boundaries, its communities' points."""
+    found = bounds(focus_features(geo, area)) if geo.outlined else None
+    if found is None:
+        found = point_bounds((a["lon"], a["lat"]) for a in geo.community_points(area).values())
+        found = padded(found, share=0.12) if found else None
+    return found
 
 
-# deck.gl's world is 512 px wide at zoom 0 (not the 256 of raster tiles).
-WORLD_PX = 512
-
-
-def _mercator_y(lat: float) -> float:
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-
-def fit_view(box, width_px: int = 1000, height_px: int = 560, pitch: float = 0) -> pdk.ViewState:
-    """A view that shows the box whole, with a margin, on a Web-Mercator map of the given size."""
-    min_lon, min_lat, max_lon, max_lat = box
-    lon_span = max(max_lon - min_lon, 1e-4)
-    # Latitude span in Mercator units, so the fit is right away from the equator.
-    lat_span = max(abs(_mercator_y(max_lat) - _mercator_y(min_lat)) * 180 / math.pi, 1e-4)
-    zoom = min(math.log2(width_px * 360 / (WORLD_PX * lon_span)),
-               math.log2(height_px * 360 / (WORLD_PX * lat_span))) - 0.15
-    center_lat = math.degrees(2 * math.atan(math.exp((_mercator_y(min_lat) + _mercator_y(max_lat)) / 2)) - math.pi / 2)
-    # A tilted view shows the far half smaller: come a little closer to keep the area filling the map.
-    zoom += 0.3 if pitch else 0
-    return pdk.ViewState(latitude=round(center_lat, 6), longitude=round((min_lon + max_lon) / 2, 6),
-                         zoom=round(max(min(zoom, 17), 3), 2), pitch=pitch, bearing=0)
-
-
-def to_pixels(lon: float, lat: float, view: pdk.ViewState) -> tuple[float, float]:
-    """Screen position of a point relative to the view's centre, in CSS pixels."""
-    scale = WORLD_PX * 2 ** view.zoom / (2 * math.pi)
-    x = scale * math.radians(lon - view.longitude)
-    y = -scale * (_mercator_y(lat) - _mercator_y(view.latitude))
-    return x, y
-
-
-def thin_labels(labels: list[dict], view: pdk.ViewState, width_px: int, height_px: int,
-                size_px: float) -> list[dict]:
-    """Keep the labels that fit without overlapping at the initial view, highest priority first.
-
-    The map's first look is what a wall screen shows all day, so it must be legible; zooming
-    in by drilling down re-fits the view and lets more names through.
-    """
-    kept, boxes = [], []
-    for label in sorted(labels, key=lambda a: -a["priority"]):
-        x, y = to_pixels(label["lon"], label["lat"], view)
-        if abs(x) > width_px / 2 or abs(y) > height_px / 2:
+def activity_points(zones: pd.DataFrame | None, isolation: pd.DataFrame | None) -> list[tuple[float, float, float]]:
+    """(lon, lat, weight) of what a command center watches: residents in zones, people in isolation."""
+    points = []
+    for frame, column in ((zones, "population"), (isolation, "active")):
+        if frame is None or frame.empty:
             continue
-        half_w, half_h = len(label["name"]) * size_px / 2 + 2, size_px / 2 + 2
-        box = (x - half_w, y - half_h, x + half_w, y + half_h)
-        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
-            continue
-        kept.append(label)
-        boxes.append(box)
-    return kept
+        for row in frame.itertuples(index=False):
+            weight = getattr(row, column)
+            if not (is_missing(row.lon) or is_missing(row.lat) or is_missing(weight)) and weight > 0:
+                points.append((float(row.lon), float(row.lat), float(weight)))
+    return points
 
 
 def focus_features(geo: Geo, area: str) -> list[dict]:
@@ -182,7 +172,22 @@ def _clean(value):
     return value
 
 
-def base_layers(geo: Geo, lang: str, area: str) -> list[pdk.Layer]:
+def community_dots(geo: Geo, lang: str, area: str, palette: Palette) -> pdk.Layer:
+    """Without boundaries, each community is a point at its centre, sized by its population."""
+    points = geo.community_points()
+    largest = max([a["population"] or 0 for a in points.values()] + [1])
+    rows = [{"area_code": code, "lon": a["lon"], "lat": a["lat"],
+             "radius": 3 + 6 * math.sqrt((a["population"] or 0) / largest),
+             "fill": [59, 130, 246, 160] if area and code.startswith(area) else palette.community_line + [200],
+             "tip": t("tip.community", lang, name=a["name"], population=num(a["population"], lang))}
+            for code, a in points.items()]
+    return pdk.Layer("ScatterplotLayer", rows, id="communities", get_position=["lon", "lat"], get_radius="radius",
+                     radius_units="'pixels'", get_fill_color="fill", pickable=True, auto_highlight=True)
+
+
+def base_layers(geo: Geo, lang: str, area: str, palette: Palette = LIGHT) -> list[pdk.Layer]:
+    if not geo.outlined:
+        return [community_dots(geo, lang, area, palette)]
     communities = []
     for feature in geo.communities:
         props = feature["properties"]
@@ -195,19 +200,33 @@ def base_layers(geo: Geo, lang: str, area: str) -> list[pdk.Layer]:
         }})
     return [
         pdk.Layer("GeoJsonLayer", _feature_collection(geo.district), id="district",
-                  stroked=True, filled=True, get_fill_color=[241, 245, 249, 255], get_line_color=[30, 41, 59],
+                  stroked=True, filled=True, get_fill_color=palette.district_fill, get_line_color=palette.district_line,
                   line_width_min_pixels=3, pickable=False),
         pdk.Layer("GeoJsonLayer", _feature_collection(communities), id="communities",
-                  stroked=True, filled=True, get_fill_color="properties.fill", get_line_color=[148, 163, 184],
+                  stroked=True, filled=True, get_fill_color="properties.fill", get_line_color=palette.community_line,
                   line_width_min_pixels=1, pickable=True, auto_highlight=True,
                   highlight_color=[59, 130, 246, 60]),
         pdk.Layer("GeoJsonLayer", _feature_collection(geo.streets), id="streets",
-                  stroked=True, filled=False, get_line_color=OUTLINE, line_width_min_pixels=2, pickable=False),
+                  stroked=True, filled=False, get_line_color=palette.street_line, line_width_min_pixels=2, pickable=False),
     ]
 
 
 def coverage_layer(geo: Geo, coverage: pd.DataFrame, lang: str, target: float, round_: int | None) -> pdk.Layer:
     by_code = {row.area_code: row for row in coverage.itertuples(index=False)}
+
+    def tip(row) -> str:
+        return t("tip.coverage", lang, name=row.name, round=round_ if round_ is not None else "–",
+                 coverage=pct(row.coverage, lang), sampled=num(row.persons_sampled, lang),
+                 population=num(row.population, lang))
+
+    if not geo.outlined:
+        points = geo.community_points()
+        largest = max([a["population"] or 0 for a in points.values()] + [1])
+        rows = [{"area_code": code, "lon": a["lon"], "lat": a["lat"], "fill": coverage_color(by_code[code].coverage, target),
+                 "radius": 4 + 8 * math.sqrt((a["population"] or 0) / largest), "tip": tip(by_code[code])}
+                for code, a in points.items() if code in by_code]
+        return pdk.Layer("ScatterplotLayer", rows, id="coverage", get_position=["lon", "lat"], get_radius="radius",
+                         radius_units="'pixels'", get_fill_color="fill", pickable=True, auto_highlight=True)
     features = []
     for feature in geo.communities:
         row = by_code.get(feature["properties"]["area_code"])
@@ -217,9 +236,7 @@ def coverage_layer(geo: Geo, coverage: pd.DataFrame, lang: str, target: float, r
             **feature["properties"],
             "coverage": _clean(row.coverage),
             "fill": coverage_color(row.coverage, target),
-            "tip": t("tip.coverage", lang, name=row.name, round=round_ if round_ is not None else "–",
-                     coverage=pct(row.coverage, lang), sampled=num(row.persons_sampled, lang),
-                     population=num(row.population, lang)),
+            "tip": tip(row),
         }})
     return pdk.Layer("GeoJsonLayer", _feature_collection(features), id="coverage", stroked=True, filled=True,
                      get_fill_color="properties.fill", get_line_color=[100, 116, 139], line_width_min_pixels=1,
@@ -294,7 +311,8 @@ def posts_layer(posts: pd.DataFrame, lang: str) -> pdk.Layer:
                      stroked=True, line_width_min_pixels=2, pickable=True, auto_highlight=True)
 
 
-def label_layers(geo: Geo, view: pdk.ViewState, width_px: int, height_px: int, area: str = "") -> list[pdk.Layer]:
+def label_layers(geo: Geo, view: pdk.ViewState, width_px: int, height_px: int, area: str = "",
+                 palette: Palette = LIGHT) -> list[pdk.Layer]:
     """Chinese place names. character_set 'auto' makes deck.gl build its font atlas from the
     characters actually present, which the default (ASCII only) would drop. Labels are
     thinned so none overlap at the initial view: street names win, then the selected
@@ -309,12 +327,12 @@ def label_layers(geo: Geo, view: pdk.ViewState, width_px: int, height_px: int, a
     kept = thin_labels(labels, view, width_px, height_px, size_px=13)
     common = dict(get_position=["lon", "lat"], get_text="name", character_set='"auto"', font_family=CJK_FONT,
                   get_text_anchor="'middle'", get_alignment_baseline="'center'", pickable=False,
-                  background=True, get_background_color=[255, 255, 255, 190], background_padding=[3, 1, 3, 1])
+                  background=True, get_background_color=palette.label_background, background_padding=[3, 1, 3, 1])
     return [
         pdk.Layer("TextLayer", [a for a in kept if a["level"] == "community"], id="labels-community", get_size=12,
-                  get_color=[30, 41, 59], **common),
+                  get_color=palette.label_text, **common),
         pdk.Layer("TextLayer", [a for a in kept if a["level"] == "street"], id="labels-street", get_size=16,
-                  get_color=[15, 23, 42], font_weight=700, **common),
+                  get_color=palette.label_text, font_weight=700, **common),
     ]
 
 
@@ -334,14 +352,18 @@ def district_map(
     basemap_style: str | None = None,
     width_px: int = 1000,
     height_px: int = 560,
+    dark: bool = False,
+    fit_activity: bool = False,
 ) -> pdk.Deck:
     """The base (district outline, streets, communities) plus the chosen overlays.
 
     An overlay is drawn only when it is both chosen and given data; layers are stacked so
-    that small markers stay on top of polygons.
+    that small markers stay on top of polygons. The view fits the selected area with a margin;
+    with fit_activity, a whole-district view fits where the zones and isolated people are instead.
     """
     chosen = set(layers)
-    deck_layers = base_layers(geo, lang, area)
+    palette = DARK if dark else LIGHT
+    deck_layers = base_layers(geo, lang, area, palette)
     if "coverage" in chosen and coverage is not None:
         deck_layers.append(coverage_layer(geo, coverage, lang, coverage_target, coverage_round))
     if "zones" in chosen and zones is not None:
@@ -350,10 +372,13 @@ def district_map(
         deck_layers.append(isolation_layer(isolation, lang, columns="isolation_3d" in chosen))
     if "posts" in chosen and posts is not None:
         deck_layers.append(posts_layer(posts, lang))
-    box = bounds(focus_features(geo, area)) or (113.5, 34.6, 113.75, 34.8)
+    box = focus_box(geo, area) or (113.5, 34.6, 113.75, 34.8)
+    if fit_activity and not area:
+        box = activity_box(box, activity_points(zones if "zones" in chosen else None,
+                                                isolation if {"isolation", "isolation_3d"} & chosen else None))
     view = fit_view(box, width_px=width_px, height_px=height_px, pitch=40 if "isolation_3d" in chosen else 0)
     if "labels" in chosen:
-        deck_layers.extend(label_layers(geo, view, width_px, height_px, area))
+        deck_layers.extend(label_layers(geo, view, width_px, height_px, area, palette))
     tooltip = {"text": "{tip}", "style": {"whiteSpace": "pre-line", "backgroundColor": "#0f172a", "color": "#f8fafc",
                                           "fontSize": "14px", "padding": "6px 10px"}}
     if basemap_style:
