@@ -200,3 +200,16 @@ def test_kiosk_overview_shows_the_top_of_the_attention_list_and_small_trends():
 def test_the_desk_overview_keeps_replay_and_download():
     at = open_page("overview.py")
     assert at.select_slider and at.get("download_button") and at.dataframe
+
+
+def test_activity_in_one_community_shows_that_community_whole():
+    # The community is the square 113.6..113.8 × 34.6..34.8 of a 1° district.
+    geo = maps.Geo(district=[square("410103", "district", 113.0, 34.0, 1.0)],
+                   communities=[square("410103001001", "community", 113.6, 34.6, 0.2)], areas=COMMUNITIES)
+    isolation = pd.DataFrame({"area_code": ["410103001001"], "name": ["甲"], "lon": [113.7], "lat": [34.7],
+                              "active": [40], "home": [40], "home_monitoring": [0], "centralized": [0]})
+    points = maps.activity_points(geo, None, isolation)
+    assert sorted((round(lon, 6), round(lat, 6), weight) for lon, lat, weight in points) == [
+        (113.6, 34.6, 10.0), (113.6, 34.8, 10.0), (113.8, 34.6, 10.0), (113.8, 34.8, 10.0)]
+    # 0.2° padded by 12 % each side: 0.248° (just under the 0.25° minimum, so the minimum wins).
+    assert viewport.activity_box(DISTRICT, points) == pytest.approx((113.575, 34.575, 113.825, 34.825))

@@ -60,7 +60,7 @@ KIOSK_TABLE_ROWS = 12
 # header and the KPI strip with nothing below the fold, the staleness banner included.
 KIOSK_MAP_HEIGHT = 600
 KIOSK_ATTENTION_ROWS = 7
-KIOSK_TREND_HEIGHT = 150
+KIOSK_TREND_HEIGHT = 165
 KPI_ROWS = 2
 # The other rotation pages have one row of cards above their map.
 KIOSK_PAGE_MAP_HEIGHT = 640

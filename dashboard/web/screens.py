@@ -38,7 +38,7 @@ KIOSK_CSS = """
 /* Nobody stands at a wall to press a button: every control goes, whatever page draws one. */
 [data-testid="stDownloadButton"], [data-testid="stButton"], [data-testid="stSlider"], [data-testid="stSelectbox"],
 [data-testid="stPills"], [data-testid="stExpander"], [data-testid="stElementToolbar"], [data-testid="stCode"],
-.modebar-container {display: none !important;}
+.modebar-container, [data-testid="stTooltipIcon"] {display: none !important;}
 .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {background: #0b1220; color: #e5e7eb;}
 .stApp h1, .stApp h2, .stApp h3, [data-testid="stMetricValue"], [data-testid="stMetricLabel"] p,
 [data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] p, .stApp label {color: #e5e7eb !important;}

@@ -262,9 +262,8 @@ def on_dark(fig: go.Figure, height: int | None = None) -> go.Figure:
     fig.update_yaxes(gridcolor=DARK_GRID, linecolor=DARK_GRID, zerolinecolor=DARK_GRID)
     if height:
         # A small chart: bar labels and slanted day ticks would crowd it; the legend sits at the top.
-        fig.update_layout(height=height, margin={"t": 40, "b": 4, "l": 40, "r": 8}, title_font_size=14,
-                          legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom",
-                                  "font": {"size": 10}})
+        fig.update_layout(height=height, margin={"t": 30, "b": 4, "l": 40, "r": 8}, title_font_size=14,
+                          legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top", "font": {"size": 10}})
         fig.update_traces(textposition="none", selector={"type": "bar"})
         fig.update_xaxes(tickangle=0, nticks=4)
     return fig

@@ -125,15 +125,26 @@ def focus_box(geo: Geo, area: str) -> Box | None:
     return found
 
 
-def activity_points(zones: pd.DataFrame | None, isolation: pd.DataFrame | None) -> list[tuple[float, float, float]]:
-    """(lon, lat, weight) of what a command center watches: residents in zones, people in isolation."""
+def activity_points(geo: Geo, zones: pd.DataFrame | None,
+                    isolation: pd.DataFrame | None) -> list[tuple[float, float, float]]:
+    """(lon, lat, weight) of what a command center watches: residents in zones, people in isolation.
+
+    Each counts at the corners of its community's outline where there is one, so that a view
+    fitted to them shows those communities whole rather than a point inside one.
+    """
+    outlines = {f["properties"]["area_code"]: bounds([f]) for f in geo.communities}
     points = []
     for frame, column in ((zones, "population"), (isolation, "active")):
         if frame is None or frame.empty:
             continue
         for row in frame.itertuples(index=False):
             weight = getattr(row, column)
-            if not (is_missing(row.lon) or is_missing(row.lat) or is_missing(weight)) and weight > 0:
+            if is_missing(weight) or weight <= 0:
+                continue
+            box = outlines.get(row.area_code)
+            if box:
+                points += [(lon, lat, float(weight) / 4) for lon in (box[0], box[2]) for lat in (box[1], box[3])]
+            elif not (is_missing(row.lon) or is_missing(row.lat)):
                 points.append((float(row.lon), float(row.lat), float(weight)))
     return points
 
@@ -374,7 +385,7 @@ def district_map(
         deck_layers.append(posts_layer(posts, lang))
     box = focus_box(geo, area) or (113.5, 34.6, 113.75, 34.8)
     if fit_activity and not area:
-        box = activity_box(box, activity_points(zones if "zones" in chosen else None,
+        box = activity_box(box, activity_points(geo, zones if "zones" in chosen else None,
                                                 isolation if {"isolation", "isolation_3d"} & chosen else None))
     view = fit_view(box, width_px=width_px, height_px=height_px, pitch=40 if "isolation_3d" in chosen else 0)
     if "labels" in chosen:
