@@ -385,6 +385,20 @@ CATALOG: dict[str, tuple[str, str]] = {
     "correction.figure.home_monitoring": ("居家健康监测", "home monitoring"),
     "correction.figure.centralized": ("集中隔离", "centralized"),
     "correction.figure.staff_on_duty": ("在岗", "on duty"),
+    # Wall screens and phones (issue 10): the map legend, kiosk status line, "what changed" chips
+    "legend.community_points": ("社区（无边界数据，圆点大小=人口）", "Community (no boundaries; dot size = population)"),
+    "legend.coverage_ok": ("覆盖率 ≥ {target}", "Coverage ≥ {target}"),
+    "legend.coverage_low": ("低于目标", "Below target"),
+    "legend.coverage_far": ("≤ {half}", "≤ {half}"),
+    "legend.isolation": ("隔离人数（圆越大越多）", "In isolation (bigger = more)"),
+    "legend.post_ok": ("点位在岗充足", "Post staffed"),
+    "legend.post_short": ("点位在岗不足", "Post understaffed"),
+    "map.drill_down": ("点击社区可下钻", "Click a community to drill down"),
+    "kiosk.refreshed": ("数据刷新 {at}", "Refreshed {at}"),
+    "kiosk.next_check": ("下次检查 {at}", "next check {at}"),
+    "kiosk.more": ("另有 {count} 项", "+{count} more"),
+    "kpi.updated": ("新", "updated"),
+    "kpi.updated.help": ("最近一次数据更新后变化的数值", "Changed by the latest data update"),
 }
 
 # Coded values: the Chinese words are the contract's (the words exports may use), the English

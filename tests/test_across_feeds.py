@@ -95,13 +95,13 @@ def test_the_ledger_slips_are_flagged(fresh_data):
 
 def test_kpi_card_and_map_layer_show_the_waiting(snapshot):
     from dashboard.data.report import headline_figures
-    from dashboard.web.builders import kpis, maps
+    from dashboard.web.builders import kpis, maps, shapes
 
     figures = headline_figures(snapshot.run, DAYS[2], default_at(DAYS[2]))
     cards = {card.key: card for card in kpis.kpi_cards(figures, None, "en", day=DAYS[2])}
     assert cards["positives_awaiting_transfer"].label == "Positives awaiting transfer"
     assert cards["positives_awaiting_transfer"].value == "2"
-    geo = maps.geo_from_frames(snapshot.run("map/boundaries"), snapshot.run("map/areas"))
+    geo = shapes.geo_from_frames(snapshot.run("map/boundaries"), snapshot.run("map/areas"))
     deck = maps.district_map(geo, lang="zh", layers=("awaiting",),
                              awaiting=snapshot.run("isolation/awaiting_by_community", day=DAYS[2], area=""))
     [layer] = [layer for layer in deck.layers if layer.id == "awaiting"]

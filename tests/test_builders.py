@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from dashboard.data.report import HeadlineFigures, build_report, headline_figures
-from dashboard.web.builders import charts, kpis, maps, tables
+from dashboard.web.builders import charts, kpis, maps, shapes, tables
+from dashboard.web.builders.overlays import LEVEL_COLORS, POST_OK, POST_SHORT, coverage_color
 from tests.fixtures import DAYS, TAIGUO, XIGONGFANG, XINGHUA, XINGYUAN
 
 NEWEST = DAYS[-1]
@@ -18,8 +19,8 @@ NOON = datetime(2022, 1, 6, 12, 0)
 
 
 @pytest.fixture
-def geo(snapshot) -> maps.Geo:
-    return maps.geo_from_frames(snapshot.run("map/boundaries"), snapshot.run("map/areas"))
+def geo(snapshot) -> shapes.Geo:
+    return shapes.geo_from_frames(snapshot.run("map/boundaries"), snapshot.run("map/areas"))
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_coverage_layer_colours_below_target(geo, overlays):
         k: overlays[k] for k in ("coverage", "coverage_round")})
     features = {f["properties"]["area_code"]: f["properties"] for f in layer(deck, "coverage").data["features"]}
     assert features[TAIGUO]["coverage"] == pytest.approx(0.95)
-    assert features[TAIGUO]["fill"] == maps.coverage_color(0.95, 0.95)
+    assert features[TAIGUO]["fill"] == coverage_color(0.95, 0.95)
     assert features[TAIGUO]["fill"][1] > features[TAIGUO]["fill"][0]  # green
     assert features[XINGHUA]["fill"][0] > features[XINGHUA]["fill"][1]  # red side
     assert "87.5%" in features[XINGHUA]["tip"]
@@ -91,10 +92,10 @@ def test_zones_scope_decides_polygon_or_marker(geo, overlays):
     deck = maps.district_map(geo, lang="zh", layers=("zones",), zones=overlays["zones"], day=NEWEST)
     polygons = layer(deck, "zones-area").data["features"]
     assert [f["properties"]["zone_id"] for f in polygons] == ["Z2"]
-    assert polygons[0]["properties"]["fill"][:3] == maps.LEVEL_COLORS["controlled"]
+    assert polygons[0]["properties"]["fill"][:3] == LEVEL_COLORS["controlled"]
     markers = layer(deck, "zones-point").data
     assert sorted(m["zone_id"] for m in markers) == ["Z1", "Z4"]
-    assert {tuple(m["color"][:3]) for m in markers} == {tuple(maps.LEVEL_COLORS["sealed"])}
+    assert {tuple(m["color"][:3]) for m in markers} == {tuple(LEVEL_COLORS["sealed"])}
     z1, z4 = sorted(markers, key=lambda m: m["zone_id"])
     assert z1["radius"] > z4["radius"]  # 300 residents against 120
 
@@ -103,8 +104,8 @@ def test_posts_are_red_when_understaffed_and_sized_by_staff(geo, overlays):
     deck = maps.district_map(geo, lang="en", layers=("posts",), posts=overlays["posts"])
     posts = {p["site_id"]: p for p in layer(deck, "posts").data}
     assert set(posts) == {"CP01", "TS01", "MV01"}
-    assert posts["TS01"]["color"][:3] == maps.POST_SHORT and posts["TS01"]["understaffed"]
-    assert posts["CP01"]["color"][:3] == maps.POST_OK
+    assert posts["TS01"]["color"][:3] == POST_SHORT and posts["TS01"]["understaffed"]
+    assert posts["CP01"]["color"][:3] == POST_OK
     assert posts["CP01"]["radius"] > posts["MV01"]["radius"]  # 6 on duty against 2
     assert "understaffed" in posts["TS01"]["tip"] and "1 on duty / minimum 2" in posts["TS01"]["tip"]
 

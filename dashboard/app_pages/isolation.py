@@ -31,10 +31,13 @@ with map_column:
     else:
         style = "isolation_3d" if "isolation_3d" in f.layers else "isolation"
         layout.show_map(maps.district_map(base, lang=f.lang, layers=(style, "labels"), area=f.area,
-                                      isolation=communities, day=f.day), f, "isolation")
+                                          isolation=communities, day=f.day, **layout.map_options(1000, layout.map_height(560))),
+                        f, "isolation", height=layout.map_height(560))
 with table_column:
     st.subheader(t("isolation.by_community", f.lang))
     layout.show_table(tables.isolation_table(communities, f.lang), t("no_data", f.lang))
+    if layout.kiosk():
+        st.stop()  # releases, hotels and the daily flow are for the desk
     st.subheader(t("isolation.releases", f.lang))
     layout.show_table(tables.releases_table(communities, f.lang), t("isolation.releases.empty", f.lang))
 

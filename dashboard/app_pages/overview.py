@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.data.report import to_markdown
 from dashboard.i18n import t
-from dashboard.web import access, cache, feeds, layout, screens, situation_map, state
+from dashboard.web import access, cache, feeds, layout, situation_map, state
 from dashboard.web.attention import attention_list
 from dashboard.web.builders import attention, charts, kpis
 
@@ -21,12 +21,55 @@ previous = cache.headline(f.previous_day, state.now_for(f.previous_day), f.area)
 
 cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
 cards = kpis.mark_corrected(cards, figures, cache.report(f.day, f.at, f.area)["corrections"], f.lang)
-for row in (cards[:8], cards[8:]):
-    for column, card in zip(st.columns(8), row):
-        column.metric(card.label, card.value, card.delta, delta_color=card.delta_color, help=card.help,
-                      border=True, delta_arrow=card.delta_arrow, height="stretch")
+layout.kpi_strip(cards, changed=cache.kpi_changes((f.area, f.lang), {card.key: card.value for card in cards}))
 
-map_column, attention_column = st.columns([5, 3])
+# Fatigue alerts come from a list of people: a wall screen's role sees the rest without them.
+names_allowed = access.may_run("staff/fatigue")
+items = attention_list(cache.query, figures, f.day, f.area, f.lang, config, names_allowed=names_allowed,
+                       now=datetime.now())
+testing_trend = cache.query("testing/trend", day=f.day, area=f.area)
+trends = (
+    charts.daily_bars(testing_trend, "positives", t("trend.positives", f.lang), f.lang, "#dc2626"),
+    charts.daily_bars(testing_trend, "samples", t("trend.samples", f.lang), f.lang),
+    charts.isolation_trend(cache.query("isolation/daily", day=f.day, area=f.area), f.lang),
+    charts.zones_trend(cache.query("zones/trend", day=f.day, area=f.area), f.lang),
+)
+base = layout.geo()
+
+
+def show_attention(rows: int | None = None) -> None:
+    """The ranked list: a wall shows its top lines and "+k more", the desk and the phone all of it,
+    per-street lines expandable."""
+    st.subheader(t("overview.attention", f.lang))
+    if not names_allowed and not layout.kiosk():
+        st.caption(t("overview.fatigue_hidden", f.lang))
+    if not items:
+        st.success(t("overview.attention.none", f.lang))
+    else:
+        st.html(attention.attention_html(items, f.lang, limit=rows))
+
+
+TREND_HEIGHT = 220  # four small trends in a row on a desk, two a row on a phone
+if layout.kiosk():
+    # A wall: the map is the largest thing on the screen; beside it the list and small trends.
+    map_column, side_column = st.columns([3, 2])
+    with map_column:
+        st.subheader(t("overview.map", f.lang))
+        if base.empty:
+            st.warning(t("map.empty", f.lang))
+        else:
+            deck = situation_map.map_deck(f.day, f, f.layers, base, **layout.map_options(1100, layout.KIOSK_MAP_HEIGHT))
+            layout.show_map(deck, f, "overview", height=layout.KIOSK_MAP_HEIGHT)
+    with side_column:
+        show_attention(rows=attention.WALL_LINES)
+        for row in (trends[:2], trends[2:]):
+            for column, figure in zip(st.columns(2), row):
+                with column:
+                    layout.show_figure(figure, kiosk_height=layout.KIOSK_TREND_HEIGHT)
+    st.stop()
+
+with st.container(key="overview-main"):
+    map_column, attention_column = st.columns([5, 3])
 with map_column:
     st.subheader(t("overview.map", f.lang))
     days_oldest_first = sorted(f.days)
@@ -43,7 +86,6 @@ with map_column:
                                     file_name=f"briefing-{f.day.isoformat()}-{f.area or 'district'}-{f.lang}.md", mime="text/markdown",
                                     help=t("overview.briefing.help", f.lang), icon=":material/download:",
                                     width="stretch")
-    base = layout.geo()
     if base.empty:
         st.warning(t("map.empty", f.lang))
     elif play:
@@ -51,33 +93,18 @@ with map_column:
         for day in days_oldest_first:
             with frame.container():
                 st.caption(t("overview.replay.caption", f.lang, day=i18n.day(day, f.lang)))
-                st.pydeck_chart(situation_map.map_deck(day, f, f.layers, base, height=640), height=640)
+                st.pydeck_chart(situation_map.map_deck(day, f, f.layers, base, **layout.map_options(1000, 640)),
+                                height=640)
             time.sleep(1.2)
     else:
         st.caption(t("overview.replay.caption", f.lang, day=i18n.day(replay_day, f.lang)))
-        layout.show_map(situation_map.map_deck(replay_day, f, f.layers, base, height=640), f, "overview", height=640)
-
+        layout.show_map(situation_map.map_deck(replay_day, f, f.layers, base, **layout.map_options(1000, 640)), f,
+                        "overview", height=640)
 with attention_column:
-    st.subheader(t("overview.attention", f.lang))
-    # Fatigue alerts come from a list of people: a wall screen's role sees the rest without them.
-    names_allowed = access.may_run("staff/fatigue")
-    items = attention_list(cache.query, figures, f.day, f.area, f.lang, config, names_allowed=names_allowed,
-                           now=datetime.now())
-    if not names_allowed:
-        st.caption(t("overview.fatigue_hidden", f.lang))
-    if not items:
-        st.success(t("overview.attention.none", f.lang))
-    else:
-        # The wall shows the top lines and how many more; the normal view all, per-street lines expandable.
-        wall = bool(st.session_state.get(screens.KIOSK))
-        st.html(attention.attention_html(items, f.lang, limit=attention.WALL_LINES if wall else None))
+    show_attention()
 
 st.subheader(t("overview.trends", f.lang))
-testing_trend = cache.query("testing/trend", day=f.day, area=f.area)
-left, right = st.columns(2)
-with left:
-    layout.show_figure(charts.daily_bars(testing_trend, "positives", t("trend.positives", f.lang), f.lang, "#dc2626"))
-    layout.show_figure(charts.isolation_trend(cache.query("isolation/daily", day=f.day, area=f.area), f.lang))
-with right:
-    layout.show_figure(charts.daily_bars(testing_trend, "samples", t("trend.samples", f.lang), f.lang))
-    layout.show_figure(charts.zones_trend(cache.query("zones/trend", day=f.day, area=f.area), f.lang))
+with st.container(key="overview-trends"):
+    for column, figure in zip(st.columns(4), trends):
+        with column:
+            layout.show_figure(figure, height=TREND_HEIGHT)

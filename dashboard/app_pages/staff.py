@@ -37,11 +37,14 @@ if shifts_day is not None:
             st.warning(t("map.empty", f.lang))
         else:
             layout.show_map(maps.district_map(base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts,
-                                          day=f.day), f, "staff")
+                                              day=f.day, **layout.map_options(1000, layout.map_height(560))),
+                            f, "staff", height=layout.map_height(560))
     with table_column:
         st.subheader(t("staff.on_duty", f.lang))
         st.caption(t("staff.on_duty.caption", f.lang, at=i18n.moment(at, f.lang)))
         layout.show_table(tables.posts_table(posts, f.lang), t("staff.no_posts", f.lang))
+    if layout.kiosk():
+        st.stop()  # the hour grid, fatigue, roster and field work are for the desk
 
     hourly = cache.query("staff/hourly_coverage", day=shifts_day, area=f.area)
     if hourly.empty:

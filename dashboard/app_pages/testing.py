@@ -19,7 +19,9 @@ if rounds.empty:
 else:
     labels = {int(r.round): t("testing.round.option", f.lang, round=int(r.round),
                               started=i18n.short_day(r.started_on, f.lang)) for r in rounds.itertuples()}
-    round_ = st.selectbox(t("testing.round", f.lang), list(labels), format_func=labels.get, key="testing_round")
+    # A wall shows the current round (the first option); only the desk chooses.
+    round_ = next(iter(labels)) if layout.kiosk() else \
+        st.selectbox(t("testing.round", f.lang), list(labels), format_func=labels.get, key="testing_round")
     coverage = cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
     totals = cache.query("testing/round_totals", day=f.day, round=round_, area=f.area).iloc[0]
     c1, c2, c3 = st.columns(3)
@@ -36,13 +38,14 @@ else:
             st.warning(t("map.empty", f.lang))
         else:
             deck = maps.district_map(base, lang=f.lang, layers=("coverage", "labels"), area=f.area, coverage=coverage,
-                                     coverage_round=round_, coverage_target=config.coverage_target, day=f.day)
-            layout.show_map(deck, f, "testing")
+                                     coverage_round=round_, coverage_target=config.coverage_target, day=f.day,
+                                     **layout.map_options(1000, layout.map_height(560)))
+            layout.show_map(deck, f, "testing", height=layout.map_height(560))
     with table_column:
         st.subheader(t("testing.lowest", f.lang))
         layout.show_table(tables.coverage_table(coverage, f.lang), t("no_data", f.lang))
 
-if testing_day is not None:
+if testing_day is not None and not layout.kiosk():  # sampling by hour and positives are for the desk
     hourly = cache.query("testing/samples_by_hour", day=testing_day, area=f.area)
     positives = cache.query("testing/positives_by_community", day=testing_day, area=f.area)
     totals = cache.query("testing/day_totals", day=testing_day, area=f.area).iloc[0]

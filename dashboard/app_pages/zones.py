@@ -34,11 +34,14 @@ with map_column:
     else:
         layers = ("zones", "labels", *[v for v in f.layers if v == "posts"])
         layout.show_map(maps.district_map(base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day,
-                                      width_px=640, height_px=600), f, "zones", height=600)
+                                          **layout.map_options(640, layout.map_height(600))), f, "zones",
+                        height=layout.map_height(600))
 with table_column:
     st.subheader(t("zones.table", f.lang))
     layout.show_table(tables.zone_table(zones, f.lang), t("zones.empty", f.lang, day=i18n.day(f.day, f.lang)),
-                  height=600)
+                      height=600)
+if layout.kiosk():
+    st.stop()  # the timeline is for the desk: a wall shows the zones in force
 
 timeline = cache.query("zones/timeline", day=f.day, area=f.area)
 if timeline.empty:

@@ -22,6 +22,7 @@ from dashboard.data.report import HeadlineFigures, build_report, headline_figure
 from dashboard.i18n import t
 from dashboard.settings import Settings
 from dashboard.web import access, state
+from dashboard.web.builders import kpis
 
 CACHE_TTL_SECONDS = 6 * 3600
 CACHE_MAX_ENTRIES = 2000
@@ -29,6 +30,11 @@ NOW_STEP = timedelta(minutes=5)
 # The snapshot version each snapshot path's cached results were last made for, process-wide.
 _cached_for: dict[str, str] = {}
 _cached_for_lock = threading.Lock()
+
+
+# A wall screen says when it last redrew and when it next checks for a new snapshot; and which
+# KPIs the last swap changed (kpis.mark_changes keeps the rule, this the session's memory).
+REFRESHED_AT, NEXT_CHECK_AT, KPI_CHANGES = "_refreshed_at", "_next_check_at", "_kpi_changes"
 
 
 def settings() -> Settings:
@@ -121,9 +127,11 @@ def watch_for_updates(f: state.Filters) -> None:
     screen is not redrawn every minute.
     """
     version = snapshot().version()
+    st.session_state[REFRESHED_AT] = datetime.now()
 
     @st.fragment(run_every=settings().refresh_seconds)
     def check() -> None:
+        st.session_state[NEXT_CHECK_AT] = datetime.now() + timedelta(seconds=settings().refresh_seconds)
         if snapshot().version() != version or (f.day == date.today() and state.now_for(f.day) - f.at >= NOW_STEP):
             st.rerun(scope="app")
 
@@ -137,3 +145,11 @@ def headline(day: date, at: datetime, area: str) -> HeadlineFigures:
     comes from is returned beside it ("testing_day", "shifts_day"), instead of None.
     """
     return headline_figures(query, day, at, area, follow_stale=True)
+
+
+def kpi_changes(view: tuple, values: dict[str, str]) -> set[str]:
+    """The KPIs whose value the latest snapshot swap changed, while their mark lasts."""
+    seen, changed = kpis.mark_changes(st.session_state.get(KPI_CHANGES), view, snapshot().version(), values,
+                                      datetime.now())
+    st.session_state[KPI_CHANGES] = seen
+    return changed

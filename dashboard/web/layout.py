@@ -1,25 +1,82 @@
-"""What every page draws the same way: the header, tables, figures and the map with its drill-down."""
+"""What every page draws the same way: the header, tables, figures and the map with its drill-down.
+
+A wall screen (kiosk) gets the same content in its own shape: dark, with no controls, tables cut to
+their first rows as plain HTML (Streamlit's data grid paints its canvas in the app's light theme,
+which CSS cannot reach), and every element sized so the page fits the screen without scrolling.
+"""
 
 from __future__ import annotations
 
 import functools
+import html
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import cache, state
-from dashboard.web.builders import maps
+from dashboard.web import cache, screens, state
+from dashboard.web.builders import charts, maps, shapes
+from dashboard.web.builders.legend import legend_for, legend_html
 from dashboard.web.builders.tables import Table
 
 # Static layout rules only (no data passes through here): a wall screen needs the space that
-# Streamlit's default top padding takes.
+# Streamlit's default top padding takes. On a phone, the plotly mode bar would sit on the titles.
 COMPACT_CSS = """
 <style>
 .block-container {padding-top: 4.25rem; padding-bottom: 1rem;}
 h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
+.map-legend {display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; font-size: 0.85rem; margin: 0.2rem 0;}
+.map-legend-item {display: inline-flex; align-items: center; gap: 0.3rem; white-space: nowrap;}
+.map-legend-swatch {display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 0.15rem;}
+.map-legend-dot {border-radius: 50%;}
+/* A phone: two KPI cards a row, the attention list above the map, the trends two a row. */
+@media (max-width: 640px) {
+  .modebar-container {display: none !important;}
+  .block-container {padding-left: 0.75rem; padding-right: 0.75rem;}
+  .st-key-kpi-strip [data-testid="stHorizontalBlock"], .st-key-overview-trends [data-testid="stHorizontalBlock"]
+    {flex-wrap: wrap !important; gap: 0.5rem !important;}
+  .st-key-kpi-strip [data-testid="stColumn"], .st-key-overview-trends [data-testid="stColumn"]
+    {min-width: calc(50% - 0.25rem) !important; max-width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important;}
+  /* The strip's rows dissolve into one flow, so 15 cards make 8 rows, not two half-empty ones. */
+  .st-key-kpi-strip {flex-direction: row !important; flex-wrap: wrap !important; gap: 0.5rem !important;}
+  .st-key-kpi-strip > div, .st-key-kpi-strip [data-testid="stHorizontalBlock"] {display: contents !important;}
+  .st-key-kpi-strip [data-testid="stMetric"] > div {padding: 0.3rem 0.55rem !important; gap: 0 !important;}
+  h1 {font-size: 1.8rem !important;}
+  .st-key-kpi-strip [data-testid="stMetricValue"] {font-size: 1.4rem !important; line-height: 1.2 !important;}
+  .st-key-kpi-strip [data-testid="stMetricLabel"] {min-height: 0 !important;}
+  .st-key-kpi-strip [data-testid="stMetricLabel"] p {font-size: 0.78rem !important;}
+  .st-key-kpi-strip [data-testid="stMetricDelta"] {font-size: 0.7rem !important; padding: 0 0.3rem !important;}
+  /* Replaying the days is for the desk; a phone keeps the day's map and the briefing. */
+  .st-key-overview-main [data-testid="stSlider"], .st-key-overview-main [data-testid="stButton"] {display: none !important;}
+  .st-key-overview-main [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {order: -1;}
+}
 </style>
 """
+# The map's panel on a phone: the whole selected area must fit its width.
+PHONE_MAP = (360, 340)
+KIOSK_TABLE_ROWS = 12
+# A wall's overview at 1080 CSS px (a 4K screen is zoomed 2x, so the same): what fits below the
+# header and the KPI strip with nothing below the fold, the staleness banner included.
+KIOSK_MAP_HEIGHT = 600
+KIOSK_TREND_HEIGHT = 165
+KPI_ROWS = 2
+# The other rotation pages have one row of cards above their map.
+KIOSK_PAGE_MAP_HEIGHT = 640
+
+
+def map_height(desk_height: int) -> int:
+    return KIOSK_PAGE_MAP_HEIGHT if kiosk() else desk_height
+
+
+def kiosk() -> bool:
+    return screens.is_kiosk()
+
+
+def phone() -> bool:
+    """A phone's browser, by the "Mobi" token every mobile browser puts in its User-Agent (MDN's
+    advice): the server needs the screen's width before drawing the map's first view."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
 
 
 def page_header(f: state.Filters, title_key: str) -> None:
@@ -28,9 +85,48 @@ def page_header(f: state.Filters, title_key: str) -> None:
     st.caption(f"{t('app.subtitle', f.lang)} · {i18n.literal(cache.area_name(f.area, f.lang))} · {i18n.day(f.day, f.lang)}")
 
 
-def show_table(table: Table, empty_message: str, *, height: int | str = "auto") -> None:
+def kpi_strip(cards, changed: set[str] = frozenset()) -> None:
+    """The KPI cards in KPI_ROWS rows, however many cards there are; a card the last snapshot
+    swap changed wears a "新 / updated" chip."""
+    lang = state.current_lang()
+    per_row = -(-len(cards) // KPI_ROWS)
+    chip = f" :orange-badge[{t('kpi.updated', lang)}]"
+    with st.container(key="kpi-strip"):
+        for start in range(0, len(cards), per_row):
+            row = cards[start:start + per_row]
+            for column, card in zip(st.columns(per_row), row):
+                column.metric(card.label + (chip if card.key in changed else ""), card.value, card.delta,
+                              delta_color=card.delta_color, help=card.help, border=True,
+                              delta_arrow=card.delta_arrow, height="stretch")
+
+
+def _cell(value, column: str, table: Table, lang: str) -> str:
+    if column in table.percent:
+        return i18n.pct(value, lang)
+    if column in table.counts:
+        return i18n.num(value, lang)
+    return "" if i18n.is_missing(value) else str(value)
+
+
+def table_html(frame: pd.DataFrame, lang: str, *, table: Table | None = None, max_rows: int = KIOSK_TABLE_ROWS) -> str:
+    """The first rows of a table as escaped HTML, with a "+k more" line for the rest."""
+    table = table or Table(frame)
+    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(value, column, table, lang))}</td>"
+                         for column, value in zip(frame.columns, row)) + "</tr>"
+        for row in frame.head(max_rows).itertuples(index=False))
+    more = len(frame) - max_rows
+    tail = f'<div class="kiosk-more">{html.escape(t("kiosk.more", lang, count=more))}</div>' if more > 0 else ""
+    return f'<table class="kiosk-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{tail}'
+
+
+def show_table(table: Table, empty_message: str, *, height: int | str = "auto", kiosk_rows: int = KIOSK_TABLE_ROWS) -> None:
     if table.empty:
         st.info(empty_message)
+        return
+    if kiosk():
+        st.html(table_html(table.frame, state.current_lang(), table=table, max_rows=kiosk_rows))
         return
     frame = table.frame.copy()
     # Shares are shown as percentages with one decimal, the same rounding everywhere.
@@ -41,7 +137,13 @@ def show_table(table: Table, empty_message: str, *, height: int | str = "auto") 
     st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch")
 
 
-def show_figure(figure, *, key: str | None = None) -> None:
+def show_figure(figure, *, key: str | None = None, height: int | None = None, kiosk_height: int | None = None) -> None:
+    if height and not kiosk():
+        figure.update_layout(height=height)
+    if kiosk():
+        st.plotly_chart(charts.on_dark(figure, height=kiosk_height), width="stretch", theme=None,
+                        config={"displayModeBar": False, "staticPlot": True}, key=key)
+        return
     st.plotly_chart(figure, width="stretch", config={"displaylogo": False}, key=key)
 
 
@@ -54,14 +156,30 @@ def _select_from_map(key: str, known_codes: frozenset[str]) -> None:
         st.session_state[state.PENDING_AREA] = code
 
 
+def map_options(width_px: int, height_px: int) -> dict:
+    """district_map's size and look for this screen: dark on a wall, narrow on a phone; the whole
+    district fits where the activity is, except on a phone, which shows the whole area."""
+    if phone():
+        width_px, height_px = PHONE_MAP
+    return {"width_px": width_px, "height_px": height_px, "dark": kiosk(), "fit_activity": not phone()}
+
+
 def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
-    """Draw the deck; a click on a community drills down to it."""
+    """Draw the deck and its legend; a click on a community drills down to it (not on a wall)."""
+    if phone():
+        height = PHONE_MAP[1]
     key = f"map-{name}-{f.area or 'district'}"
+    legend = legend_html(legend_for(deck, f.lang, cache.settings().thresholds.coverage_target))
+    if kiosk():
+        st.pydeck_chart(deck, height=height, key=key, alt=t("map.alt", f.lang))
+        st.html(legend)
+        return
     communities = frozenset(cache.area_frame().query("level == 'community'")["area_code"])
     st.pydeck_chart(deck, height=height, on_select=functools.partial(_select_from_map, key, communities),
                     selection_mode="single-object", key=key, alt=t("map.alt", f.lang))
-    st.caption(t("map.legend", f.lang))
+    st.html(legend)
+    st.caption(t("map.drill_down", f.lang))
 
 
-def geo() -> maps.Geo:
-    return maps.geo_from_frames(cache.query("map/boundaries"), cache.area_frame())
+def geo() -> shapes.Geo:
+    return shapes.geo_from_frames(cache.query("map/boundaries"), cache.area_frame())

@@ -18,6 +18,7 @@ from dashboard import i18n, settings
 from dashboard.app_pages import PAGES
 from dashboard.data.contract import EXPORT_KINDS
 from dashboard.i18n import t
+from dashboard.web import cache, state
 
 KIOSK = "_kiosk"
 ROTATE = "_rotate"
@@ -34,18 +35,36 @@ KIOSK_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
 [data-testid="stHeader"], header, [data-testid="stDecoration"], [data-testid="stMainMenu"] {display: none !important;}
-.stApp {background: #0b1220; color: #e5e7eb;}
+/* Nobody stands at a wall to press a button: every control goes, whatever page draws one. */
+[data-testid="stDownloadButton"], [data-testid="stButton"], [data-testid="stSlider"], [data-testid="stSelectbox"],
+[data-testid="stPills"], [data-testid="stExpander"], [data-testid="stElementToolbar"], [data-testid="stCode"],
+.modebar-container, [data-testid="stTooltipIcon"] {display: none !important;}
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {background: #0b1220; color: #e5e7eb;}
 .stApp h1, .stApp h2, .stApp h3, [data-testid="stMetricValue"], [data-testid="stMetricLabel"] p,
 [data-testid="stCaptionContainer"], [data-testid="stMarkdownContainer"] p, .stApp label {color: #e5e7eb !important;}
+[data-testid="stCaptionContainer"] {color: #cbd5e1 !important;}
+.block-container {max-width: 100% !important; padding: 0.5rem 1.6rem 0.3rem !important;}
+[data-testid="stVerticalBlock"] {gap: 0.45rem;}
+.stApp h1 {font-size: 1.9rem; line-height: 1.25; padding: 0 12rem 0 0 !important;}
+.stApp h3 {font-size: 1.3rem; padding: 0.1rem 0 !important;}
+/* KPI figures readable from 5 m: 44 px at 1080p. */
 [data-testid="stMetric"] {background: #111a2e; border-color: #24324f !important;}
-[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] p {color: #111827 !important;}
-.stApp button {background: #111a2e !important; border-color: #24324f !important;}
-.stApp button p {color: #e5e7eb !important;}
-.block-container {max-width: 100% !important; padding: 1.2rem 2rem !important;}
-.kiosk-clock {position: fixed; top: 0.6rem; right: 1.4rem; z-index: 1000; font-size: 2rem;
-  font-variant-numeric: tabular-nums; color: #f8fafc; font-weight: 600;}
-/* 3840x2160 screens: the same layout at twice the size. */
-@media (min-width: 3000px) { .stApp {zoom: 2;} }
+[data-testid="stMetric"] > div {padding: 0.3rem 0.8rem !important;}
+[data-testid="stMetricValue"] {font-size: 44px !important; line-height: 1.1 !important; font-variant-numeric: tabular-nums;}
+[data-testid="stMetricValue"] > div {overflow: visible !important;}
+[data-testid="stMetricLabel"] p {font-size: 15px !important;}
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] p {color: #111827 !important; font-size: 14px !important;}
+/* Notices in light ink on dark amber, readable across the room. */
+[data-testid="stAlert"] > div {background: #3a2a06 !important; border: 1px solid #a16207;}
+[data-testid="stAlert"] p, [data-testid="stAlert"] div {color: #fde68a !important;}
+.kiosk-table {width: 100%; border-collapse: collapse; font-size: 17px; color: #e5e7eb;}
+.kiosk-table th {color: #94a3b8; font-weight: 600; text-align: left; border-bottom: 1px solid #334155; padding: 0.2rem 0.4rem;}
+.kiosk-table td {border-bottom: 1px solid #1e293b; padding: 0.25rem 0.4rem;}
+.kiosk-more {color: #94a3b8; font-size: 15px; padding: 0.3rem 0.4rem;}
+.map-legend {color: #e5e7eb;}
+.kiosk-clock {position: fixed; top: 0.4rem; right: 1.4rem; z-index: 1000; text-align: right; color: #f8fafc;}
+.kiosk-clock .time {font-size: 2rem; font-variant-numeric: tabular-nums; font-weight: 600; line-height: 1.1;}
+.kiosk-clock .checks {font-size: 0.85rem; color: #94a3b8; font-variant-numeric: tabular-nums;}
 </style>
 """
 BANNER_CSS = """
@@ -55,6 +74,10 @@ BANNER_CSS = """
 .stale-banner div {margin: 0.1rem 0;}
 </style>
 """
+
+
+def is_kiosk() -> bool:
+    return bool(st.session_state.get(KIOSK))
 
 
 def kiosk_from_url() -> tuple[bool, int | None]:
@@ -103,9 +126,17 @@ def show_kiosk(current_page: str, pages: dict[str, Path], allowed: set[str], sec
     """Kiosk chrome: hidden sidebar and toolbar, dark large type, a clock, and the rotation."""
     st.html(KIOSK_CSS)
 
+    lang = state.current_lang()
+
     @st.fragment(run_every=1)
     def clock() -> None:
-        st.html(f'<div class="kiosk-clock">{datetime.now():%H:%M:%S}</div>')
+        # Only times go into this HTML; the words come from the catalog and are escaped.
+        checks = [t("kiosk.refreshed", lang, at=f"{moment:%H:%M:%S}") if key == cache.REFRESHED_AT
+                  else t("kiosk.next_check", lang, at=f"{moment:%H:%M:%S}")
+                  for key in (cache.REFRESHED_AT, cache.NEXT_CHECK_AT)
+                  if isinstance(moment := st.session_state.get(key), datetime)]
+        st.html(f'<div class="kiosk-clock"><div class="time">{datetime.now():%H:%M:%S}</div>'
+                f'<div class="checks">{html.escape(" · ".join(checks))}</div></div>')
 
     clock()
     order = rotation(allowed)

@@ -7,11 +7,11 @@ from datetime import date
 
 from dashboard import i18n
 from dashboard.web import cache, state
-from dashboard.web.builders import maps
+from dashboard.web.builders import maps, shapes
 
 
-def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: maps.Geo, *, round_: int | None = None,
-             height: int = 560):
+def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: shapes.Geo, *, round_: int | None = None,
+             width_px: int = 1000, height_px: int = 560, dark: bool = False, fit_activity: bool = False):
     """The situation map of a day: each chosen overlay runs its own named cache.query."""
     config = cache.settings().thresholds
     chosen = set(layers)
@@ -29,4 +29,5 @@ def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: maps.Ge
     awaiting = cache.query("isolation/awaiting_by_community", day=day, area=f.area) if "awaiting" in chosen else None
     return maps.district_map(base, lang=f.lang, layers=layers, area=f.area, coverage=coverage, coverage_round=round_,
                              coverage_target=config.coverage_target, zones=zones, isolation=isolation, posts=posts,
-                             awaiting=awaiting, day=day, height_px=height)
+                             awaiting=awaiting, day=day, width_px=width_px, height_px=height_px, dark=dark,
+                             fit_activity=fit_activity)

@@ -301,3 +301,48 @@ def log_in(page, username: str, password: str) -> None:
     page.get_by_label(USER_LABEL).fill(username)
     page.get_by_label(PASSWORD_LABEL).fill(password)
     page.get_by_role("button", name=LOGIN_BUTTON).click()
+
+
+# ---------------------------------------------------------------- wall screens and phones (issue 10)
+
+# Anything a hand could use. A wall has nobody to use it; the phone test leaves these alone.
+CONTROLS = ('button, input, select, textarea, [role="slider"], [role="combobox"], [data-testid="stDownloadButton"], '
+            '[data-testid="stExpander"], .modebar-container')
+
+
+def visible_controls(page) -> list[str]:
+    """The controls a person would see on the page (outside the hidden sidebar), as tag#testid."""
+    return page.eval_on_selector_all(CONTROLS, """els => els.filter(e => {
+        if (e.closest('[data-testid="stSidebar"]')) return false;
+        const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+        return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+    }).map(e => e.tagName.toLowerCase() + '#' + (e.getAttribute('data-testid') || e.getAttribute('aria-label') || ''))""")
+
+
+def vertical_overflow(page) -> dict[str, int]:
+    """What the page would scroll: the document and Streamlit's main pane, by how many pixels."""
+    return page.evaluate("""() => {
+        const found = {};
+        const root = document.documentElement;
+        if (root.scrollHeight > window.innerHeight + 1) found.document = root.scrollHeight - window.innerHeight;
+        const main = document.querySelector('[data-testid="stMain"]');
+        if (main && main.scrollHeight > main.clientHeight + 1) found.main = main.scrollHeight - main.clientHeight;
+        return found;
+    }""")
+
+
+def luminance_share(png: bytes, *, above: int) -> float:
+    """The share of pixels brighter than `above` (0-255, Rec. 709 luma)."""
+    image = Image.open(BytesIO(png)).convert("L")
+    histogram = image.histogram()
+    return sum(histogram[above + 1:]) / (image.width * image.height)
+
+
+def element_shots(page, selector: str) -> list[bytes]:
+    """A picture of each visible element matching selector, as the screen shows it."""
+    shots = []
+    for element in page.locator(selector).all():
+        box = element.bounding_box()
+        if box and box["width"] > 4 and box["height"] > 4:
+            shots.append(page.screenshot(clip=box))
+    return shots

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.i18n import enum, is_missing, short_day, t
-from dashboard.web.builders.maps import LEVEL_COLORS
+from dashboard.web.builders.overlays import LEVEL_COLORS
 
 KIND_COLORS = {"home": "#0ea5e9", "home_monitoring": "#22c55e", "centralized": "#7c3aed"}
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -242,3 +242,28 @@ def feed_matrix(df: pd.DataFrame, lang: str) -> go.Figure:
     fig.update_yaxes(type="category", autorange="reversed")
     fig.update_xaxes(side="top")
     return _layout(fig, t("health.matrix", lang), height=max(260, 110 + 30 * len(days)))
+
+
+DARK_PAPER = "#111a2e"
+DARK_INK = "#e5e7eb"
+DARK_GRID = "#24324f"
+
+
+def on_dark(fig: go.Figure, height: int | None = None) -> go.Figure:
+    """The figure for a wall screen's dark page: dark paper, light ink and grid, optionally shorter.
+
+    Applied on top of the chart's own layout, so the trace colours (levels, kinds) stay the same
+    on the wall as on the desk.
+    """
+    fig = go.Figure(fig)
+    fig.update_layout(template="plotly_dark", paper_bgcolor=DARK_PAPER, plot_bgcolor=DARK_PAPER,
+                      font={"color": DARK_INK, "family": FONT}, title_font={"color": DARK_INK})
+    fig.update_xaxes(gridcolor=DARK_GRID, linecolor=DARK_GRID, zerolinecolor=DARK_GRID)
+    fig.update_yaxes(gridcolor=DARK_GRID, linecolor=DARK_GRID, zerolinecolor=DARK_GRID)
+    if height:
+        # A small chart: bar labels and slanted day ticks would crowd it; the legend sits at the top.
+        fig.update_layout(height=height, margin={"t": 30, "b": 4, "l": 40, "r": 8}, title_font_size=14,
+                          legend={"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top", "font": {"size": 10}})
+        fig.update_traces(textposition="none", selector={"type": "bar"})
+        fig.update_xaxes(tickangle=0, nticks=4)
+    return fig

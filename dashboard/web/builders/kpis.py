@@ -5,6 +5,7 @@ label / value / delta / help out, in the UI language.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from dashboard.data.report import HeadlineFigures
 from dashboard.i18n import is_missing, label_on, num, pct, short_day, t
@@ -146,3 +147,23 @@ def _dig(figures: dict, path: tuple[str, ...]):
     for step in path:
         figures = (figures or {}).get(step)
     return figures
+
+
+# How long a figure the last ingest changed keeps its "新 / updated" chip.
+CHANGE_MARK = timedelta(minutes=10)
+
+
+def mark_changes(seen: dict | None, view: tuple, version: str, values: dict[str, str], now: datetime,
+                 keep: timedelta = CHANGE_MARK) -> tuple[dict, set[str]]:
+    """Which cards a snapshot swap changed: (what to remember, the keys to mark now).
+
+    Only a new snapshot marks a card: the same view redrawn, or a different area or language
+    chosen, marks nothing. A mark lasts `keep` after the swap that set it.
+    """
+    marked: dict[str, datetime] = {}
+    if seen and seen.get("view") == view:
+        marked = {key: at for key, at in seen["marked"].items() if now - at < keep}
+        if seen["version"] != version:
+            marked.update({key: now for key, value in values.items()
+                           if key in seen["values"] and seen["values"][key] != value})
+    return {"view": view, "version": version, "values": dict(values), "marked": marked}, set(marked)

@@ -1,0 +1,175 @@
+"""Wall screens and the leader's phone as a command center uses them (issue 10): every kiosk page
+fits the screen with nothing below the fold, dark throughout, with no control to press; the
+phone shows the cards two a row, the attention list before the map, within three screens.
+
+The fixture's exports are from 2022, so every page also carries the staleness banner: the pages
+must fit with it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.i18n import t
+from tests.browser.support import (
+    CHROMIUM,
+    DECK,
+    LOAD_MS,
+    NO_CHROMIUM,
+    PHONE,
+    TITLES,
+    element_shots,
+    exceptions,
+    luminance_share,
+    open_app,
+    overflow,
+    path_of,
+    screenshot,
+    scroll_to_top,
+    vertical_overflow,
+    visible_controls,
+    wait_for_map_drawn,
+)
+
+pytestmark = pytest.mark.browser
+if not CHROMIUM.is_file():
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+
+ROTATION = ("overview", "zones", "testing", "isolation", "staff")
+# A 4K screen runs at 200 % scaling (the OS setting, or Chromium's --force-device-scale-factor=2):
+# 3840×2160 device pixels, the 1080p layout twice as sharp.
+SCREENS = {
+    "1920x1080": ({"width": 1920, "height": 1080}, 1),
+    "3840x2160": ({"width": 1920, "height": 1080}, 2),
+}
+PHONE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                    "Chrome/140.0.0.0 Mobile Safari/537.36")
+
+
+@pytest.fixture(scope="module", params=list(SCREENS))
+def wall(request, chromium):
+    viewport, scale = SCREENS[request.param]
+    context = chromium.new_context(viewport=viewport, device_scale_factor=scale, locale="zh-CN")
+    context.set_default_timeout(LOAD_MS)
+    yield request.param, context
+    context.close()
+
+
+@pytest.fixture(params=ROTATION)
+def kiosk_page(request, wall, server):
+    screen, context = wall
+    name = request.param
+    page = context.new_page()
+    open_app(page, server, path_of(name) + "?kiosk=1", TITLES[name][0])
+    wait_for_map_drawn(page, timeout_s=40)
+    scroll_to_top(page)
+    screenshot(page, f"kiosk-{name}-{screen}")
+    yield name, page
+    page.close()
+
+
+def test_every_rotation_page_fits_the_screen(kiosk_page):
+    name, page = kiosk_page
+    assert exceptions(page) == []
+    assert vertical_overflow(page) == {}, f"{name} scrolls"
+    width, inner = overflow(page)
+    assert width <= inner + 1
+
+
+def test_no_control_is_visible_on_a_wall(kiosk_page):
+    name, page = kiosk_page
+    assert visible_controls(page) == [], name
+
+
+def test_charts_tables_and_the_map_are_dark(kiosk_page):
+    """Sampled from the screen: at most a few pixels of each chart, table and map are light (text,
+    markers), never their background, which the complaint found white."""
+    name, page = kiosk_page
+    areas = {"map": element_shots(page, f"{DECK} canvas"), "table": element_shots(page, ".kiosk-table"),
+             "chart": element_shots(page, ".js-plotly-plot")}
+    assert areas["map"], f"{name} has no map"
+    assert areas["table"] or areas["chart"], f"{name} has neither a table nor a chart"
+    for kind, shots in areas.items():
+        for shot in shots:
+            light = luminance_share(shot, above=200)
+            assert light < 0.08, f"{name}: {light:.0%} of a {kind} is light"
+    assert not page.locator('[data-testid="stDataFrame"]').count(), "the data grid paints itself white"
+
+
+def test_kpi_figures_are_readable_from_across_the_room(kiosk_page):
+    name, page = kiosk_page
+    sizes = page.eval_on_selector_all('[data-testid="stMetricValue"]',
+                                      "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+    assert sizes and min(sizes) >= 40, (name, sizes)
+
+
+def test_the_wall_overview_is_mostly_map(wall, server):
+    screen, context = wall
+    page = context.new_page()
+    open_app(page, server, "/?kiosk=1", TITLES["overview"][0])
+    wait_for_map_drawn(page, timeout_s=40)
+    scroll_to_top(page)
+    viewport = page.viewport_size
+    deck = page.locator(DECK).first.bounding_box()
+    others = [box for selector in (".js-plotly-plot", ".kiosk-table", '[data-testid="stMetric"]')
+              for box in (e.bounding_box() for e in page.locator(selector).all()) if box]
+    assert deck["height"] >= viewport["height"] / 2, deck
+    assert deck["y"] + deck["height"] <= viewport["height"], "the map is cut at the bottom edge"
+    assert all(deck["width"] * deck["height"] > box["width"] * box["height"] for box in others)
+    # The top of the ranked list, with the rest counted, and the refresh line under the clock.
+    assert page.locator(".kiosk-table").count() == 1
+    assert page.locator(".kiosk-clock .checks").inner_text().startswith("数据刷新")
+    page.close()
+
+
+# ---------------------------------------------------------------- the leader's phone
+
+@pytest.fixture(scope="module")
+def phone_overview(chromium, server):
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True,
+                                   device_scale_factor=1, user_agent=PHONE_USER_AGENT)
+    context.set_default_timeout(LOAD_MS)
+    page = context.new_page()
+    open_app(page, server, path_of("overview"), TITLES["overview"][0])
+    wait_for_map_drawn(page, timeout_s=40)
+    screenshot(page, "phone-overview")
+    yield page
+    context.close()
+
+
+def test_phone_shows_the_cards_two_a_row(phone_overview):
+    boxes = [e.bounding_box() for e in phone_overview.locator('[data-testid="stMetric"]').all()]
+    rows: dict[int, list] = {}
+    for box in boxes:
+        rows.setdefault(round(box["y"]), []).append(box)
+    counts = [len(row) for _, row in sorted(rows.items())]
+    assert all(count == 2 for count in counts[:-1]) and counts[-1] in (1, 2), counts
+    assert all(box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1 for box in boxes)
+
+
+def test_phone_puts_the_attention_list_before_the_map(phone_overview):
+    attention = phone_overview.locator("h3", has_text=t("overview.attention", "zh")).first.bounding_box()
+    situation = phone_overview.locator("h3", has_text=t("overview.map", "zh")).first.bounding_box()
+    assert attention["y"] < situation["y"]
+
+
+def test_phone_map_shows_the_whole_district_within_the_width(phone_overview):
+    scroll_to_top(phone_overview)
+    canvas = phone_overview.locator(f"{DECK} canvas").first.bounding_box()
+    assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= PHONE["width"] + 1
+    width, inner = overflow(phone_overview)
+    assert width <= inner + 1
+
+
+def test_phone_charts_have_no_mode_bar_over_their_titles(phone_overview):
+    chart = phone_overview.locator(".js-plotly-plot").first
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    phone_overview.wait_for_timeout(300)  # plotly shows its mode bar on hover
+    assert not [box for box in (e.bounding_box() for e in phone_overview.locator(".modebar-container").all())
+                if box and box["height"] > 0]
+
+
+def test_phone_overview_is_at_most_three_screens_tall(phone_overview):
+    height = phone_overview.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    assert height <= 3 * PHONE["height"], height
