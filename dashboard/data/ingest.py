@@ -28,6 +28,7 @@ from dashboard.data.inputs import discover, fingerprint, sha256_of
 from dashboard.data.parse import (
     SYMLINK_NOT_READ,
     UnusableFile,
+    install_macros,
     parse_file,
 )
 from dashboard.data.staging import forget_removed, known_codes, log_outcome, store_boundaries, store_file
@@ -110,6 +111,7 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
     if not building.exists():
         con = duckdb.connect(str(building))
     con.execute(SCHEMA_SQL.read_text())
+    install_macros(con)
     con.execute("delete from feeds")
     for position, kind in enumerate(EXPORT_KINDS):
         con.execute("insert into feeds values ($kind, $position, $optional)",
@@ -145,7 +147,7 @@ def _build(settings: Settings) -> IngestResult:
         if start_over:
             result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
         try:
-            _ingest_into(con, data_dir, id_key, result)
+            _ingest_into(con, data_dir, id_key, result, building.parent)
             build_marts(con)
             con.execute("insert or replace into meta values ('built_at', $at)",
                         {"at": datetime.now().isoformat(timespec="seconds")})
@@ -186,7 +188,7 @@ def _leftovers(settings: Settings) -> list[FileOutcome]:
     return notes
 
 
-def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> None:
+def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, workdir: Path) -> None:
     loaded = {
         (kind, day): sha
         for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
@@ -222,13 +224,13 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> No
             if loaded.get((kind.kind, day)) == sha and not (reference_changed and day is not None):
                 result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
                 continue
-            parsed = parse_file(path, kind, known, id_key)
+            parsed = parse_file(con, path, kind, known, id_key, workdir)
         except UnusableFile as error:
             outcome = FileOutcome(kind.kind, day, file, "failed", message=str(error))
             log_outcome(con, outcome, sha, "", 0)
             result.outcomes.append(outcome)
             continue
-        outcome = FileOutcome(kind.kind, day, file, "loaded", parsed.rows_read, len(parsed.rows), len(parsed.rejects))
+        outcome = FileOutcome(kind.kind, day, file, "loaded", parsed.rows_read, parsed.rows_loaded, len(parsed.rejects))
         file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
         store_file(con, kind, day, parsed, file_id, file, sha)
         result.outcomes.append(outcome)
