@@ -9,11 +9,19 @@ good rows of the same file still load.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from duckdb import CaseExpression, CoalesceOperator, ColumnExpression, ConstantExpression, FunctionExpression
+from duckdb import (
+    CaseExpression,
+    CoalesceOperator,
+    ColumnExpression,
+    ConstantExpression,
+    FunctionExpression,
+    StarExpression,
+)
 
 from dashboard.data import ids
 from dashboard.data.contract import (
@@ -34,6 +42,8 @@ __all__ = ["SYMLINK_NOT_READ", "UnusableFile", "open_regular", "parse_file", "Pa
 MACROS_SQL = Path(__file__).with_name("parse.sql")
 # A cell longer than this is no export of ours: the row is rejected, not the file.
 MAX_LINE_BYTES = 1 << 21
+# Rows whose first non-empty cell starts with a summary word are Excel's totals, not data.
+SUMMARY_PATTERN = "^(?:" + "|".join(re.escape(word) for word in SUMMARY_WORDS) + ")"
 # Static statements over temp tables of fixed names: no name from a file reaches SQL text.
 READ_CELLS = """
 create or replace temp table csv_cells as
@@ -56,8 +66,15 @@ select cells.*, cells.rowid + 2 + coalesce(bad.bad_upto, 0) as _line,
 from csv_cells as cells
 asof left join bad on cells.rowid >= bad.good_before
 """
+# Temp tables, in memory (spilling to the temp folder): never written into the snapshot file.
+MATERIALISE_KEPT = "create or replace temp table csv_kept as select * from csv_kept_input"
+MATERIALISE_CHECKED = "create or replace temp table csv_checked as select * from csv_checked_input"
+KNOWN_CODES = """
+create or replace temp table csv_known as
+select 'area' as ref, unnest($area::varchar[]) as code union all select 'site', unnest($site::varchar[])
+"""
 CLEAN_UP = ("drop table if exists csv_read_errors; drop table if exists csv_read_scans;"
-            " drop view if exists csv_rows; drop table if exists csv_checked")
+            " drop view if exists csv_rows; drop table if exists csv_checked; drop table if exists csv_kept")
 
 
 @dataclass
@@ -148,11 +165,11 @@ def _typed(column: Column, raw):
         allowed = "/".join(f"{v} {zh}" for v, zh in column.values.items())
         return value, value.isnull(), f"unknown value (expected {allowed})"
     if column.type == PERSON_ID:
-        return FunctionExpression("upper", raw), None, ""
+        return raw, None, ""
     return FunctionExpression("nullif", raw, ConstantExpression("")), None, ""
 
 
-def _problems(kind: FileKind, known_codes: dict[str, set[str]], typed: dict) -> list:
+def _problems(kind: FileKind, typed: dict) -> list:
     """(condition, column, reason) in the order they are checked: a row's first problem is its reason."""
     problems = []
     for column in kind.columns:
@@ -164,11 +181,10 @@ def _problems(kind: FileKind, known_codes: dict[str, set[str]], typed: dict) -> 
         if cannot is not None:
             problems.append((filled & cannot, column.name, reason))
         if column.type == PERSON_ID:
-            problems.append((FunctionExpression("id_problem", typed[column.name]).isnotnull(), column.name,
-                             FunctionExpression("id_problem", typed[column.name])))
+            problem = FunctionExpression("id_problem", raw, ColumnExpression(f"_id_digits_{column.name}"))
+            problems.append((problem.isnotnull(), column.name, problem))
         if column.references:
-            codes = [ConstantExpression(code) for code in sorted(known_codes[column.references])]
-            unknown = filled & ~raw.isin(*codes) if codes else filled
+            unknown = filled & ColumnExpression(f"_known_{column.name}").isnull()
             problems.append((unknown, column.name, f"unknown {column.references} code"))
     for start, end in kind.ordered:
         problems.append((typed[end] < typed[start], end, f"{end} is before {start}"))
@@ -193,25 +209,42 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
     cells = con.view("csv_rows")
     contract = [c.name for c in kind.columns]
     text = {name: _text(name) if name in names else ConstantExpression("") for name in contract}
+    id_digits = []
+    for column in kind.columns:
+        if column.type == PERSON_ID:
+            # A lower-case x check character is the same as X.
+            text[column.name] = FunctionExpression("upper", text[column.name])
+            id_digits.append(FunctionExpression("left", ColumnExpression(column.name), ConstantExpression(17))
+                             .try_cast(duckdb.sqltype("BIGINT")).alias(f"_id_digits_{column.name}"))
     first_cell = CoalesceOperator(*[FunctionExpression("nullif", _text(n), ConstantExpression("")) for n in names],
                                   ConstantExpression(""))
     trimmed = cells.select(ColumnExpression("_line"), first_cell.alias("_first"),
                            *[expr.alias(name) for name, expr in text.items()])
+    trimmed = trimmed.select(StarExpression(), *id_digits)
     blank = None
     for name in contract:
         empty = ColumnExpression(name) == ConstantExpression("")
         blank = empty if blank is None else blank & empty
-    summary = None
-    for word in SUMMARY_WORDS:
-        starts = FunctionExpression("starts_with", ColumnExpression("_first"), ConstantExpression(word))
-        summary = starts if summary is None else summary | starts
-    total = trimmed.aggregate("count(*)").fetchall()[0][0]
+    summary = FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
+    total = cells.aggregate("count(*)").fetchall()[0][0]
     kept = trimmed.filter(~(blank | summary))
+    # Reference codes by a join, not an IN list: a list is compared one code at a time per row.
+    con.execute(KNOWN_CODES, {"area": sorted(known_codes["area"]), "site": sorted(known_codes["site"])})
+    for column in kind.columns:
+        if column.references:
+            known = con.table("csv_known").filter(ColumnExpression("ref") == ConstantExpression(column.references)) \
+                .select(ColumnExpression("code").alias(f"_known_{column.name}"))
+            kept = kept.join(known, ColumnExpression(column.name) == ColumnExpression(f"_known_{column.name}"),
+                             how="left")
+    # Materialised: every check below reads these columns, and a view would recompute them per use.
+    kept.create_view("csv_kept_input")
+    con.execute(MATERIALISE_KEPT)
+    kept = con.table("csv_kept")
 
     typed = {c.name: _typed(c, ColumnExpression(c.name))[0] for c in kind.columns}
     problem = CaseExpression(ConstantExpression(True), ConstantExpression(None))
     chain = None
-    for condition, column, reason in _problems(kind, known_codes, typed):
+    for condition, column, reason in _problems(kind, typed):
         reason_expr = reason if not isinstance(reason, str) else ConstantExpression(reason)
         tagged = FunctionExpression("concat", ConstantExpression(column + "\t"), reason_expr)
         chain = CaseExpression(condition, tagged) if chain is None else chain.when(condition, tagged)
@@ -221,12 +254,12 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
         reject_value = reject_value.when(
             FunctionExpression("split_part", ColumnExpression("_problem"), ConstantExpression("\t"),
                                ConstantExpression(1)) == ConstantExpression(name), ColumnExpression(name))
-    con.execute("drop table if exists csv_checked")
     kept.select(ColumnExpression("_line"), problem.alias("_problem"), *[ColumnExpression(n) for n in contract]) \
         .select(ColumnExpression("_line"), ColumnExpression("_problem"),
                 reject_value.otherwise(ConstantExpression("")).alias("_value"),
                 *[typed[n].alias(n) for n in contract]) \
-        .create("csv_checked")
+        .create_view("csv_checked_input")
+    con.execute(MATERIALISE_CHECKED)
     checked = con.table("csv_checked")
 
     for line, tagged, value in checked.filter(ColumnExpression("_problem").isnotnull()) \

@@ -31,20 +31,23 @@ create or replace temp macro parse_stamp(v) as
         stamp_of_parts(date_parts(v)),
         stamp_of_serial(v)) end;
 
--- ISO 7064 MOD 11-2, as used by GB 11643-1999, on an upper-cased 18-character ID.
-create or replace temp macro id_check_char(v) as substr('10X98765432', 1 + (
-      (ascii(v[1]) - 48) * 7 + (ascii(v[2]) - 48) * 9 + (ascii(v[3]) - 48) * 10 + (ascii(v[4]) - 48) * 5
-    + (ascii(v[5]) - 48) * 8 + (ascii(v[6]) - 48) * 4 + (ascii(v[7]) - 48) * 2 + (ascii(v[8]) - 48) * 1
-    + (ascii(v[9]) - 48) * 6 + (ascii(v[10]) - 48) * 3 + (ascii(v[11]) - 48) * 7 + (ascii(v[12]) - 48) * 9
-    + (ascii(v[13]) - 48) * 10 + (ascii(v[14]) - 48) * 5 + (ascii(v[15]) - 48) * 8 + (ascii(v[16]) - 48) * 4
-    + (ascii(v[17]) - 48) * 2) % 11, 1);
+-- ISO 7064 MOD 11-2, as used by GB 11643-1999: n is the first 17 digits as a number, because
+-- integer arithmetic on 17 digits is several times faster than 17 substrings.
+create or replace temp macro id_checksum(n) as (
+      (n // 10000000000000000) % 10 * 7 + (n // 1000000000000000) % 10 * 9 + (n // 100000000000000) % 10 * 10
+    + (n // 10000000000000) % 10 * 5 + (n // 1000000000000) % 10 * 8 + (n // 100000000000) % 10 * 4
+    + (n // 10000000000) % 10 * 2 + (n // 1000000000) % 10 * 1 + (n // 100000000) % 10 * 6
+    + (n // 10000000) % 10 * 3 + (n // 1000000) % 10 * 7 + (n // 100000) % 10 * 9 + (n // 10000) % 10 * 10
+    + (n // 1000) % 10 * 5 + (n // 100) % 10 * 8 + (n // 10) % 10 * 4 + n % 10 * 2) % 11;
+create or replace temp macro id_check_char(n) as substr('10X98765432', 1 + id_checksum(n), 1);
 -- Why an ID cannot be used, or null. Values that do not look like an ID number at all (letters,
--- hashes) are keys an upstream system already pseudonymised.
-create or replace temp macro id_problem(v) as
+-- hashes) are keys an upstream system already pseudonymised. v is upper-cased, n its first 17
+-- characters as a number (a column of its own: a macro repeats its arguments wherever it uses them).
+create or replace temp macro id_problem(v, n) as
     case
         when regexp_full_match(v, '[0-9]{17}[0-9X]') then
             case
-                when id_check_char(v) = v[18] then null
+                when id_check_char(n) = v[18] then null
                 -- A 15-digit prefix followed by zeros is what Excel leaves of an 18-digit number.
                 when suffix(v, '000') then 'ID number damaged by Excel (last digits turned to 0)'
                 else 'ID number fails its check digit'
