@@ -28,6 +28,8 @@ CHUNK = 1 << 20
 FULL_WIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 # A blank line inside a block of whole lines (each ending in \n).
 BLANK_LINE = re.compile(r"(?m)^[ \t\r]*\n")
+# The same, faster to search for (a literal first character) in "\n" + block.
+AFTER_NEWLINE_BLANK = re.compile(r"\n[ \t\r]*\n")
 SYMLINK_NOT_READ = "symbolic link, not read"
 
 
@@ -95,8 +97,9 @@ def _scan_as(path: Path, codec: str) -> Scan:
         else:
             rest = block
         any_text = any_text or bool(block.strip())
-        full_width = full_width or bool(FULL_WIDTH.search(block))
-        blank = blank or bool(BLANK_LINE.search(rest)) or _ends_in_blank_line(rest)
+        # isascii() is a flag Python keeps on every str: most blocks of a big export are ASCII.
+        full_width = full_width or (not block.isascii() and bool(FULL_WIDTH.search(block)))
+        blank = blank or bool(AFTER_NEWLINE_BLANK.search("\n" + rest)) or _ends_in_blank_line(rest)
     if not any_text:
         raise UnusableFile(f"{path}: file is empty")
     header_line = (first_line or "").lstrip("\ufeff")
