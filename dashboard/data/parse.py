@@ -200,11 +200,17 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
     """Parse into temp tables of `con`; the result's rows relation is valid until the next parse."""
     found = scan(path)
     names = map_headers(found.header, kind, path)
-    with readable(path, found, len(names), workdir) as duck_path:
-        try:
+    try:
+        with readable(path, found, len(names), workdir) as duck_path:
             rejects = _read_cells(con, duck_path, names)
-        except duckdb.Error as error:
-            raise UnusableFile(f"{path}: not readable as CSV ({type(error).__name__})") from None
+        return _check(con, path, kind, names, known_codes, id_key, found.encoding, rejects)
+    except duckdb.Error as error:
+        # Named by its type only: DuckDB's message may quote a cell.
+        raise UnusableFile(f"{path}: not readable as CSV ({type(error).__name__})") from None
+
+
+def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[str, set[str]], id_key: bytes,
+           encoding: str, rejects: list[Reject]) -> ParsedFile:
 
     cells = con.view("csv_rows")
     contract = [c.name for c in kind.columns]
@@ -282,4 +288,4 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
     kept_count = checked.aggregate("count(*)").fetchall()[0][0]
     read_rejects = sum(1 for r in rejects if r.column == "")
     return ParsedFile(rows=good, rejects=rejects, rows_read=kept_count + read_rejects, rows_loaded=good_count,
-                      rows_skipped=total - kept_count, encoding=found.encoding)
+                      rows_skipped=total - kept_count, encoding=encoding)

@@ -102,10 +102,13 @@ def _scan_as(path: Path, codec: str) -> Scan:
         blank = blank or bool(AFTER_NEWLINE_BLANK.search("\n" + rest)) or _ends_in_blank_line(rest)
     if not any_text:
         raise UnusableFile(f"{path}: file is empty")
-    header_line = (first_line or "").lstrip("\ufeff")
+    header_line = (first_line or "").lstrip("\ufeff").rstrip("\r")
     if full_width:
         header_line = unicodedata.normalize("NFKC", header_line)
-    header = next(csv.reader([header_line]), [])
+    try:
+        header = next(csv.reader([header_line]), [])
+    except csv.Error:
+        raise UnusableFile(f"{path}: the first line cannot be read as a CSV header row") from None
     return Scan(codec, header, full_width, blank)
 
 
