@@ -126,7 +126,10 @@ def ingest(settings: Settings) -> IngestResult:
     try:
         result = _build(settings)
     except Exception as error:
-        write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
+        try:
+            write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
+        except OSError as status_error:
+            raise OSError(f"{error}; and the status file could not be written either: {status_error}") from error
         raise
     write_status(settings.db_path, result.ok, "; ".join(o.message for o in result.failed))
     return result
@@ -143,20 +146,26 @@ def _build(settings: Settings) -> IngestResult:
     try:
         # One ingest at a time per snapshot: a watcher and a manual run must not interleave.
         fcntl.flock(lock, fcntl.LOCK_EX)
-        con, building, start_over = _connect_building(db_path, id_key)
-        if start_over:
-            result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
         try:
-            _ingest_into(con, data_dir, id_key, result, building.parent)
-            build_marts(con)
-            con.execute("insert or replace into meta values ('built_at', $at)",
-                        {"at": datetime.now().isoformat(timespec="seconds")})
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        os.chmod(building, SNAPSHOT_MODE)
-        os.replace(building, db_path)
-        shutil.rmtree(building.parent)
+            con, building, start_over = _connect_building(db_path, id_key)
+            if start_over:
+                result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
+            try:
+                _ingest_into(con, data_dir, id_key, result, building.parent)
+                build_marts(con)
+                con.execute("insert or replace into meta values ('built_at', $at)",
+                            {"at": datetime.now().isoformat(timespec="seconds")})
+                con.execute("checkpoint")
+            finally:
+                con.close()
+            os.chmod(building, SNAPSHOT_MODE)
+            os.replace(building, db_path)
+            shutil.rmtree(building.parent)
+        except Exception:
+            # Holding the lock, the building folder is ours: on a full disk its space is what the
+            # status file needs.
+            shutil.rmtree(db_path.with_name(db_path.name + ".building"), ignore_errors=True)
+            raise
     finally:
         os.close(lock)
     result.outcomes.extend(_leftovers(settings))
