@@ -28,6 +28,7 @@ from dashboard.data.inputs import discover, fingerprint, sha256_of
 from dashboard.data.parse import (
     SYMLINK_NOT_READ,
     UnusableFile,
+    drop_parse_tables,
     install_macros,
     parse_file,
 )
@@ -152,6 +153,7 @@ def _build(settings: Settings) -> IngestResult:
                 result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
             try:
                 _ingest_into(con, data_dir, id_key, result, building.parent)
+                drop_parse_tables(con)
                 build_marts(con)
                 con.execute("insert or replace into meta values ('built_at', $at)",
                             {"at": datetime.now().isoformat(timespec="seconds")})

@@ -67,14 +67,18 @@ from csv_cells as cells
 asof left join bad on cells.rowid >= bad.good_before
 """
 # Temp tables, in memory (spilling to the temp folder): never written into the snapshot file.
-MATERIALISE_KEPT = "create or replace temp table csv_kept as select * from csv_kept_input"
-MATERIALISE_CHECKED = "create or replace temp table csv_checked as select * from csv_checked_input"
+# A relation's view is a view of the snapshot itself: each is dropped as soon as it is read.
+MATERIALISE_KEPT = ("create or replace temp table csv_kept as select * from csv_kept_input;"
+                    " drop view csv_kept_input")
+MATERIALISE_CHECKED = ("create or replace temp table csv_checked as select * from csv_checked_input;"
+                       " drop view csv_checked_input")
 KNOWN_CODES = """
 create or replace temp table csv_known as
 select 'area' as ref, unnest($area::varchar[]) as code union all select 'site', unnest($site::varchar[])
 """
 CLEAN_UP = ("drop table if exists csv_read_errors; drop table if exists csv_read_scans;"
-            " drop view if exists csv_rows; drop table if exists csv_checked; drop table if exists csv_kept")
+            " drop view if exists csv_rows; drop table if exists csv_checked; drop table if exists csv_kept;"
+            " drop view if exists main.csv_kept_input; drop view if exists main.csv_checked_input")
 
 
 @dataclass
@@ -129,9 +133,14 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MACROS_SQL.read_text(encoding="utf-8"))
 
 
+def drop_parse_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Nothing of a parse stays in the snapshot: not the cells, nor a view left by a failed parse."""
+    con.execute(CLEAN_UP)
+
+
 def _read_cells(con, path: str, names: list[str]) -> list[Reject]:
     """csv_rows: every readable row's cells as text, with its line in the source file."""
-    con.execute(CLEAN_UP)
+    drop_parse_tables(con)
     con.execute(READ_CELLS, {"path": path, "columns": {name: "VARCHAR" for name in names},
                              "max_line": MAX_LINE_BYTES})
     bad = con.execute(BAD_LINES).fetchall()
