@@ -1,31 +1,64 @@
 """Benchmarks, side by side in one run: python -m bench.run [--scale district|city] [--days N].
 
-Measures what users wait for: a full ingest, an ingest with nothing new, adding one day to the
-loaded days (against the full ingest), and every named query on the snapshot (what a page
-refresh costs). Prints a table; timings on a shared machine are noisy, so compare the ratios.
+Measures what users wait for, each against what DuckDB alone needs to read the same CSVs:
+a full ingest against a bare `read_csv` of every testing file into a table, one new day added to
+the loaded days against a bare `read_csv` of that day's testing file, an ingest with nothing new,
+the peak memory (RSS) of each, the snapshot's size, and every named query on the snapshot.
+Each ingest runs as its own `python -m dashboard ingest` process, so its peak RSS is its own.
+Timings on a shared machine are noisy: compare the ratios, taken in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
 
-from dashboard.data.ingest import ingest
 from dashboard.data.queries import Snapshot, example_params, query_names
 from dashboard.demo.generate import generate
-from dashboard.settings import Settings
 
 OUT = Path(__file__).parent / "out"
+REPO = Path(__file__).resolve().parents[1]
+# Reads the given testing files into a table of a fresh database file, all columns as text: the
+# least any ingest must do.
+BARE_READ = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("create table testing_records as select * from read_csv($files, all_varchar = true, header = true)",
+            {"files": sys.argv[2:]})
+con.close()
+"""
 
 
-def timed(action) -> tuple[float, object]:
+def run_measured(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of one child process, which must succeed."""
     start = time.perf_counter()
-    value = action()
-    return time.perf_counter() - start, value
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def bare_read(files: list[Path]) -> tuple[float, float]:
+    target = OUT / "bare.duckdb"
+    target.unlink(missing_ok=True)
+    measured = run_measured([sys.executable, "-c", BARE_READ, str(target), *map(str, files)], REPO)
+    target.unlink(missing_ok=True)
+    return measured
+
+
+def size_mb(path: Path) -> float:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+    return path.stat().st_size / 1e6 if path.exists() else 0.0
 
 
 def main() -> None:
@@ -33,40 +66,60 @@ def main() -> None:
     parser.add_argument("--scale", choices=["district", "city"], default="district")
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--repeat", type=int, default=20, help="runs per query")
+    parser.add_argument("--cheap-repeat", type=int, default=3, help="runs of the bare one-day read (median)")
+    parser.add_argument("--code", type=Path, default=REPO,
+                        help="a checkout whose `python -m dashboard ingest` is measured (default: this one)")
+    parser.add_argument("--no-queries", action="store_true")
     args = parser.parse_args()
 
     end = date(2022, 1, 14)
     data = OUT / f"{args.scale}-{args.days}"
     if not (data / "exports").is_dir():
         print(f"generating {args.scale} data into {data} …")
+        start = time.perf_counter()
         generate(data, scale=args.scale, days=args.days, end_date=end, seed=42)
+        print(f"generated in {time.perf_counter() - start:.1f} s")
     days = sorted(p.name for p in (data / "exports").iterdir())
     held_back = OUT / "held-back"
     shutil.rmtree(held_back, ignore_errors=True)
+    db = OUT / f"{args.scale}.duckdb"
+    for leftover in OUT.glob(f"{args.scale}.duckdb*"):
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    ingest = [sys.executable, "-m", "dashboard", "ingest", "--data", str(data), "--db", str(db)]
 
-    settings = Settings.from_env(data, OUT / f"{args.scale}.duckdb")
-    settings.db_path.unlink(missing_ok=True)
-    full, _ = timed(lambda: ingest(settings))
-    unchanged, _ = timed(lambda: ingest(settings))
+    testing_files = sorted((data / "exports").glob("*/testing_records.csv"))
+    testing_rows = sum(max(0, sum(1 for _ in f.open("rb")) - 1) for f in testing_files)
+    bare_full = bare_read(testing_files)
+    full = run_measured(ingest, args.code)
+    unchanged = run_measured(ingest, args.code)
     # Take the last day away, ingest, then bring it back: the cost of one new day.
     (data / "exports" / days[-1]).rename(held_back)
-    ingest(settings)
-    (held_back).rename(data / "exports" / days[-1])
-    one_day, _ = timed(lambda: ingest(settings))
+    run_measured(ingest, args.code)
+    held_back.rename(data / "exports" / days[-1])
+    one_day = run_measured(ingest, args.code)
+    bare_day = [bare_read([data / "exports" / days[-1] / "testing_records.csv"]) for _ in range(args.cheap_repeat)]
+    bare_day_seconds = statistics.median(s for s, _ in bare_day)
 
+    staging = db.with_name(db.name + ".staging")
+    print(f"\n{args.scale} scale, {len(days)} days, {testing_rows:,} testing rows; code: {args.code}")
+    print(f"served snapshot {size_mb(db):,.0f} MB; staging folder {size_mb(staging):,.0f} MB")
+    print(f"{'what':<46} {'seconds':>9} {'bare s':>8} {'ratio':>7} {'peak RSS MB':>12}")
     rows = [
-        ("ingest: full, from nothing", full, 1.0),
-        ("ingest: nothing changed", unchanged, unchanged / full),
-        (f"ingest: add day {len(days)} to {len(days) - 1}", one_day, one_day / full),
+        ("ingest: full, from nothing", full, bare_full[0]),
+        (f"ingest: add day {len(days)} to {len(days) - 1}", one_day, bare_day_seconds),
+        ("ingest: nothing changed", unchanged, None),
+        ("bare read_csv: every testing file", bare_full, None),
+        (f"bare read_csv: day {len(days)} (median of {args.cheap_repeat})", (bare_day_seconds, bare_day[0][1]), None),
     ]
-    print(f"\n{args.scale} scale, {len(days)} days, snapshot {settings.db_path.stat().st_size / 1e6:,.0f} MB")
-    print(f"{'what':<44} {'seconds':>9} {'vs full':>8}")
-    for name, seconds, ratio in rows:
-        print(f"{name:<44} {seconds:>9.2f} {ratio:>8.2f}")
+    for name, (seconds, rss), bare in rows:
+        ratio = f"{seconds / bare:>6.2f}x" if bare else f"{'':>7}"
+        print(f"{name:<46} {seconds:>9.2f} {bare or 0:>8.2f} {ratio} {rss:>12,.0f}")
+    if args.no_queries:
+        return
 
-    snapshot = Snapshot(settings.db_path)
+    snapshot = Snapshot(db)
     newest = date.fromisoformat(days[-1])
-    print(f"\n{'query (warm, median of ' + str(args.repeat) + ')':<44} {'ms':>9} {'p95 ms':>8}")
+    print(f"\n{'query (warm, median of ' + str(args.repeat) + ')':<46} {'ms':>9} {'p95 ms':>8}")
     total = 0.0
     for name in query_names():
         bound = example_params(name, newest)
@@ -79,8 +132,8 @@ def main() -> None:
         runs.sort()
         median = statistics.median(runs)
         total += median
-        print(f"{name:<44} {median:>9.1f} {runs[int(len(runs) * 0.95) - 1]:>8.1f}")
-    print(f"{'all queries, one after another':<44} {total:>9.1f}")
+        print(f"{name:<46} {median:>9.1f} {runs[int(len(runs) * 0.95) - 1]:>8.1f}")
+    print(f"{'all queries, one after another':<46} {total:>9.1f}")
     snapshot.close()
 
 

@@ -66,17 +66,25 @@ def normalise(ids: pd.Series) -> pd.Series:
     return ids.str.upper()
 
 
-def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The inner and outer pads of HMAC-SHA256 (RFC 2104) for this key."""
+    block = hashlib.sha256(key).digest() if len(key) > SHA256_BLOCK else key
+    block = block.ljust(SHA256_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+def pseudonymise(ids: pd.Series | duckdb.Expression, key: bytes) -> pd.Series | duckdb.Expression:
     """HMAC-SHA256 (RFC 2104) of each ID under the snapshot's key, as hex.
 
     Written out in DuckDB's vectorised sha256 because a mass-testing day has millions of IDs and
     a Python loop over hmac.new costs several seconds per million; the tests check it against
-    hmac.new.
+    hmac.new. Given a DuckDB expression (the ingest's column of IDs), returns the expression
+    that computes the keys inside DuckDB.
     """
-    block = hashlib.sha256(key).digest() if len(key) > SHA256_BLOCK else key
-    block = block.ljust(SHA256_BLOCK, b"\0")
-    inner_pad = bytes(b ^ 0x36 for b in block)
-    outer_pad = bytes(b ^ 0x5C for b in block)
+    inner_pad, outer_pad = hmac_pads(key)
+    if isinstance(ids, duckdb.Expression):
+        return duckdb.FunctionExpression("hmac_hex", duckdb.ConstantExpression(inner_pad),
+                                         duckdb.ConstantExpression(outer_pad), ids)
     with duckdb.connect() as con:
         con.register("raw_ids", pd.DataFrame({"id": ids.astype(str).to_numpy()}))
         keys = con.execute(

@@ -29,6 +29,8 @@ from dashboard.data.inputs import discover, fingerprint, sha256_of
 from dashboard.data.parse import (
     SYMLINK_NOT_READ,
     UnusableFile,
+    drop_parse_tables,
+    install_macros,
     parse_file,
 )
 from dashboard.data.staging import forget_removed, known_codes, log_outcome, store_boundaries, store_file
@@ -111,6 +113,7 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
     if not building.exists():
         con = duckdb.connect(str(building))
     con.execute(SCHEMA_SQL.read_text())
+    install_macros(con)
     con.execute("delete from feeds")
     for position, kind in enumerate(EXPORT_KINDS):
         con.execute("insert into feeds values ($kind, $position, $optional)",
@@ -125,7 +128,10 @@ def ingest(settings: Settings) -> IngestResult:
     try:
         result = _build(settings)
     except Exception as error:
-        write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
+        try:
+            write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
+        except OSError as status_error:
+            raise OSError(f"{error}; and the status file could not be written either: {status_error}") from error
         raise
     write_status(settings.db_path, result.ok, "; ".join(o.message for o in result.failed))
     return result
@@ -142,20 +148,27 @@ def _build(settings: Settings) -> IngestResult:
     try:
         # One ingest at a time per snapshot: a watcher and a manual run must not interleave.
         fcntl.flock(lock, fcntl.LOCK_EX)
-        con, building, start_over = _connect_building(db_path, id_key)
-        if start_over:
-            result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
         try:
-            _ingest_into(con, data_dir, id_key, result)
-            build_marts(con)
-            con.execute("insert or replace into meta values ('built_at', $at)",
-                        {"at": datetime.now().isoformat(timespec="seconds")})
-            con.execute("checkpoint")
-        finally:
-            con.close()
-        os.chmod(building, SNAPSHOT_MODE)
-        os.replace(building, db_path)
-        shutil.rmtree(building.parent)
+            con, building, start_over = _connect_building(db_path, id_key)
+            if start_over:
+                result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
+            try:
+                _ingest_into(con, data_dir, id_key, result, building.parent)
+                drop_parse_tables(con)
+                build_marts(con)
+                con.execute("insert or replace into meta values ('built_at', $at)",
+                            {"at": datetime.now().isoformat(timespec="seconds")})
+                con.execute("checkpoint")
+            finally:
+                con.close()
+            os.chmod(building, SNAPSHOT_MODE)
+            os.replace(building, db_path)
+            shutil.rmtree(building.parent)
+        except Exception:
+            # Holding the lock, the building folder is ours: on a full disk its space is what the
+            # status file needs.
+            shutil.rmtree(db_path.with_name(db_path.name + ".building"), ignore_errors=True)
+            raise
     finally:
         os.close(lock)
     result.outcomes.extend(_leftovers(settings))
@@ -187,7 +200,7 @@ def _leftovers(settings: Settings) -> list[FileOutcome]:
     return notes
 
 
-def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> None:
+def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, workdir: Path) -> None:
     loaded = {
         (kind, day): sha
         for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
@@ -223,13 +236,13 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult) -> No
             if loaded.get((kind.kind, day)) == sha and not (reference_changed and day is not None):
                 result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
                 continue
-            parsed = parse_file(path, kind, known, id_key)
+            parsed = parse_file(con, path, kind, known, id_key, workdir)
         except UnusableFile as error:
             outcome = FileOutcome(kind.kind, day, file, "failed", message=str(error))
             log_outcome(con, outcome, sha, "", 0)
             result.outcomes.append(outcome)
             continue
-        outcome = FileOutcome(kind.kind, day, file, "loaded", parsed.rows_read, len(parsed.rows), len(parsed.rejects))
+        outcome = FileOutcome(kind.kind, day, file, "loaded", parsed.rows_read, parsed.rows_loaded, len(parsed.rejects))
         file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
         before = vintages.before_replacing(con, kind.kind, day, sha)  # a re-export's replaced figures
         store_file(con, kind, day, parsed, file_id, file, sha)

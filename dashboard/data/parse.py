@@ -1,25 +1,27 @@
-"""Read one export file into typed rows and rejected rows.
+"""Read one export file into typed rows and rejected rows, inside DuckDB.
 
-Decoding, header mapping and casting happen here, with no database: the ingest decides where
-the rows go. A file that cannot be used at all raises UnusableFile; a bad row becomes a
-reject with its line, column and reason, and the good rows of the same file still load.
+DuckDB's CSV reader splits the cells, all as text; renaming, casting and validation are
+expressions over those cells (the casting rules are the macros of parse.sql). Python only
+decodes what DuckDB cannot (text.py) and masks reject values. A file that cannot be used at
+all raises UnusableFile; a bad row becomes a reject with its line, column and reason, and the
+good rows of the same file still load.
 """
 
 from __future__ import annotations
 
-import errno
-import io
-import os
 import re
-import stat
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
+import duckdb
+from duckdb import (
+    CaseExpression,
+    CoalesceOperator,
+    ColumnExpression,
+    ConstantExpression,
+    FunctionExpression,
+    StarExpression,
+)
 
 from dashboard.data import ids
 from dashboard.data.contract import (
@@ -33,43 +35,50 @@ from dashboard.data.contract import (
     Column,
     FileKind,
 )
+from dashboard.data.text import SYMLINK_NOT_READ, UnusableFile, open_regular, readable, scan
 
-# Full-width digits, letters, punctuation and the ideographic space, which NFKC folds.
-FULL_WIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-DATE_PATTERN = (
-    r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?"
-    r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$"
+__all__ = ["SYMLINK_NOT_READ", "UnusableFile", "open_regular", "parse_file", "ParsedFile", "Reject"]
+
+MACROS_SQL = Path(__file__).with_name("parse.sql")
+# A cell longer than this is no export of ours: the row is rejected, not the file.
+MAX_LINE_BYTES = 1 << 21
+# Rows whose first non-empty cell starts with a summary word are Excel's totals, not data.
+SUMMARY_PATTERN = "^(?:" + "|".join(re.escape(word) for word in SUMMARY_WORDS) + ")"
+# Static statements over temp tables of fixed names: no name from a file reaches SQL text.
+READ_CELLS = """
+create or replace temp table csv_cells as
+select * from read_csv($path, columns = $columns, header = false, skip = 1, auto_detect = false,
+                       delim = ',', quote = '"', escape = '"', null_padding = false, strict_mode = true,
+                       ignore_errors = true, store_rejects = true, max_line_size = $max_line,
+                       rejects_table = 'csv_read_errors', rejects_scan = 'csv_read_scans')
+"""
+BAD_LINES = "select line, min(error_type) from csv_read_errors group by line order by line"
+# DuckDB keeps the good rows in file order: the row after k rejected lines is k lines further down.
+BAD_LINES_TABLE = "create or replace temp table csv_bad_lines as select unnest($lines::bigint[]) as line"
+NUMBER_LINES = """
+create or replace temp view csv_rows as
+with bad as (
+    select line - 1 - row_number() over (order by line) as good_before,
+           row_number() over (order by line) as bad_upto,
+    from csv_bad_lines
 )
-
-
-SYMLINK_NOT_READ = "symbolic link, not read"
-
-
-class UnusableFile(Exception):
-    """The whole file is rejected; the message names the file and the column or byte.
-
-    It never quotes a cell, and anything shaped like an ID number is masked, because the
-    message travels to the status file, the ingest log, cron's mail and every screen's banner.
-    """
-
-    def __init__(self, message: str):
-        super().__init__(ids.mask_ids(message))
-
-
-def open_regular(path: Path):
-    """The file for binary reading, refusing a symbolic link (which could point anywhere on the
-    machine) and anything but a regular file (a FIFO would block the ingest forever)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise UnusableFile(f"{path}: {SYMLINK_NOT_READ}") from None
-        raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise UnusableFile(f"{path}: not a regular file, not read")
-    return os.fdopen(fd, "rb")
+select cells.*, cells.rowid + 2 + coalesce(bad.bad_upto, 0) as _line,
+from csv_cells as cells
+asof left join bad on cells.rowid >= bad.good_before
+"""
+# Temp tables, in memory (spilling to the temp folder): never written into the snapshot file.
+# A relation's view is a view of the snapshot itself: each is dropped as soon as it is read.
+MATERIALISE_KEPT = ("create or replace temp table csv_kept as select * from csv_kept_input;"
+                    " drop view csv_kept_input")
+MATERIALISE_CHECKED = ("create or replace temp table csv_checked as select * from csv_checked_input;"
+                       " drop view csv_checked_input")
+KNOWN_CODES = """
+create or replace temp table csv_known as
+select 'area' as ref, unnest($area::varchar[]) as code union all select 'site', unnest($site::varchar[])
+"""
+CLEAN_UP = ("drop table if exists csv_read_errors; drop table if exists csv_read_scans;"
+            " drop view if exists csv_rows; drop table if exists csv_checked; drop table if exists csv_kept;"
+            " drop view if exists main.csv_kept_input; drop view if exists main.csv_checked_input")
 
 
 @dataclass
@@ -82,49 +91,28 @@ class Reject:
 
 @dataclass
 class ParsedFile:
-    rows: pd.DataFrame
+    """Good rows stay in DuckDB (the relation `rows`, contract columns, person IDs as keys)."""
+
+    rows: duckdb.DuckDBPyRelation
     rejects: list[Reject] = field(default_factory=list)
     rows_read: int = 0
+    rows_loaded: int = 0
     rows_skipped: int = 0
     encoding: str = "utf-8"
 
 
-def decode(path: Path) -> tuple[str, str]:
-    """Text of the file and the encoding it was in.
-
-    DuckDB 2.0.1 cannot decode GBK without downloading an extension, and Excel on a Chinese
-    Windows saves CSV as GBK, so the transcoding happens here. GB18030 is a superset of GBK.
-    """
-    with open_regular(path) as f:
-        raw = f.read()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        encoding, raw = "utf-8-sig", raw[3:]
-    else:
-        encoding = "utf-8"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as utf8_error:
-        try:
-            text = raw.decode("gb18030")
-            encoding = "gb18030"
-        except UnicodeDecodeError as gbk_error:
-            raise UnusableFile(
-                f"{path}: cannot decode as UTF-8 or GBK/GB18030: byte 0x{raw[gbk_error.start]:02x} "
-                f"at offset {gbk_error.start} (UTF-8 failed at offset {utf8_error.start})"
-            ) from None
-    if FULL_WIDTH.search(text):
-        text = unicodedata.normalize("NFKC", text)
-    return text, encoding
+def pseudonym_column(name: str) -> str:
+    """person_id -> person_key: the snapshot never has a column holding an ID number."""
+    return name.removesuffix("_id") + "_key"
 
 
-def map_headers(header_line: str, kind: FileKind, path: Path) -> list[str]:
-    """Canonical names for the header cells; unknown headers keep a placeholder name."""
+def map_headers(cells: list[str], kind: FileKind, path: Path) -> list[str]:
+    """Canonical names for the header cells; unknown (or repeated) headers keep a placeholder name."""
     aliases = kind.header_aliases()
-    cells = next(iter(pd.read_csv(io.StringIO(header_line), header=None, dtype=str).itertuples(index=False)))
-    names = []
+    names: list[str] = []
     for position, cell in enumerate(cells):
-        cell = "" if pd.isna(cell) else str(cell).strip()
-        names.append(aliases.get(cell, f"_extra_{position}"))
+        name = aliases.get(cell.strip())
+        names.append(name if name and name not in names else f"_extra_{position}")
     missing = [c for c in kind.columns if c.required and c.name not in names]
     if missing:
         # The first line is described, never quoted: in a file without a header row it is a
@@ -141,182 +129,172 @@ def map_headers(header_line: str, kind: FileKind, path: Path) -> list[str]:
     return names
 
 
-def read_cells(text: str, names: list[str]) -> tuple[pd.DataFrame, np.ndarray, list[Reject]]:
-    """All cells as text, the source line of each row, and rows with the wrong number of cells."""
-    header_end = text.find("\n") + 1
-    body = text[header_end:]
-    # Keep blank lines as rows of empty cells, so that row i is still line i + 2.
-    if "\n\n" in body or "\n\r\n" in body or body.startswith(("\n", "\r\n")):
-        body = re.sub(r"(?m)^[ \t\r]*$", "," * (len(names) - 1), body)
-    data = body.encode("utf-8")
-    bad_rows: list[tuple[int | None, str]] = []
-
-    def on_bad_row(row):
-        bad_rows.append((row.number, row.text))
-        return "skip"
-
-    def read(use_threads: bool) -> pa.Table:
-        return pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=use_threads),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-
-    table = read(use_threads=True)
-    if bad_rows:
-        # Only a single-threaded read knows the line number of a bad row.
-        bad_rows.clear()
-        table = read(use_threads=False)
-    frame = table.to_pandas()
-    bad_lines = sorted(number + 1 for number, _ in bad_rows)
-    lines = np.setdiff1d(np.arange(2, 2 + len(frame) + len(bad_rows)), bad_lines)
-    rejects = [
-        Reject(number + 1, "", f"row has the wrong number of cells (expected {len(names)})", "")
-        for number, _ in bad_rows
-    ]
-    return frame, lines, rejects
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(MACROS_SQL.read_text(encoding="utf-8"))
 
 
-def parse_datetimes(values: pd.Series, with_time: bool) -> pd.Series:
-    """Accepts 2022-01-06, 2022/1/6, 2022年1月6日, 2022.1.6, optional HH:MM[:SS], and Excel serials.
-
-    Returns NaT where the value is none of those.
-    """
-    values = values.str.strip()
-    # Most rows of a big file are ISO already; the pattern match only runs on the rest.
-    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
-    rest = parsed.isna() & (values != "")
-    if rest.any():
-        parts = values[rest].str.extract(DATE_PATTERN)
-        stamp = pd.to_datetime(
-            {
-                "year": pd.to_numeric(parts["y"]),
-                "month": pd.to_numeric(parts["m"]),
-                "day": pd.to_numeric(parts["d"]),
-                "hour": pd.to_numeric(parts["H"]).fillna(0),
-                "minute": pd.to_numeric(parts["M"]).fillna(0),
-                "second": pd.to_numeric(parts["S"]).fillna(0),
-            },
-            errors="coerce",
-        )
-        serial = pd.to_numeric(values[rest], errors="coerce")
-        # Serial day numbers between 1955 and 2100: anything else is not a date someone typed.
-        serial = serial.where((serial > 20000) & (serial < 73000))
-        from_serial = (EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")).dt.round("s")
-        parsed[rest] = stamp.astype(parsed.dtype).fillna(from_serial.astype(parsed.dtype))
-    if not with_time:
-        parsed = parsed.dt.normalize()
-    return parsed
+def drop_parse_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Nothing of a parse stays in the snapshot: not the cells, nor a view left by a failed parse."""
+    con.execute(CLEAN_UP)
 
 
-def parse_numbers(values: pd.Series, integral: bool) -> pd.Series:
-    numbers = pd.to_numeric(values.str.replace(",", "", regex=False).str.strip(), errors="coerce")
-    if integral:
-        numbers = numbers.where(numbers == np.floor(numbers))
-    return numbers
+def _read_cells(con, path: str, names: list[str]) -> list[Reject]:
+    """csv_rows: every readable row's cells as text, with its line in the source file."""
+    drop_parse_tables(con)
+    con.execute(READ_CELLS, {"path": path, "columns": {name: "VARCHAR" for name in names},
+                             "max_line": MAX_LINE_BYTES})
+    bad = con.execute(BAD_LINES).fetchall()
+    con.execute(BAD_LINES_TABLE, {"lines": [line for line, _ in bad]})
+    con.execute(NUMBER_LINES)
+    return [Reject(line, "", f"row has the wrong number of cells (expected {len(names)})"
+                   if error in ("MISSING COLUMNS", "TOO MANY COLUMNS")
+                   else f"row cannot be read as CSV ({error.lower()})", "")
+            for line, error in bad]
 
 
-def pseudonym_column(name: str) -> str:
-    """person_id -> person_key: the snapshot never has a column holding an ID number."""
-    return name.removesuffix("_id") + "_key"
+def _text(name: str):
+    return CoalesceOperator(FunctionExpression("trim", ColumnExpression(name)), ConstantExpression(""))
 
 
-def parse_file(path: Path, kind: FileKind, known_codes: dict[str, set[str]], id_key: bytes) -> ParsedFile:
-    text, encoding = decode(path)
-    if not text.strip():
-        raise UnusableFile(f"{path}: file is empty")
-    header_line = text.split("\n", 1)[0].lstrip("\ufeff")
-    names = map_headers(header_line, kind, path)
-    frame, lines, rejects = read_cells(text, names)
-    frame = frame.apply(lambda column: column.str.strip())
+def _typed(column: Column, raw):
+    """(typed value, why the cell cannot be typed: a condition true for a bad non-empty cell)."""
+    if column.type in (INT, FLOAT):
+        value = FunctionExpression("as_int" if column.type == INT else "as_float", raw)
+        return value, value.isnull(), "not a whole number" if column.type == INT else "not a number"
+    if column.type in (DATE, TIMESTAMP):
+        value = FunctionExpression("parse_stamp", raw)
+        if column.type == DATE:
+            value = value.cast(duckdb.sqltype("DATE"))
+        return value, value.isnull(), "not a date" if column.type == DATE else "not a date and time"
+    if column.type == ENUM:
+        words = list(column.values) + list(column.values.values())
+        values = list(column.values) * 2
+        value = FunctionExpression("list_extract", ConstantExpression(values),
+                                   FunctionExpression("list_position", ConstantExpression(words), raw))
+        allowed = "/".join(f"{v} {zh}" for v, zh in column.values.items())
+        return value, value.isnull(), f"unknown value (expected {allowed})"
+    if column.type == PERSON_ID:
+        return raw, None, ""
+    return FunctionExpression("nullif", raw, ConstantExpression("")), None, ""
 
-    contract_columns = [c.name for c in kind.columns]
-    for name in contract_columns:
-        if name not in frame:
-            frame[name] = ""
-    blank = (frame[contract_columns] == "").all(axis=1)
-    first_cells = pd.Series("", index=frame.index)
-    for name in names:
-        first_cells = first_cells.where(first_cells != "", frame[name])
-    summary = first_cells.str.startswith(SUMMARY_WORDS)
-    skipped = blank | summary
-    frame, lines = frame[~skipped], lines[~skipped.to_numpy()]
-    rows_read = len(frame) + len(rejects)
 
-    reasons = pd.Series("", index=frame.index, dtype=object)
-    reason_column = pd.Series("", index=frame.index, dtype=object)
-    typed = pd.DataFrame(index=frame.index)
-
-    def flag(mask: pd.Series, column: Column, reason: str) -> None:
-        fresh = mask & (reasons == "")
-        reasons[fresh] = reason
-        reason_column[fresh] = column.name
-
+def _problems(kind: FileKind, typed: dict) -> list:
+    """(condition, column, reason) in the order they are checked: a row's first problem is its reason."""
+    problems = []
     for column in kind.columns:
-        values = frame[column.name]
-        empty = values == ""
+        raw = ColumnExpression(column.name)
+        filled = raw != ConstantExpression("")
         if column.required:
-            flag(empty, column, f"missing required value: {column.name} ({column.zh})")
-        if column.type in (INT, FLOAT):
-            cast = parse_numbers(values, integral=column.type == INT)
-            flag(cast.isna() & ~empty, column, f"not a {'whole ' if column.type == INT else ''}number")
-            typed[column.name] = cast.astype("Int64" if column.type == INT else "Float64")
-        elif column.type in (DATE, TIMESTAMP):
-            cast = parse_datetimes(values, with_time=column.type == TIMESTAMP)
-            flag(cast.isna() & ~empty, column, "not a date" if column.type == DATE else "not a date and time")
-            typed[column.name] = cast
-        elif column.type == ENUM:
-            words = {**{v: v for v in column.values}, **{zh: v for v, zh in column.values.items()}}
-            cast = values.map(words)
-            allowed = "/".join(f"{v} {zh}" for v, zh in column.values.items())
-            flag(cast.isna() & ~empty, column, f"unknown value (expected {allowed})")
-            typed[column.name] = cast
-        elif column.type == PERSON_ID:
-            normalised = ids.normalise(values)
-            problems = ids.classify(normalised)
-            for problem in problems[problems != ""].unique():
-                flag(problems == problem, column, problem)
-            typed[column.name] = normalised
-        else:
-            typed[column.name] = values.where(~empty, None)
+            problems.append((~filled, column.name, f"missing required value: {column.name} ({column.zh})"))
+        _, cannot, reason = _typed(column, raw)
+        if cannot is not None:
+            problems.append((filled & cannot, column.name, reason))
+        if column.type == PERSON_ID:
+            problem = FunctionExpression("id_problem", raw, ColumnExpression(f"_id_digits_{column.name}"))
+            problems.append((problem.isnotnull(), column.name, problem))
         if column.references:
-            flag(~values.isin(known_codes[column.references]) & ~empty, column,
-                 f"unknown {column.references} code")
-
+            unknown = filled & ColumnExpression(f"_known_{column.name}").isnull()
+            problems.append((unknown, column.name, f"unknown {column.references} code"))
     for start, end in kind.ordered:
-        flag(typed[end] < typed[start], kind.column(end), f"{end} is before {start}")
+        problems.append((typed[end] < typed[start], end, f"{end} is before {start}"))
     for name in kind.unique:
-        # Only rows that are otherwise good can be the kept copy of a duplicate.
-        duplicate = frame[name].duplicated() & (frame[name] != "")
-        flag(duplicate & (reasons == ""), kind.column(name), f"duplicate {name}")
+        raw = ColumnExpression(name)
+        repeat = FunctionExpression("row_number").over(partition_by=[raw], order_by=[ColumnExpression("_line")])
+        problems.append(((repeat > ConstantExpression(1)) & (raw != ConstantExpression("")), name, f"duplicate {name}"))
+    return problems
 
-    bad = (reasons != "").to_numpy()
-    bad_values = []
-    for position in np.flatnonzero(bad):
-        column = reason_column.iat[position]
-        value = frame[column].iat[position] if column else ""
-        if column and kind.column(column).type == PERSON_ID:
+
+def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known_codes: dict[str, set[str]],
+               id_key: bytes, workdir: Path) -> ParsedFile:
+    """Parse into temp tables of `con`; the result's rows relation is valid until the next parse."""
+    found = scan(path)
+    names = map_headers(found.header, kind, path)
+    try:
+        with readable(path, found, len(names), workdir) as duck_path:
+            rejects = _read_cells(con, duck_path, names)
+        return _check(con, path, kind, names, known_codes, id_key, found.encoding, rejects)
+    except duckdb.Error as error:
+        # Named by its type only: DuckDB's message may quote a cell.
+        raise UnusableFile(f"{path}: not readable as CSV ({type(error).__name__})") from None
+
+
+def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[str, set[str]], id_key: bytes,
+           encoding: str, rejects: list[Reject]) -> ParsedFile:
+
+    cells = con.view("csv_rows")
+    contract = [c.name for c in kind.columns]
+    text = {name: _text(name) if name in names else ConstantExpression("") for name in contract}
+    id_digits = []
+    for column in kind.columns:
+        if column.type == PERSON_ID:
+            # A lower-case x check character is the same as X.
+            text[column.name] = FunctionExpression("upper", text[column.name])
+            id_digits.append(FunctionExpression("left", ColumnExpression(column.name), ConstantExpression(17))
+                             .try_cast(duckdb.sqltype("BIGINT")).alias(f"_id_digits_{column.name}"))
+    first_cell = CoalesceOperator(*[FunctionExpression("nullif", _text(n), ConstantExpression("")) for n in names],
+                                  ConstantExpression(""))
+    trimmed = cells.select(ColumnExpression("_line"), first_cell.alias("_first"),
+                           *[expr.alias(name) for name, expr in text.items()])
+    trimmed = trimmed.select(StarExpression(), *id_digits)
+    blank = None
+    for name in contract:
+        empty = ColumnExpression(name) == ConstantExpression("")
+        blank = empty if blank is None else blank & empty
+    summary = FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
+    total = cells.aggregate("count(*)").fetchall()[0][0]
+    kept = trimmed.filter(~(blank | summary))
+    # Reference codes by a join, not an IN list: a list is compared one code at a time per row.
+    con.execute(KNOWN_CODES, {"area": sorted(known_codes["area"]), "site": sorted(known_codes["site"])})
+    for column in kind.columns:
+        if column.references:
+            known = con.table("csv_known").filter(ColumnExpression("ref") == ConstantExpression(column.references)) \
+                .select(ColumnExpression("code").alias(f"_known_{column.name}"))
+            kept = kept.join(known, ColumnExpression(column.name) == ColumnExpression(f"_known_{column.name}"),
+                             how="left")
+    # Materialised: every check below reads these columns, and a view would recompute them per use.
+    kept.create_view("csv_kept_input")
+    con.execute(MATERIALISE_KEPT)
+    kept = con.table("csv_kept")
+
+    typed = {c.name: _typed(c, ColumnExpression(c.name))[0] for c in kind.columns}
+    problem = CaseExpression(ConstantExpression(True), ConstantExpression(None))
+    chain = None
+    for condition, column, reason in _problems(kind, typed):
+        reason_expr = reason if not isinstance(reason, str) else ConstantExpression(reason)
+        tagged = FunctionExpression("concat", ConstantExpression(column + "\t"), reason_expr)
+        chain = CaseExpression(condition, tagged) if chain is None else chain.when(condition, tagged)
+    problem = chain.otherwise(ConstantExpression(None)) if chain is not None else problem
+    reject_value = CaseExpression(ConstantExpression(False), ConstantExpression(""))
+    for name in contract:
+        reject_value = reject_value.when(
+            FunctionExpression("split_part", ColumnExpression("_problem"), ConstantExpression("\t"),
+                               ConstantExpression(1)) == ConstantExpression(name), ColumnExpression(name))
+    kept.select(ColumnExpression("_line"), problem.alias("_problem"), *[ColumnExpression(n) for n in contract]) \
+        .select(ColumnExpression("_line"), ColumnExpression("_problem"),
+                reject_value.otherwise(ConstantExpression("")).alias("_value"),
+                *[typed[n].alias(n) for n in contract]) \
+        .create_view("csv_checked_input")
+    con.execute(MATERIALISE_CHECKED)
+    checked = con.table("csv_checked")
+
+    for line, tagged, value in checked.filter(ColumnExpression("_problem").isnotnull()) \
+            .select("_line", "_problem", "_value").order("_line").fetchall():
+        column, _, reason = tagged.partition("\t")
+        if kind.column(column).type == PERSON_ID:
             value = ids.mask(value)
-        bad_values.append(value)
-    # A shifted column can put an ID number under any header: mask ID shapes in every value.
-    bad_values = ids.mask_ids_in(pd.Series(bad_values, dtype=object))
-    for position, value in zip(np.flatnonzero(bad), bad_values):
-        rejects.append(Reject(int(lines[position]), reason_column.iat[position], reasons.iat[position], value))
+        # A shifted column can put an ID number under any header: mask ID shapes in every value.
+        rejects.append(Reject(int(line), column, reason, ids.mask_ids(value)))
 
-    good = typed[~bad].copy()
+    output = []
     for column in kind.columns:
         if column.type == PERSON_ID:
             # The raw ID stops here: only its keyed hash goes on, under a name that says so.
-            good[column.name] = ids.pseudonymise(good[column.name], id_key)
-            good = good.rename(columns={column.name: pseudonym_column(column.name)})
-    return ParsedFile(
-        rows=good.reset_index(drop=True),
-        rejects=rejects,
-        rows_read=rows_read,
-        rows_skipped=int(skipped.sum()),
-        encoding=encoding,
-    )
+            output.append(ids.pseudonymise(ColumnExpression(column.name), id_key).alias(pseudonym_column(column.name)))
+        else:
+            output.append(ColumnExpression(column.name))
+    good = checked.filter(ColumnExpression("_problem").isnull()).select(*output)
+    good_count = checked.filter(ColumnExpression("_problem").isnull()).aggregate("count(*)").fetchall()[0][0]
+    kept_count = checked.aggregate("count(*)").fetchall()[0][0]
+    read_rejects = sum(1 for r in rejects if r.column == "")
+    return ParsedFile(rows=good, rejects=rejects, rows_read=kept_count + read_rejects, rows_loaded=good_count,
+                      rows_skipped=total - kept_count, encoding=encoding)

@@ -9,14 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from duckdb import ConstantExpression, StarExpression
 
 from dashboard.data.contract import FileKind
 from dashboard.data.ids import mask_ids
-from dashboard.data.parse import (
-    ParsedFile,
-    open_regular,
-    pseudonym_column,
-)
+from dashboard.data.parse import ParsedFile, open_regular
 from dashboard.data.status import FileOutcome
 
 # Static statements, one per staging table: table names are never spliced into SQL.
@@ -70,11 +67,8 @@ def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_i
         con.execute(DELETE_DAY[kind.kind], {"day": day})
     rows = parsed.rows
     if day is not None:
-        rows.insert(0, "export_day", pd.Timestamp(day))
-    columns = [pseudonym_column(c.name) if c.type == "person_id" else c.name for c in kind.columns]
-    rows = rows[(["export_day"] if day is not None else []) + columns]
-    if len(rows):
-        con.from_df(rows).insert_into(kind.kind)
+        rows = rows.select(ConstantExpression(day).alias("export_day"), StarExpression())
+    rows.insert_into(kind.kind)
     con.execute("delete from rejects where kind = $kind and day is not distinct from $day",
                 {"kind": kind.kind, "day": day})
     if parsed.rejects:

@@ -1,0 +1,181 @@
+"""Make an export file readable by DuckDB's CSV reader, streaming: Python only does what DuckDB
+cannot do offline.
+
+DuckDB 2.0.1 cannot decode GBK without downloading an extension, and Excel on a Chinese Windows
+saves CSV as GBK, so such a file is transcoded here to UTF-8, chunk by chunk, into a private
+temporary file. The same pass folds full-width characters (NFKC) only in files that contain
+them, and writes blank lines as rows of empty cells, because DuckDB skips blank lines and every
+reject must still name its line in the source file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import errno
+import os
+import re
+import stat
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dashboard.data import ids
+
+CHUNK = 1 << 20
+# Full-width digits, letters, punctuation and the ideographic space, which NFKC folds.
+FULL_WIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
+# A blank line inside a block of whole lines (each ending in \n).
+BLANK_LINE = re.compile(r"(?m)^[ \t\r]*\n")
+# The same, faster to search for (a literal first character) in "\n" + block.
+AFTER_NEWLINE_BLANK = re.compile(r"\n[ \t\r]*\n")
+SYMLINK_NOT_READ = "symbolic link, not read"
+
+
+class UnusableFile(Exception):
+    """The whole file is rejected; the message names the file and the column or byte.
+
+    It never quotes a cell, and anything shaped like an ID number is masked, because the
+    message travels to the status file, the ingest log, cron's mail and every screen's banner.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(ids.mask_ids(message))
+
+
+def open_regular(path: Path):
+    """The file for binary reading, refusing a symbolic link (which could point anywhere on the
+    machine) and anything but a regular file (a FIFO would block the ingest forever)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnusableFile(f"{path}: {SYMLINK_NOT_READ}") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnusableFile(f"{path}: not a regular file, not read")
+    return os.fdopen(fd, "rb")
+
+
+@dataclass
+class Scan:
+    encoding: str
+    header: list[str]
+    full_width: bool = False
+    blank_lines: bool = False
+
+
+def _whole_lines(path: Path, codec: str):
+    """Decoded blocks of whole lines (the last block may lack its newline), in file order."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    carry = ""
+    with open_regular(path) as f:
+        while chunk := f.read(CHUNK):
+            text = carry + decoder.decode(chunk)
+            cut = text.rfind("\n") + 1
+            if cut:
+                yield text[:cut]
+            carry = text[cut:]
+        carry += decoder.decode(b"", final=True)
+    if carry:
+        yield carry
+
+
+def _ends_in_blank_line(block: str) -> bool:
+    """A last line without its newline that holds only spaces."""
+    tail = block[block.rfind("\n") + 1:]
+    return tail != "" and not tail.strip()
+
+
+def _scan_as(path: Path, codec: str) -> Scan:
+    first_line, full_width, blank, any_text = None, False, False, False
+    for block in _whole_lines(path, codec):
+        if first_line is None:
+            first_line, _, rest = block.partition("\n")
+        else:
+            rest = block
+        any_text = any_text or bool(block.strip())
+        # isascii() is a flag Python keeps on every str: most blocks of a big export are ASCII.
+        full_width = full_width or (not block.isascii() and bool(FULL_WIDTH.search(block)))
+        blank = blank or bool(AFTER_NEWLINE_BLANK.search("\n" + rest)) or _ends_in_blank_line(rest)
+    if not any_text:
+        raise UnusableFile(f"{path}: file is empty")
+    header_line = (first_line or "").lstrip("\ufeff").rstrip("\r")
+    if full_width:
+        header_line = unicodedata.normalize("NFKC", header_line)
+    try:
+        header = next(csv.reader([header_line]), [])
+    except csv.Error:
+        raise UnusableFile(f"{path}: the first line cannot be read as a CSV header row") from None
+    return Scan(codec, header, full_width, blank)
+
+
+def scan(path: Path) -> Scan:
+    """The file's encoding, header cells and whether it needs rewriting; reads it once in chunks."""
+    with open_regular(path) as f:
+        codec = "utf-8-sig" if f.read(3) == b"\xef\xbb\xbf" else "utf-8"
+    try:
+        return _scan_as(path, codec)
+    except UnicodeDecodeError as utf8_error:
+        try:
+            found = _scan_as(path, "gb18030")
+        except UnicodeDecodeError:
+            offset, byte = _first_bad_byte(path, "gb18030")
+            raise UnusableFile(
+                f"{path}: cannot decode as UTF-8 or GBK/GB18030: byte 0x{byte:02x} "
+                f"at offset {offset} (UTF-8 failed at offset {_first_bad_byte(path, codec)[0]})"
+            ) from None
+        del utf8_error
+        return found
+
+
+def _first_bad_byte(path: Path, codec: str) -> tuple[int, int]:
+    decoder = codecs.getincrementaldecoder(codec)()
+    offset = 0
+    with open_regular(path) as f:
+        while True:
+            chunk = f.read(CHUNK)
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                data = pending + chunk
+                return offset - len(pending) + error.start, data[error.start]
+            if not chunk:
+                return offset, 0
+            offset += len(chunk)
+
+
+def needs_rewrite(found: Scan) -> bool:
+    return found.encoding not in ("utf-8", "utf-8-sig") or found.full_width or found.blank_lines
+
+
+@contextmanager
+def readable(path: Path, found: Scan, cells_per_row: int, workdir: Path):
+    """A path DuckDB can read with the same lines as the source: the file itself, through a
+    descriptor opened without following links, or a transcoded copy in workdir."""
+    if not needs_rewrite(found):
+        with open_regular(path) as f:
+            # /proc/self/fd reads the file this descriptor holds, never what the name points at now.
+            yield f"/proc/self/fd/{f.fileno()}"
+        return
+    copy = workdir / f"transcoded-{os.getpid()}.csv"
+    copy.unlink(missing_ok=True)
+    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    empty_row = "," * (cells_per_row - 1) + "\n"
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            for block in _whole_lines(path, found.encoding):
+                if found.full_width:
+                    block = unicodedata.normalize("NFKC", block)
+                if found.blank_lines:
+                    # Line 1 (the header) is never blank here: its cells were recognised.
+                    block = BLANK_LINE.sub(empty_row, block)
+                    if _ends_in_blank_line(block):
+                        block = block[:block.rfind("\n") + 1] + empty_row
+                out.write(block)
+        yield str(copy)
+    finally:
+        copy.unlink(missing_ok=True)
