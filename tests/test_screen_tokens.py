@@ -156,8 +156,10 @@ def test_a_valid_token_opens_the_overview_as_a_screen(token_env):
     assert not at.exception and at.title[0].value == "总览" and at.metric
     # Kept in the address bar: a reload, or the reconnect after a restart, sends it again.
     assert at.query_params["token"] == token and at.query_params["kiosk"] == "1"
-    # The screen role: fatigue (names) withheld, and the staff page not open to it.
-    assert any("疲劳预警含人员姓名" in c.value for c in at.caption)
+    # The screen role: fatigue (names) withheld — said in the desk view, a wall has no room for
+    # the note — and the staff page not open to it.
+    desk = open_page("overview.py", token=token, day=DAYS[2].isoformat())
+    assert any("疲劳预警含人员姓名" in c.value for c in desk.caption)
     staff = open_page("staff.py", token=token)
     assert staff.title[0].value == "总览"
 

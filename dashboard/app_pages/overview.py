@@ -45,6 +45,11 @@ def show_attention(rows: int | None = None) -> None:
         st.caption(t("overview.fatigue_hidden", f.lang))
     if not items:
         st.success(t("overview.attention.none", f.lang))
+    elif rows is None and layout.phone() and len(items) > attention.WALL_LINES:
+        # A phone keeps the overview within three screens: the top lines, the rest one tap away.
+        st.html(attention.attention_html(items[:attention.WALL_LINES], f.lang))
+        with st.expander(t("attention.more", f.lang, count=i18n.num(len(items) - attention.WALL_LINES, f.lang))):
+            st.html(attention.attention_html(items[attention.WALL_LINES:], f.lang))
     else:
         st.html(attention.attention_html(items, f.lang, limit=rows))
 
