@@ -45,16 +45,18 @@ def show_attention(rows: int | None = None) -> None:
         st.caption(t("overview.fatigue_hidden", f.lang))
     if not items:
         st.success(t("overview.attention.none", f.lang))
-    elif rows is None and layout.phone() and len(items) > attention.WALL_LINES:
+    elif rows is None and layout.phone() and len(items) > PHONE_ATTENTION_LINES:
         # A phone keeps the overview within three screens: the top lines, the rest one tap away.
-        st.html(attention.attention_html(items[:attention.WALL_LINES], f.lang))
-        with st.expander(t("attention.more", f.lang, count=i18n.num(len(items) - attention.WALL_LINES, f.lang))):
-            st.html(attention.attention_html(items[attention.WALL_LINES:], f.lang))
+        st.html(attention.attention_html(items[:PHONE_ATTENTION_LINES], f.lang))
+        with st.expander(t("attention.more", f.lang, count=i18n.num(len(items) - PHONE_ATTENTION_LINES, f.lang))):
+            st.html(attention.attention_html(items[PHONE_ATTENTION_LINES:], f.lang))
     else:
         st.html(attention.attention_html(items, f.lang, limit=rows))
 
 
-TREND_HEIGHT = 220  # four small trends in a row on a desk, two a row on a phone
+TREND_HEIGHT = 220  # four small trends in a row on a desk
+TREND_HEIGHT_PHONE = 170  # two a row on a phone, within its three screens
+PHONE_ATTENTION_LINES = 4
 if layout.kiosk():
     # A wall: the map is the largest thing on the screen; beside it the list and small trends.
     map_column, side_column = st.columns([3, 2])
@@ -112,4 +114,4 @@ st.subheader(t("overview.trends", f.lang))
 with st.container(key="overview-trends"):
     for column, figure in zip(st.columns(4), trends):
         with column:
-            layout.show_figure(figure, height=TREND_HEIGHT)
+            layout.show_figure(figure, height=TREND_HEIGHT_PHONE if layout.phone() else TREND_HEIGHT)
