@@ -1,6 +1,7 @@
 """The ranked 'needs attention' list as a browser shows it, on the fixture's newest day (01-06 at
-12:00, worked out in tests/test_attention.py): the post short now first, the post short from
-16:00 next, then coverage, 蜜蜂张街道's two communities as one line that expands.
+12:00, worked out in tests/test_attention.py): the post short now first, then the two positives
+awaiting transfer (台郭 since 01-04 10:00, 杏苑 since 01-06 16:00), the post short from 16:00,
+then coverage, 蜜蜂张街道's two communities as one line that expands.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ if not CHROMIUM.is_file():
 
 LINES = [
     ("understaffed_now", "西工房固定采样点: 1 on duty now, fewer than the minimum 2"),
+    ("awaiting_transfer", "台郭社区: 1 positive, not yet in centralized isolation, longest wait 62.0 h"),
+    ("awaiting_transfer", "杏苑社区: 1 positive, not yet in centralized isolation, longest wait 8.0 h"),
     ("understaffed_soon", "流动采样车1号: below the minimum 2 from 6 Jan 2022 16:00"),
     ("coverage", "蜜蜂张街道: 2 communities below the 95% round 2 coverage target"),
     ("coverage", "杏苑社区: round 2 coverage 91.7%, below the 95% target"),
@@ -33,7 +36,7 @@ def test_a_post_short_now_ranks_above_coverage(server, new_page):
     open_app(page, server, "/?day=2022-01-06&lang=en", TITLES["overview"][1])
     expect(page.locator(ITEMS)).to_have_count(len(LINES))
     assert [tuple(line) for line in shown_lines(page)] == LINES
-    street_line = page.locator(ITEMS).nth(2)
+    street_line = page.locator(ITEMS).nth(4)
     detail = street_line.get_by_text("兴华社区: round 2 coverage 87.5%, below the 95% target")
     expect(detail).to_be_hidden()
     street_line.locator("summary").click()
