@@ -46,10 +46,10 @@ def _ingest(args) -> int:
     return 0 if result.ok else 1
 
 
-def _report(args) -> int:
+def _snapshot_and_area(args):
+    """The snapshot (built on first use) and the name of --area, or an exit code for the failure."""
     from dashboard.data.ingest import ensure_snapshot
     from dashboard.data.queries import Snapshot
-    from dashboard.data.report import build_report, default_at, default_day, parse_at, to_json, to_markdown
 
     settings = Settings.from_env(args.data, args.db)
     try:
@@ -57,13 +57,20 @@ def _report(args) -> int:
     except Exception as error:
         return _print_failure(error)
     snapshot = Snapshot(settings.db_path)
-    area_name = None
-    if args.area:
-        names = dict(snapshot.run("map/areas")[["area_code", "name"]].itertuples(index=False))
-        if args.area not in names:
-            print(f"unknown area code {args.area!r}: see reference/areas.csv", file=sys.stderr)
-            return 2
-        area_name = names[args.area]
+    names = dict(snapshot.run("map/areas")[["area_code", "name"]].itertuples(index=False))
+    if args.area and args.area not in names:
+        print(f"unknown area code {args.area!r}: see reference/areas.csv", file=sys.stderr)
+        return 2
+    return settings, snapshot, names.get(args.area) if args.area else None
+
+
+def _report(args) -> int:
+    from dashboard.data.report import build_report, default_at, default_day, parse_at, to_json, to_markdown
+
+    opened = _snapshot_and_area(args)
+    if isinstance(opened, int):
+        return opened
+    _, snapshot, area_name = opened
     day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
     at = parse_at(args.at) if args.at else default_at(day)
     report = build_report(snapshot, day, at, args.area or "")
@@ -78,28 +85,20 @@ def _briefing(args) -> int:
     """Write the day's briefing as Markdown and HTML, then post it when a webhook is given or configured."""
     from dashboard import settings as configured
     from dashboard.data import briefing
-    from dashboard.data.ingest import ensure_snapshot
-    from dashboard.data.queries import Snapshot
     from dashboard.data.report import build_report, default_at, default_day, headline_figures, parse_at
     from dashboard.i18n import t
     from dashboard.web.attention import attention_list
 
-    settings = Settings.from_env(args.data, args.db)
-    try:
-        ensure_snapshot(settings)
-    except Exception as error:
-        return _print_failure(error)
-    snapshot = Snapshot(settings.db_path)
-    names = dict(snapshot.run("map/areas")[["area_code", "name"]].itertuples(index=False))
-    if args.area and args.area not in names:
-        print(f"unknown area code {args.area!r}: see reference/areas.csv", file=sys.stderr)
-        return 2
+    opened = _snapshot_and_area(args)
+    if isinstance(opened, int):
+        return opened
+    settings, snapshot, area_name = opened
     area = args.area or ""
     day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
     at = parse_at(args.at) if args.at else default_at(day)
     figures = headline_figures(snapshot.run, day, at, area, follow_stale=True)
     inputs = briefing.BriefingInputs(
-        report=build_report(snapshot, day, at, area), lang=args.lang, area_name=names.get(area),
+        report=build_report(snapshot, day, at, area), lang=args.lang, area_name=area_name,
         # Sent to a group: the list without the fatigue lines, which only roles that see names get.
         attention=[(t(f"attention.kind.{item.kind}", args.lang), item.text)
                    for item in attention_list(snapshot.run, figures, day, area, args.lang, settings.thresholds,

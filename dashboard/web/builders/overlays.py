@@ -10,16 +10,6 @@ import pydeck as pdk
 
 from dashboard.i18n import enum, is_missing, num, pct, short_day, t
 from dashboard.web.builders.shapes import Geo, clean, feature_collection
-from dashboard.web.builders.viewport import (  # noqa: F401  (fit_view, to_pixels, thin_labels: part of the map's API)
-    Box,
-    activity_box,
-    bounds,
-    fit_view,
-    padded,
-    point_bounds,
-    thin_labels,
-    to_pixels,
-)
 
 LEVEL_COLORS = {
     "sealed": [220, 38, 38],

@@ -9,16 +9,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dashboard.i18n import is_missing
-from dashboard.web.builders.viewport import (  # noqa: F401  (fit_view, to_pixels, thin_labels: part of the map's API)
-    Box,
-    activity_box,
-    bounds,
-    fit_view,
-    padded,
-    point_bounds,
-    thin_labels,
-    to_pixels,
-)
 
 
 @dataclass(frozen=True)
