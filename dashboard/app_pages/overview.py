@@ -55,8 +55,8 @@ def show_attention(rows: int | None = None) -> None:
 
 
 TREND_HEIGHT = 220  # four small trends in a row on a desk
-TREND_HEIGHT_PHONE = 170  # two a row on a phone, within its three screens
-PHONE_ATTENTION_LINES = 4
+TREND_HEIGHT_PHONE = 140  # two a row on a phone, within its three screens
+PHONE_ATTENTION_LINES = 3
 if layout.kiosk():
     # A wall: the map is the largest thing on the screen; beside it the list and small trends.
     map_column, side_column = st.columns([3, 2])

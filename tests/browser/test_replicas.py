@@ -11,6 +11,7 @@ The tests run in file order on one set of servers: the last one kills a replica.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 import re
@@ -22,12 +23,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import bcrypt
 import pytest
 from playwright.sync_api import expect
 
 from dashboard.data.ingest import ingest
 from dashboard.i18n import t
 from dashboard.settings import Settings
+from dashboard.web import screen_tokens
 from tests.browser.support import (
     CHROMIUM,
     LOAD_MS,
@@ -169,6 +172,8 @@ class Site:
     replicas: list[Server]
     routes: dict[str, str]  # replica host:port -> affinity cookie value that lands there
     settings: Settings
+    # A wall-screen token, issued once and checked by whichever replica a browser reaches.
+    token: str
     samples: str = SAMPLES_BEFORE  # the samples card on 2022-01-06, as the snapshot now has it
 
 
@@ -176,12 +181,21 @@ class Site:
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("replicas")
     settings = ingest_fixture(root)
+    # Behind a proxy the dashboard refuses to run without users (a proxied session cannot be
+    # "the operator at the machine"), so the replicas get a users file; the browsers open the
+    # screen's link, whose token both replicas verify against the same state directory.
+    users = root / "users.toml"
+    password_hash = bcrypt.hashpw(b"ops-pw", bcrypt.gensalt(4)).decode()
+    users.write_text(f'[auth.users.ops]\nrole = "admin"\npassword_hash = "{password_hash}"\n')
+    state = root / "state"
+    token = screen_tokens.issue(dataclasses.replace(settings, state_dir=state), "lobby")
     replicas, proxy = [], None
     try:
         for name in ("replica-1", "replica-2"):
-            replicas.append(start_server(settings.data_dir, settings.db_path, root / name))
+            replicas.append(start_server(settings.data_dir, settings.db_path, root / name,
+                                         DASHBOARD_USERS_FILE=str(users), DASHBOARD_STATE_DIR=str(state)))
         proxy = start_nginx(root / "nginx", replicas)
-        yield Site(proxy, replicas, routes_to_each(proxy, replicas), settings)
+        yield Site(proxy, replicas, routes_to_each(proxy, replicas), settings, token)
     finally:
         if proxy:
             proxy.stop()
@@ -205,7 +219,10 @@ def landed_on(page, site: Site) -> str:
 
 def card(page, key: str):
     """The value of the KPI card whose label is exactly t(key) (封控区 is also the start of 封控区人口)."""
-    label = page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^\s*{re.escape(t(key, 'zh'))}\s*$"))
+    # A re-exported figure is marked "· 已更正", and one the last ingest changed wears a "新" chip.
+    corrected, updated = re.escape(f" · {t('kpi.corrected', 'zh')}"), t("kpi.updated", "zh")
+    label = page.locator('[data-testid="stMetricLabel"]',
+                         has_text=re.compile(rf"^\s*{re.escape(t(key, 'zh'))}({corrected})?(\s*{updated})?\s*$"))
     return page.locator('[data-testid="stMetric"]', has=label).locator('[data-testid="stMetricValue"]')
 
 
@@ -213,7 +230,7 @@ def card(page, key: str):
 
 def test_a_browser_through_nginx_sees_the_overview_and_keeps_its_replica(new_page, site):
     page = new_page()
-    page.goto(site.proxy.url + "/")
+    page.goto(site.proxy.url + f"/?token={site.token}")
     wait_for_app(page, TITLES["overview"][0])
     sealed, controlled, _ = NEWEST["zones"]
     # expect() retries: on a busy machine a settled page can still be between two runs.
@@ -234,7 +251,7 @@ def test_a_browser_through_nginx_sees_the_overview_and_keeps_its_replica(new_pag
 def test_both_replicas_show_a_new_snapshot(chromium, site):
     pages = [pinned_page(chromium, site, replica) for replica in site.replicas]
     for page, replica in zip(pages, site.replicas):
-        page.goto(site.proxy.url + "/")
+        page.goto(site.proxy.url + f"/?token={site.token}")
         expect(card(page, "kpi.samples")).to_have_text(SAMPLES_BEFORE, timeout=LOAD_MS)
         assert landed_on(page, site) == urlsplit(replica.url).netloc
 
@@ -256,9 +273,10 @@ def test_both_replicas_show_a_new_snapshot(chromium, site):
 def test_losing_a_replica_moves_its_browsers_to_the_other(chromium, site):
     doomed, survivor = site.replicas
     kiosk = pinned_page(chromium, site, doomed)
-    kiosk.goto(site.proxy.url + "/?kiosk=1")
+    kiosk.goto(site.proxy.url + f"/?kiosk=1&token={site.token}")
     expect(kiosk.locator("h1").first).to_have_text(TITLES["overview"][0])
-    expect(kiosk.locator(".kiosk-clock")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"))
+    # The clock's first line is the time; under it, when the screen last refreshed.
+    expect(kiosk.locator(".kiosk-clock")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}"))
     assert landed_on(kiosk, site) == urlsplit(doomed.url).netloc
 
     doomed.process.kill()
@@ -267,7 +285,7 @@ def test_losing_a_replica_moves_its_browsers_to_the_other(chromium, site):
 
     # A new browser whose cookie hashes onto the dead replica still gets a page, from the other.
     newcomer = pinned_page(chromium, site, doomed)
-    newcomer.goto(site.proxy.url + "/")
+    newcomer.goto(site.proxy.url + f"/?token={site.token}")
     expect(card(newcomer, "kpi.samples")).to_have_text(site.samples, timeout=LOAD_MS)
     assert exceptions(newcomer) == []
     assert landed_on(newcomer, site).endswith(urlsplit(survivor.url).netloc)
@@ -275,10 +293,10 @@ def test_losing_a_replica_moves_its_browsers_to_the_other(chromium, site):
     # The open screen reconnects by itself: its clock, drawn by the server every second, shows
     # a time after the kill, which only a live replica can have sent.
     def clock_after_kill() -> bool:
-        text = kiosk.locator(".kiosk-clock").inner_text().strip()
-        if not re.fullmatch(r"\d{2}:\d{2}:\d{2}", text):
+        time_shown = re.match(r"\d{2}:\d{2}:\d{2}", kiosk.locator(".kiosk-clock").inner_text().strip())
+        if not time_shown:
             return False
-        shown = datetime.combine(killed_at.date(), datetime.strptime(text, "%H:%M:%S").time())
+        shown = datetime.combine(killed_at.date(), datetime.strptime(time_shown.group(), "%H:%M:%S").time())
         return timedelta(seconds=1) <= (shown - killed_at) % timedelta(days=1) <= timedelta(minutes=5)
 
     deadline = time.monotonic() + RECONNECT_SECONDS

@@ -111,13 +111,14 @@ def test_the_wall_overview_is_mostly_map(wall, server):
     scroll_to_top(page)
     viewport = page.viewport_size
     deck = page.locator(DECK).first.bounding_box()
-    others = [box for selector in (".js-plotly-plot", ".kiosk-table", '[data-testid="stMetric"]')
+    others = [box for selector in (".js-plotly-plot", "ol.attention", '[data-testid="stMetric"]')
               for box in (e.bounding_box() for e in page.locator(selector).all()) if box]
     assert deck["height"] >= viewport["height"] / 2, deck
     assert deck["y"] + deck["height"] <= viewport["height"], "the map is cut at the bottom edge"
     assert all(deck["width"] * deck["height"] > box["width"] * box["height"] for box in others)
     # The top of the ranked list, with the rest counted, and the refresh line under the clock.
-    assert page.locator(".kiosk-table").count() == 1
+    # The ranked needs-attention list, its top lines only.
+    assert page.locator("ol.attention").count() == 1
     assert page.locator(".kiosk-clock .checks").inner_text().startswith("数据刷新")
     page.close()
 
