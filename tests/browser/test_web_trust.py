@@ -19,7 +19,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
-from tests.browser.support import CHROMIUM, NO_CHROMIUM, Server, open_app, serve_fixture
+from tests.browser.support import CHROMIUM, LOAD_MS, NO_CHROMIUM, Server, open_app, serve_fixture
 from tests.fixtures import XINGYUAN
 from tests.test_web_trust import MD_COMMUNITY, MD_HOTEL, MD_ZONE, name_things_in_markdown, visible
 
@@ -108,17 +108,23 @@ _PLOTLY_LINKS = """() => document.querySelectorAll('.js-plotly-plot a').length""
 
 
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason=NO_CHROMIUM)
+def wait_for_plotly_text(page, text: str) -> None:
+    """Until some chart has drawn `text` (the page's charts draw one after another; on a loaded
+    machine the one holding the name can come seconds after the first)."""
+    page.wait_for_function(f"name => ({_PLOTLY_TEXTS})().includes(name)", arg=text, timeout=LOAD_MS)
+
+
 def test_names_from_exports_show_as_typed_in_captions_and_charts(new_page, markdown_server):
     page = new_page()
     open_app(page, markdown_server, f"/zones?area={XINGYUAN}", "封控管控")
     caption = page.locator('[data-testid="stCaptionContainer"]', has_text="二七区疫情防控指挥部").first
     assert MD_COMMUNITY in visible(caption.inner_text())
     assert caption.locator("a, b").count() == 0
-    page.locator(".js-plotly-plot").first.wait_for()
+    wait_for_plotly_text(page, MD_ZONE)
     assert MD_ZONE in page.evaluate(_PLOTLY_TEXTS)
     assert page.evaluate(_PLOTLY_LINKS) == 0
 
     open_app(page, markdown_server, "/isolation", "隔离管控")
-    page.locator(".js-plotly-plot").first.wait_for()
+    wait_for_plotly_text(page, MD_HOTEL)
     assert MD_HOTEL in page.evaluate(_PLOTLY_TEXTS)
     assert page.evaluate(_PLOTLY_LINKS) == 0
