@@ -156,6 +156,15 @@ def _publish_new_key(key_file: Path, key: str) -> None:
         os.unlink(temporary)
 
 
+def _stored_key(path: Path, what: str, source: str) -> bytes:
+    """A generated key read back from its file, never through a link, and checked like any key."""
+    try:
+        stored = _read_no_follow(path)
+    except OSError as error:
+        raise IdKeyRefused(f"cannot read {what} {path}: {error.strerror} (a symbolic link is not followed)") from None
+    return checked_id_key(stored.strip(), source)
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """What the 'needs attention' list and staleness banners flag."""
@@ -241,12 +250,7 @@ class Settings:
         key_file = self.id_key_file
         if not key_file.exists() and not key_file.is_symlink():
             _publish_new_key(key_file, self._adoptable_old_key() or secrets.token_hex(32))
-        try:
-            stored = _read_no_follow(key_file)
-        except OSError as error:
-            raise IdKeyRefused(f"cannot read the ID key file {key_file}: {error.strerror}"
-                               " (a symbolic link is not followed)") from None
-        return checked_id_key(stored.strip(), f"the key file {key_file}")
+        return _stored_key(key_file, "the ID key file", f"the key file {key_file}")
 
     @property
     def screen_tokens_file(self) -> Path:
@@ -269,9 +273,4 @@ class Settings:
             if not create:
                 return None
             _publish_new_key(secret_file, secrets.token_hex(32))
-        try:
-            stored = _read_no_follow(secret_file)
-        except OSError as error:
-            raise IdKeyRefused(f"cannot read the screen token secret {secret_file}: {error.strerror}"
-                               " (a symbolic link is not followed)") from None
-        return checked_id_key(stored.strip(), f"the screen token secret {secret_file}")
+        return _stored_key(secret_file, "the screen token secret", f"the screen token secret {secret_file}")

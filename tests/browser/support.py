@@ -109,18 +109,24 @@ def start_server(data_dir: Path, db_path: Path, workdir: Path, port: int | None 
              "--server.fileWatcherType", "none"],
             cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     server = Server(f"http://127.0.0.1:{port}", process, log, data_dir, db_path)
+    return wait_until_healthy(server, "streamlit")
+
+
+def wait_until_healthy(service, name: str):
+    """The started service once its /_stcore/health answers 200; stopped, with its log, if it
+    exits or does not answer within SERVER_START_SECONDS. `service` has url, process, log_tail(), stop()."""
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{server.log_tail()}")
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {service.process.returncode}:\n{service.log_tail()}")
         try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
+            with urllib.request.urlopen(f"{service.url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
-                    return server
+                    return service
         except OSError:
             time.sleep(0.3)
-    server.stop()
-    raise RuntimeError(f"streamlit did not answer /_stcore/health in {SERVER_START_SECONDS} s:\n{server.log_tail()}")
+    service.stop()
+    raise RuntimeError(f"{name} did not answer /_stcore/health in {SERVER_START_SECONDS} s:\n{service.log_tail()}")
 
 
 def ingest_fixture(root: Path, change: Callable[[Path], None] | None = None) -> Settings:

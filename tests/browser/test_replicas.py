@@ -37,7 +37,6 @@ from tests.browser.support import (
     NO_CHROMIUM,
     REFRESH_SECONDS,
     REPO,
-    SERVER_START_SECONDS,
     TITLES,
     WALL,
     Server,
@@ -46,6 +45,7 @@ from tests.browser.support import (
     ingest_fixture,
     start_server,
     wait_for_app,
+    wait_until_healthy,
 )
 from tests.fixtures import DAYS, EXPECTED
 
@@ -131,19 +131,7 @@ http {{
 """, encoding="utf-8")
     process = subprocess.Popen([str(NGINX), "-p", str(root), "-c", str(root / "nginx.conf")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    proxy = Proxy(f"http://127.0.0.1:{port}", process, root)
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nginx exited with {process.returncode}:\n{proxy.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"{proxy.url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return proxy
-        except OSError:
-            time.sleep(0.2)
-    proxy.stop()
-    raise RuntimeError(f"nginx did not answer in {SERVER_START_SECONDS} s:\n{proxy.log_tail()}")
+    return wait_until_healthy(Proxy(f"http://127.0.0.1:{port}", process, root), "nginx")
 
 
 def upstream_for(proxy: Proxy, route: str | None) -> str:
