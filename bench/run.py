@@ -20,6 +20,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from dashboard.data import partitions
 from dashboard.data.queries import Snapshot, example_params, query_names
 from dashboard.demo.generate import generate
 
@@ -100,9 +101,9 @@ def main() -> None:
     bare_day = [bare_read([data / "exports" / days[-1] / "testing_records.csv"]) for _ in range(args.cheap_repeat)]
     bare_day_seconds = statistics.median(s for s, _ in bare_day)
 
-    staging = db.with_name(db.name + ".staging")
+    staging = partitions.folder(db)
     print(f"\n{args.scale} scale, {len(days)} days, {testing_rows:,} testing rows; code: {args.code}")
-    print(f"served snapshot {size_mb(db):,.0f} MB; staging folder {size_mb(staging):,.0f} MB")
+    print(f"served snapshot {size_mb(db):,.0f} MB; Parquet files of testing rows {size_mb(staging):,.0f} MB")
     print(f"{'what':<46} {'seconds':>9} {'bare s':>8} {'ratio':>7} {'peak RSS MB':>12}")
     rows = [
         ("ingest: full, from nothing", full, bare_full[0]),

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
 from dashboard.data.queries import Snapshot
 from dashboard.data.report import build_report, default_at
 from tests.fixtures import AWAITING_TRANSFER, DAYS, RELEASES_OVERDUE, TAIGUO, XINGYUAN, person_id
@@ -39,9 +40,7 @@ def test_transferred_and_released_persons_do_not_count(snapshot):
 
 
 def test_the_code_is_cut_from_the_key_and_is_not_the_key(fixture_snapshot, snapshot):
-    import duckdb
-
-    con = duckdb.connect(str(fixture_snapshot.db_path), read_only=True)
+    con = open_snapshot(fixture_snapshot.db_path)
     try:
         keys = {row[0] for row in con.execute("select person_key from testing_records where result = 'positive'")
                 .fetchall()}

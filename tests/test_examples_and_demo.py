@@ -6,9 +6,8 @@ import hashlib
 import shutil
 from datetime import date
 
-import duckdb
-
 from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
 from dashboard.data.queries import Snapshot
 from dashboard.data.report import build_report, default_at
 from dashboard.demo.generate import generate
@@ -59,7 +58,7 @@ def test_generator_is_deterministic_and_loads_cleanly(tmp_path):
     snapshot = Snapshot(settings.db_path)
     report = build_report(snapshot, date(2022, 1, 6), default_at(date(2022, 1, 6)))
     snapshot.close()
-    con = duckdb.connect(str(settings.db_path), read_only=True)
+    con = open_snapshot(settings.db_path)
     population = con.execute("select sum(population) from areas where level = 'community'").fetchone()[0]
     samples = con.execute("select count(*) from testing_records where sampled_at::date = '2022-01-06'").fetchone()[0]
     con.close()

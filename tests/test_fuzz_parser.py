@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from dashboard.data.contract import EXPORT_KINDS, KINDS, FileKind
 from dashboard.data.ingest import ingest
 from dashboard.data.parse import ParsedFile, UnusableFile, install_macros, parse_file
+from dashboard.data.partitions import open_snapshot
 from dashboard.settings import Settings
 from tests.fixtures import DAYS, TAIGUO, build_fixture, person_id
 
@@ -156,7 +157,7 @@ def test_zip_or_xlsx_is_refused_naming_the_file(con, tmp_path, names):
 
 
 def _rows(settings: Settings, sql: str, **params) -> list[tuple]:
-    with duckdb.connect(str(settings.db_path), read_only=True) as con:
+    with open_snapshot(settings.db_path) as con:
         return con.execute(sql, params).fetchall()
 
 

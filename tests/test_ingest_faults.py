@@ -15,11 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboard.__main__ import main
 from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
 from dashboard.data.status import read_status
 from dashboard.settings import Settings
 from tests.fixtures import DAYS, build_fixture
@@ -29,7 +29,7 @@ FIGURES = "select export_day, count(*), count(distinct person_key) from testing_
 
 
 def figures(db_path: Path) -> list[tuple]:
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with open_snapshot(db_path) as con:
         return con.execute(FIGURES).fetchall()
 
 

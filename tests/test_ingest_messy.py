@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from dashboard.__main__ import main
 from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
 from dashboard.settings import Settings
 from tests.fixtures import TAIGUO, XIGONGFANG, XINGYUAN, _reference, id_number, person_id
 
@@ -28,7 +28,7 @@ def make_data(tmp_path, files: dict[str, bytes]) -> Settings:
 
 
 def rows(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.db_path), read_only=True)
+    con = open_snapshot(settings.db_path)
     try:
         return con.execute(sql).fetchall()
     finally:

@@ -13,12 +13,12 @@ import sys
 import tomllib
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 
 from dashboard.data.ids import mask_ids
 from dashboard.data.ingest import ingest, watch
+from dashboard.data.partitions import open_snapshot
 from dashboard.data.status import read_status, status_path
 from dashboard.demo.generate import id_numbers
 from dashboard.settings import DEMO_DB, REPO, IdKeyRefused, Settings
@@ -29,7 +29,7 @@ KEY_B = "b" * 16 + "fedcba9876543210" * 3
 
 
 def table_rows(db_path: Path, sql: str, **params) -> list[tuple]:
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = open_snapshot(db_path)
     try:
         return con.execute(sql, params).fetchall()
     finally:
@@ -38,7 +38,7 @@ def table_rows(db_path: Path, sql: str, **params) -> list[tuple]:
 
 def every_text_in(db_path: Path, *tables: str) -> str:
     """Every value of every column of the tables, as one string to search."""
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = open_snapshot(db_path)
     try:
         return "\n".join(str(value) for table in tables for row in con.table(table).fetchall() for value in row)
     finally:

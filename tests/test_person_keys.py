@@ -7,9 +7,8 @@ import csv
 import hashlib
 import hmac
 
-import duckdb
-
 from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
 from tests.fixtures import TAIGUO, id_number
 
 FULL_WIDTH = str.maketrans({**{str(d): chr(0xFF10 + d) for d in range(10)}, "X": "Ｘ", "x": "ｘ"})
@@ -60,7 +59,7 @@ def test_one_person_one_key_across_feeds(fresh_data):
     key = fresh_data.id_key()
     expected = {canonical: hmac.new(key, canonical.upper().encode(), hashlib.sha256).hexdigest()
                 for canonical, _, _ in PERSONS}
-    con = duckdb.connect(str(fresh_data.db_path), read_only=True)
+    con = open_snapshot(fresh_data.db_path)
     try:
         joined = con.execute(
             "select t.sample_id, t.person_key, i.case_key from testing_records as t"

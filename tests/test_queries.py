@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from dashboard.data import partitions
+from dashboard.data.partitions import open_snapshot
 from dashboard.data.queries import PARAM_TYPES, example_params, load, query_names
 from dashboard.settings import QUERIES_DIR
 from tests.fixtures import DAYS
@@ -71,7 +74,7 @@ def test_every_sql_file_is_a_query_or_invariant():
 
 @pytest.mark.parametrize("invariant", INVARIANTS, ids=lambda p: p.stem)
 def test_data_invariant_returns_no_rows(invariant, fixture_snapshot):
-    con = duckdb.connect(str(fixture_snapshot.db_path), read_only=True)
+    con = open_snapshot(fixture_snapshot.db_path)
     try:
         rows = con.execute(invariant.read_text()).fetchall()
     finally:
@@ -83,7 +86,8 @@ def test_invariants_can_fail(fixture_snapshot, tmp_path):
     """Break the snapshot on purpose: each invariant must notice its own kind of damage."""
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(fixture_snapshot.db_path.read_bytes())
-    con = duckdb.connect(str(broken))
+    shutil.copytree(partitions.folder(fixture_snapshot.db_path), partitions.folder(broken))
+    con = partitions.show(duckdb.connect(str(broken)), broken)
     con.execute("update round_coverage set persons_sampled = 10 ** 6")
     con.execute("insert into zones_daily select * replace (day + 30 as day, started_on + 60 as started_on)"
                 " from zones_daily limit 1")

@@ -10,11 +10,11 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboard.data.contract import EXPORT_KINDS
 from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
 from tests.test_queries import INVARIANTS
 
 KINDS = [kind.kind for kind in EXPORT_KINDS]
@@ -32,7 +32,7 @@ def rows_in_files(data_dir: Path, kind: str) -> Counter:
 
 
 def rows_in_snapshot(settings, kind: str) -> Counter:
-    con = duckdb.connect(str(settings.db_path), read_only=True)
+    con = open_snapshot(settings.db_path)
     try:
         days = con.table(kind).df()["export_day"]
     finally:
@@ -41,7 +41,7 @@ def rows_in_snapshot(settings, kind: str) -> Counter:
 
 
 def broken_invariants(settings) -> dict[str, list]:
-    con = duckdb.connect(str(settings.db_path), read_only=True)
+    con = open_snapshot(settings.db_path)
     try:
         found = {path.stem: con.execute(path.read_text()).fetchall() for path in INVARIANTS}
     finally:
@@ -107,7 +107,7 @@ def test_removed_day_takes_its_rows_for_every_kind(fresh_data, day):
     assert ingest(fresh_data).ok
     for kind in KINDS:
         assert rows_in_snapshot(fresh_data, kind)[date.fromisoformat(day)] == 0, kind
-    con = duckdb.connect(str(fresh_data.db_path), read_only=True)
+    con = open_snapshot(fresh_data.db_path)
     try:
         leftovers = con.execute("select count(*) from loaded_files where day = $day", {"day": day}).fetchone()[0]
         leftovers += con.execute("select count(*) from rejects where day = $day", {"day": day}).fetchone()[0]

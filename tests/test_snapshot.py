@@ -13,12 +13,12 @@ import sys
 import textwrap
 import threading
 
-import duckdb
 import pandas as pd
 import pytest
 
 from dashboard.data import ids
 from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
 from dashboard.data.queries import Snapshot
 from dashboard.data.report import build_report, default_at
 from tests.fixtures import DAYS, TAIGUO, id_number, person_id
@@ -33,7 +33,7 @@ def reports(settings) -> list[dict]:
 
 
 def count(settings, sql: str, **params):
-    con = duckdb.connect(str(settings.db_path), read_only=True)
+    con = open_snapshot(settings.db_path)
     try:
         return con.execute(sql, params).fetchone()[0]
     finally:
@@ -88,7 +88,7 @@ def test_removed_day_leaves_the_snapshot(fresh_data):
 
 def test_ingest_log_records_every_file(fresh_data):
     assert ingest(fresh_data).ok
-    con = duckdb.connect(str(fresh_data.db_path), read_only=True)
+    con = open_snapshot(fresh_data.db_path)
     log = con.execute("select * from ingest_log where file = 'exports/2022-01-04/testing_records.csv'").df()
     con.close()
     expected_sha = hashlib.sha256(
@@ -114,7 +114,7 @@ def test_no_raw_id_number_anywhere_in_the_snapshot(fresh_data):
             for row in csv.DictReader(f):
                 raw_ids.update(v for k, v in row.items() if k in ("person_id", "case_id"))
     assert len(raw_ids) > 3000
-    con = duckdb.connect(str(fresh_data.db_path), read_only=True)
+    con = open_snapshot(fresh_data.db_path)
     tables = [r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()]
     for table in tables:
         frame = con.table(table).df()
@@ -151,13 +151,15 @@ def test_mask_hides_the_middle():
 
 FULL, SHORT = 2700 + 11 + 3670, 2700 + 4 + 3670  # samples with 01-05 as exported, and re-exported with 4
 READER = textwrap.dedent("""
-    import os, sys, duckdb
+    import os, sys
+    from pathlib import Path
+    from dashboard.data.partitions import open_snapshot
     path, stop, valid = sys.argv[1], sys.argv[2], {int(n) for n in sys.argv[3:]}
     reads = errors = torn = 0
     last = None
     while not os.path.exists(stop):
         try:
-            con = duckdb.connect(path, read_only=True)
+            con = open_snapshot(Path(path))
             staged = con.execute("select count(*) from testing_records").fetchone()[0]
             marted = con.execute("select coalesce(sum(samples), 0) from testing_daily").fetchone()[0]
             con.close()

@@ -7,9 +7,8 @@ import csv
 import time
 from pathlib import Path
 
-import duckdb
-
 from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
 from dashboard.data.queries import Snapshot
 from dashboard.data.report import build_report, default_at
 from tests.fixtures import DAYS
@@ -80,7 +79,7 @@ def test_only_figures_are_kept(fresh_data):
     assert ingest(fresh_data).ok
     rewrite(fresh_data.data_dir / "exports" / "2022-01-06" / "shifts.csv", lambda rows: rows[1:])
     assert ingest(fresh_data).ok
-    con = duckdb.connect(str(fresh_data.db_path), read_only=True)
+    con = open_snapshot(fresh_data.db_path)
     try:
         stored = con.execute("select kind, day::varchar, before, after from corrections").fetchall()
     finally:

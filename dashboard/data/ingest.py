@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.data import vintages
+from dashboard.data import partitions, vintages
 from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
 from dashboard.data.ids import key_fingerprint, mask_ids
 from dashboard.data.inputs import discover, fingerprint, sha256_of
@@ -49,7 +49,7 @@ SCHEMA_SQL = Path(__file__).parent / "schema.sql"
 # staging tables and the marts before it.
 MARTS_DIR = Path(__file__).parent / "marts"
 # Bump when schema.sql or the parsing rules change: an old snapshot is then rebuilt from scratch.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 LOCK_MODE = 0o600
 BUILT_SNAPSHOT = "snapshot.duckdb"
 
@@ -150,20 +150,26 @@ def _build(settings: Settings) -> IngestResult:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             con, building, start_over = _connect_building(db_path, id_key)
+            # A reader that opened the serving snapshot just before the swap may still read
+            # the files it names: those are kept one more generation.
+            named = partitions.named_files(con)
             if start_over:
                 result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
             try:
-                _ingest_into(con, data_dir, id_key, result, building.parent)
+                _ingest_into(con, data_dir, id_key, result, db_path, building.parent)
                 drop_parse_tables(con)
                 build_marts(con)
                 con.execute("insert or replace into meta values ('built_at', $at)",
                             {"at": datetime.now().isoformat(timespec="seconds")})
                 con.execute("checkpoint")
+                named |= partitions.named_files(con)
             finally:
                 con.close()
             os.chmod(building, SNAPSHOT_MODE)
             os.replace(building, db_path)
             shutil.rmtree(building.parent)
+            # Only now is no serving snapshot left that names a replaced day's file.
+            partitions.delete_unnamed(db_path, named)
         except Exception:
             # Holding the lock, the building folder is ours: on a full disk its space is what the
             # status file needs.
@@ -200,7 +206,8 @@ def _leftovers(settings: Settings) -> list[FileOutcome]:
     return notes
 
 
-def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, workdir: Path) -> None:
+def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_path: Path,
+                 workdir: Path) -> None:
     loaded = {
         (kind, day): sha
         for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
@@ -245,7 +252,7 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, workd
         outcome = FileOutcome(kind.kind, day, file, "loaded", parsed.rows_read, parsed.rows_loaded, len(parsed.rejects))
         file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
         before = vintages.before_replacing(con, kind.kind, day, sha)  # a re-export's replaced figures
-        store_file(con, kind, day, parsed, file_id, file, sha)
+        store_file(con, kind, day, parsed, file_id, file, sha, db_path)
         vintages.record(con, kind.kind, day, before)
         result.outcomes.append(outcome)
         if kind in (AREAS, SITES):
@@ -255,6 +262,7 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, workd
     if inputs.boundaries:
         store_boundaries(con, inputs.boundaries)
     result.outcomes.extend(forget_removed(con, present))
+    partitions.recount_rounds(con, db_path)
     for day in sorted({day for _, day, _ in files if day is not None}):
         for kind in EXPORT_KINDS:
             if (kind.kind, day) not in present:

@@ -93,15 +93,47 @@ create table if not exists control_zones (
     lon double,
 );
 
-create table if not exists testing_records (
+-- Per-person testing rows are no table here: each export day's good rows are a Parquet file
+-- under <db>.parts/ (partitions.py), named below, with the small aggregates the marts sum.
+create table if not exists partitions (
+    kind varchar,
+    day date,
+    file varchar,         -- relative to <db>.parts/
+);
+
+create table if not exists testing_daily_parts (
     export_day date,
-    sample_id varchar,
-    person_key varchar,   -- HMAC-SHA256 of the ID number, never the number
+    day date,
     area_code varchar,
     site_id varchar,
     round integer,
+    samples bigint,
+    positives bigint,
+    pending bigint,
+);
+
+create table if not exists testing_hourly_parts (
+    export_day date,
+    day date,
+    site_id varchar,
+    hour bigint,
+    samples bigint,
+);
+
+create table if not exists testing_positives (
+    export_day date,
+    person_key varchar,   -- HMAC-SHA256 of the ID number, never the number
+    area_code varchar,
     sampled_at timestamp,
-    result varchar,
+);
+
+-- Persons sampled for the first time in a round, per community and day: exact, recounted
+-- for the rounds a changed day touches.
+create table if not exists round_firsts (
+    round integer,
+    area_code varchar,
+    first_day date,
+    persons bigint,
 );
 
 create table if not exists isolation (

@@ -1,5 +1,6 @@
 """Writing one parsed file into the staging tables: its good rows replace its (kind, day), its rejects
-and its line in the ingest log go beside them."""
+and its line in the ingest log go beside them. Per-person testing rows go to a Parquet file of
+their day instead (partitions.py); every other kind is small enough to live in the snapshot."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import duckdb
 import pandas as pd
 from duckdb import ConstantExpression, StarExpression
 
+from dashboard.data import partitions
 from dashboard.data.contract import FileKind
 from dashboard.data.ids import mask_ids
 from dashboard.data.parse import ParsedFile, open_regular
@@ -19,7 +21,6 @@ from dashboard.data.status import FileOutcome
 # Static statements, one per staging table: table names are never spliced into SQL.
 DELETE_DAY = {
     "control_zones": "delete from control_zones where export_day = $day",
-    "testing_records": "delete from testing_records where export_day = $day",
     "isolation": "delete from isolation where export_day = $day",
     "shifts": "delete from shifts where export_day = $day",
     "checkpoint_log": "delete from checkpoint_log where export_day = $day",
@@ -59,16 +60,24 @@ def log_outcome(con, outcome: FileOutcome, sha: str, encoding: str, skipped: int
     return file_id
 
 
-def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_id: int, file: str, sha: str) -> None:
+def _forget_day(con, kind: str, day: date) -> None:
+    if kind == partitions.KIND:
+        partitions.forget(con, day)
+    else:
+        con.execute(DELETE_DAY[kind], {"day": day})
+
+
+def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_id: int, file: str, sha: str,
+               db_path: Path) -> None:
     """Replace what the snapshot holds for (kind, day) with this file's good rows and rejects."""
-    if day is None:
+    if kind.kind == partitions.KIND:
+        partitions.store(con, parsed.rows, day, file_id, sha, db_path)
+    elif day is None:
         con.execute(DELETE_ALL[kind.kind])
+        parsed.rows.insert_into(kind.kind)
     else:
         con.execute(DELETE_DAY[kind.kind], {"day": day})
-    rows = parsed.rows
-    if day is not None:
-        rows = rows.select(ConstantExpression(day).alias("export_day"), StarExpression())
-    rows.insert_into(kind.kind)
+        parsed.rows.select(ConstantExpression(day).alias("export_day"), StarExpression()).insert_into(kind.kind)
     con.execute("delete from rejects where kind = $kind and day is not distinct from $day",
                 {"kind": kind.kind, "day": day})
     if parsed.rejects:
@@ -110,7 +119,7 @@ def forget_removed(con, present: set[tuple[str, date | None]]) -> list[FileOutco
     outcomes = []
     for kind, day, file in con.execute("select kind, day, file from loaded_files where day is not null").fetchall():
         if (kind, day) not in present:
-            con.execute(DELETE_DAY[kind], {"day": day})
+            _forget_day(con, kind, day)
             con.execute("delete from rejects where kind = $kind and day = $day", {"kind": kind, "day": day})
             con.execute("delete from loaded_files where kind = $kind and day = $day", {"kind": kind, "day": day})
             outcome = FileOutcome(kind, day, file, "removed")

@@ -16,11 +16,12 @@ from datetime import date, datetime
 # Static statements, one per kind: table names are never spliced into SQL. Staff are counted
 # at noon, the report's default instant.
 FIGURES_SQL = {
+    # Per-person testing rows live in Parquet; the day's aggregates hold the same counts.
     "testing_records": """
-        select count(*) as rows,
-            count(*) filter (where sampled_at::date = $day) as samples_on_day,
-            count(*) filter (where sampled_at::date = $day and result = 'positive') as positives_on_day,
-        from testing_records where export_day = $day""",
+        select coalesce(sum(samples), 0) as rows,
+            coalesce(sum(samples) filter (where day = $day), 0) as samples_on_day,
+            coalesce(sum(positives) filter (where day = $day), 0) as positives_on_day,
+        from testing_daily_parts where export_day = $day""",
     "control_zones": """
         select count(*) as rows,
             count(*) filter (where level = 'sealed' and active) as sealed,

@@ -1,9 +1,10 @@
--- One row per sampling day, community, site and round: samples, positives, pending. Reads: testing_records.
+-- One row per sampling day, community, site and round: samples, positives, pending. Reads: testing_daily_parts.
+-- Summed from each export day's aggregates: a new day never rereads the per-person rows of others.
 create or replace table testing_daily as
 select
-    sampled_at::date as day, area_code, site_id, round,
-    count(*) as samples,
-    count(*) filter (where result = 'positive') as positives,
-    count(*) filter (where result = 'pending') as pending,
-from testing_records
+    day, area_code, site_id, round,
+    sum(samples)::bigint as samples,
+    sum(positives)::bigint as positives,
+    sum(pending)::bigint as pending,
+from testing_daily_parts
 group by all;

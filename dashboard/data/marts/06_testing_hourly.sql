@@ -1,5 +1,5 @@
--- One row per sampling day, site and hour: samples. Reads: testing_records.
+-- One row per sampling day, site and hour: samples. Reads: testing_hourly_parts.
 create or replace table testing_hourly as
-select sampled_at::date as day, site_id, hour(sampled_at) as hour, count(*) as samples,
-from testing_records
+select day, site_id, hour, sum(samples)::bigint as samples,
+from testing_hourly_parts
 group by all;

@@ -1,15 +1,10 @@
--- One row per round, community and calendar day from the round's start: distinct persons sampled in the round up to that day. Reads: testing_records, areas, calendar.
+-- One row per round, community and calendar day from the round's start: distinct persons sampled in the round up to that day. Reads: round_firsts, areas, calendar.
 -- Distinct persons per round: each person counts once, on the day of their first sample in
 -- that round, in the community of that sample; a running sum then gives "up to each day".
 create or replace table round_coverage as
-with first_sample as (
-    select round, person_key, arg_min(area_code, sampled_at) as area_code, min(sampled_at)::date as first_day,
-    from testing_records
-    where round > 0
-    group by all
-),
-newly_sampled as (
-    select round, area_code, first_day, count(*) as persons, from first_sample group by all
+with newly_sampled as (
+    -- Counted by partitions.recount_rounds from the round's days, exactly: no approximate distinct.
+    select round, area_code, first_day, persons, from round_firsts
 ),
 rounds as (
     select round, min(first_day) as started_on, from newly_sampled group by all

@@ -1,4 +1,4 @@
--- One row per calendar day and person with a positive sample in the 14 days up to that day who, in the newest isolation ledger dated that day or earlier, has no centralized case started by then. Reads: calendar, testing_records, isolation.
+-- One row per calendar day and person with a positive sample in the 14 days up to that day who, in the newest isolation ledger dated that day or earlier, has no centralized case started by then. Reads: calendar, testing_positives, isolation.
 -- Days before the first isolation ledger have no rows: with no ledger nobody can be called untransferred.
 create or replace table transfer_waiting as
 with ledger_for_day as (
@@ -8,7 +8,7 @@ with ledger_for_day as (
     group by all
 ),
 positives as (
-    select person_key, area_code, sampled_at, from testing_records where result = 'positive'
+    select person_key, area_code, sampled_at, from testing_positives
 ),
 in_window as (
     select ledger_for_day.day, ledger_for_day.snapshot_day, positives.*,

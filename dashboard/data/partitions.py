@@ -1,0 +1,169 @@
+"""Per-person testing rows as Parquet files beside the served snapshot, one per export day.
+
+A city's testing day is about twelve million rows; copying them into every new snapshot would
+make adding a day cost the whole history. Each day's good rows are written once, to a Parquet
+file of their own under <db>.parts/, and the snapshot keeps only the file's name and its small
+per-day aggregates. The marts are summed from those aggregates, so a new day costs its own file.
+
+Files are never rewritten: a re-export gets a new name (its ingest-log id is in it), and files
+the serving snapshot no longer names are deleted only after the new snapshot was swapped in.
+A killed ingest therefore leaves the previous snapshot and every file it names intact; what the
+killed run wrote is an orphan that the next good ingest deletes.
+
+Distinct persons per round must be exact, and a person's first sample of a round can sit in any
+day of the round: a changed day recounts the rounds it touches from the days holding them,
+never the whole history.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from duckdb import ConstantExpression, StarExpression
+
+KIND = "testing_records"
+FOLDER_MODE = 0o750
+COMPRESSION = "zstd"
+
+# Temp objects of the building connection, gone when it closes.
+TOUCHED_TABLE = "create temp table if not exists touched_rounds (round integer)"
+TOUCH_DAY = ("insert into touched_rounds select distinct round from testing_daily_parts"
+             " where export_day = $day and round > 0")
+TOUCHED = "select distinct round from touched_rounds order by round"
+# One parameterised statement per execute: DuckDB binds parameters of the last statement only.
+FORGET_DAY = (
+    "delete from testing_daily_parts where export_day = $day",
+    "delete from testing_hourly_parts where export_day = $day",
+    "delete from testing_positives where export_day = $day",
+    "delete from partitions where kind = 'testing_records' and day = $day",
+)
+ADD_DAY = (
+    """insert into testing_daily_parts
+    select $day, sampled_at::date, area_code, site_id, round,
+        count(*), count(*) filter (where result = 'positive'), count(*) filter (where result = 'pending'),
+    from read_parquet($path) group by all""",
+    """insert into testing_hourly_parts
+    select $day, sampled_at::date, site_id, hour(sampled_at), count(*), from read_parquet($path) group by all""",
+    """insert into testing_positives
+    select $day, person_key, area_code, sampled_at, from read_parquet($path) where result = 'positive'""",
+)
+NAME_DAY = "insert into partitions values ('testing_records', $day, $file)"
+DAYS_WITH_ROUND = """
+select file from partitions
+where kind = 'testing_records'
+  and day in (select export_day from testing_daily_parts where round = $round)
+order by day
+"""
+FORGET_ROUND = "delete from round_firsts where round = $round"
+# Each person counts once per round, on the day of their first sample in that round, in the
+# community of that sample. The round filter reaches Parquet's row-group statistics.
+COUNT_ROUND = """
+insert into round_firsts
+select round, area_code, first_day, count(*),
+from (
+    select round, person_key, arg_min(area_code, sampled_at) as area_code, min(sampled_at)::date as first_day,
+    from read_parquet($files)
+    where round = $round
+    group by all
+)
+group by all
+"""
+NAMED = "select file from partitions"
+# For reading the rows themselves (tests, an operator's look): a temp view over the named
+# files, bound through a variable so no path is spliced into SQL.
+SHOW = ("create or replace temp view testing_records as"
+        " select * from read_parquet(getvariable('testing_record_files'))")
+SHOW_NONE = """
+create or replace temp view testing_records as
+select null::date as export_day, null::varchar as sample_id, null::varchar as person_key,
+    null::varchar as area_code, null::varchar as site_id, null::integer as round,
+    null::timestamp as sampled_at, null::varchar as result,
+where false
+"""
+
+
+def folder(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".parts")
+
+
+def _private_folder(path: Path) -> Path:
+    if path.is_symlink():
+        raise OSError(f"{path}: a symbolic link where the ingest keeps its Parquet files; remove it")
+    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    return path
+
+
+def forget(con: duckdb.DuckDBPyConnection, day: date) -> None:
+    """The snapshot stops naming the day's file; its rounds are recounted at the end."""
+    con.execute(TOUCHED_TABLE)
+    con.execute(TOUCH_DAY, {"day": day})
+    for statement in FORGET_DAY:
+        con.execute(statement, {"day": day})
+
+
+def store(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, day: date, file_id: int, sha: str,
+          db_path: Path) -> None:
+    """Write the day's good rows to a new Parquet file and record its aggregates."""
+    forget(con, day)
+    directory = _private_folder(folder(db_path) / KIND)
+    name = f"{day.isoformat()}-{file_id}-{sha[:12]}.parquet"
+    writing = directory / (name + ".writing")
+    writing.unlink(missing_ok=True)  # left by a killed ingest
+    rows.select(ConstantExpression(day).alias("export_day"), StarExpression()) \
+        .write_parquet(str(writing), compression=COMPRESSION)
+    os.replace(writing, directory / name)
+    file = f"{KIND}/{name}"
+    for statement in ADD_DAY:
+        con.execute(statement, {"day": day, "path": str(directory / name)})
+    con.execute(NAME_DAY, {"day": day, "file": file})
+    con.execute(TOUCH_DAY, {"day": day})
+
+
+def recount_rounds(con: duckdb.DuckDBPyConnection, db_path: Path) -> list[int]:
+    """Recount the distinct persons of every round a stored or forgotten day touched."""
+    con.execute(TOUCHED_TABLE)
+    rounds = [r for (r,) in con.execute(TOUCHED).fetchall()]
+    base = folder(db_path)
+    for round_ in rounds:
+        con.execute(FORGET_ROUND, {"round": round_})
+        files = [str(base / f) for (f,) in con.execute(DAYS_WITH_ROUND, {"round": round_}).fetchall()]
+        if files:
+            con.execute(COUNT_ROUND, {"files": files, "round": round_})
+    con.execute("delete from touched_rounds")
+    return rounds
+
+
+def named_files(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {file for (file,) in con.execute(NAMED).fetchall()}
+
+
+def delete_unnamed(db_path: Path, named: set[str]) -> int:
+    """After a swap: delete the files the serving snapshot does not name (replaced, or orphans)."""
+    base = folder(db_path)
+    if not base.is_dir() or base.is_symlink():
+        return 0
+    deleted = 0
+    for path in (base / KIND).glob("*"):
+        if f"{KIND}/{path.name}" not in named and not path.is_dir():
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def show(con: duckdb.DuckDBPyConnection, db_path: Path) -> duckdb.DuckDBPyConnection:
+    """Make `testing_records` readable on a connection to the snapshot (read-only is fine)."""
+    files = sorted(str(folder(db_path) / f) for f in named_files(con))
+    if files:
+        con.execute("set variable testing_record_files = $files", {"files": files})
+        con.execute(SHOW)
+    else:
+        con.execute(SHOW_NONE)
+    return con
+
+
+def open_snapshot(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the snapshot on which testing_records can be read like a table."""
+    return show(duckdb.connect(str(db_path), read_only=True), db_path)
