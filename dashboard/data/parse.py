@@ -66,10 +66,10 @@ select cells.*, cells.rowid + 2 + coalesce(bad.bad_upto, 0) as _line,
 from csv_cells as cells
 asof left join bad on cells.rowid >= bad.good_before
 """
+# With no unreadable line, a row's line follows from its position alone.
+NUMBER_LINES_PLAIN = "create or replace temp view csv_rows as select cells.*, cells.rowid + 2 as _line, from csv_cells as cells"
 # Temp tables, in memory (spilling to the temp folder): never written into the snapshot file.
 # A relation's view is a view of the snapshot itself: each is dropped as soon as it is read.
-MATERIALISE_KEPT = ("create or replace temp table csv_kept as select * from csv_kept_input;"
-                    " drop view csv_kept_input")
 MATERIALISE_CHECKED = ("create or replace temp table csv_checked as select * from csv_checked_input;"
                        " drop view csv_checked_input")
 KNOWN_CODES = """
@@ -77,8 +77,8 @@ create or replace temp table csv_known as
 select 'area' as ref, unnest($area::varchar[]) as code union all select 'site', unnest($site::varchar[])
 """
 CLEAN_UP = ("drop table if exists csv_read_errors; drop table if exists csv_read_scans;"
-            " drop view if exists csv_rows; drop table if exists csv_checked; drop table if exists csv_kept;"
-            " drop view if exists main.csv_kept_input; drop view if exists main.csv_checked_input")
+            " drop view if exists csv_rows; drop table if exists csv_checked;"
+            " drop view if exists main.csv_checked_input")
 
 
 @dataclass
@@ -145,7 +145,7 @@ def _read_cells(con, path: str, names: list[str]) -> list[Reject]:
                              "max_line": MAX_LINE_BYTES})
     bad = con.execute(BAD_LINES).fetchall()
     con.execute(BAD_LINES_TABLE, {"lines": [line for line, _ in bad]})
-    con.execute(NUMBER_LINES)
+    con.execute(NUMBER_LINES if bad else NUMBER_LINES_PLAIN)
     return [Reject(line, "", f"row has the wrong number of cells (expected {len(names)})"
                    if error in ("MISSING COLUMNS", "TOO MANY COLUMNS")
                    else f"row cannot be read as CSV ({error.lower()})", "")
@@ -251,11 +251,7 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
                 .select(ColumnExpression("code").alias(f"_known_{column.name}"))
             kept = kept.join(known, ColumnExpression(column.name) == ColumnExpression(f"_known_{column.name}"),
                              how="left")
-    # Materialised: every check below reads these columns, and a view would recompute them per use.
-    kept.create_view("csv_kept_input")
-    con.execute(MATERIALISE_KEPT)
-    kept = con.table("csv_kept")
-
+    # Not materialised: the checks below read the kept rows once, in the same statement.
     typed = {c.name: _typed(c, ColumnExpression(c.name))[0] for c in kind.columns}
     problem = CaseExpression(ConstantExpression(True), ConstantExpression(None))
     chain = None
