@@ -66,5 +66,6 @@ screens.show_banner(
     screens.stale_alarms(feeds.newest_exports(days[0]), datetime.now(), settings.thresholds.stale_after_hours,
                          read_status(settings.db_path)),
     lang, settings.thresholds.stale_after_hours)
+cache.first_run_notice(lang)
 access.require_page(current)
 page.run()

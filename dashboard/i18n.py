@@ -28,7 +28,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "app.subtitle": ("二七区疫情防控指挥部", "Erqi district epidemic-control command center"),
     "app.no_days": ("快照中没有任何导出日的数据，请先运行 python -m dashboard ingest",
                     "The snapshot holds no export day yet: run python -m dashboard ingest first"),
-    "app.preparing": ("首次运行：正在生成并导入演示数据，约需数分钟……", "First run: generating and ingesting the demo data, which takes a few minutes..."),
+    "app.preparing": ("首次运行：正在准备演示数据……", "First run: preparing the demo data..."),
     "page.overview": ("总览", "Overview"),
     "page.zones": ("封控管控", "Sealed areas"),
     "page.testing": ("核酸检测", "Testing"),
@@ -393,6 +393,16 @@ CATALOG: dict[str, tuple[str, str]] = {
     "kiosk.more": ("另有 {count} 项", "+{count} more"),
     "kpi.updated": ("新", "updated"),
     "kpi.updated.help": ("最近一次数据更新后变化的数值", "Changed by the latest data update"),
+    # First run on the demo (issue 9): staged progress, then the older days in the background.
+    "app.preparing.generate": ("第 1 步，共 2 步：正在生成演示数据（约 100 万居民，14 天）……",
+                               "Step 1 of 2: generating the demo data (about 1M residents, 14 days)..."),
+    "app.preparing.ingest": ("第 2 步，共 2 步：正在导入最近 {days} 天的文件：{done} / {total}",
+                             "Step 2 of 2: ingesting the newest {days} days' files: {done} / {total}"),
+    "app.loading_older": ("首次运行：较早日期的数据仍在导入（约一分钟），完成后页面自动更新。在此之前，日期只有最近 {days} 天，"
+                          "本轮覆盖率只计入这几天的采样。",
+                          "First run: the older days are still being ingested (about a minute); the page updates"
+                          " by itself when they are in. Until then only the newest {days} days are shown, and this"
+                          " round's coverage counts only their samples."),
 }
 
 # Coded values: the Chinese words are the contract's (the words exports may use), the English

@@ -17,6 +17,7 @@ import fcntl
 import os
 import shutil
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -52,6 +53,11 @@ MARTS_DIR = Path(__file__).parent / "marts"
 SCHEMA_VERSION = "2"
 LOCK_MODE = 0o600
 BUILT_SNAPSHOT = "snapshot.duckdb"
+# DuckDB spills its temp tables to <building>/snapshot.duckdb.tmp beyond this, so a city's
+# testing day (twelve million rows) fits a small ingest machine.
+MEMORY_LIMIT = "SET memory_limit = '1GB'"
+# Told as a first run goes: (stage, done, total), stage "generate" (days) or "ingest" (files).
+Progress = Callable[[str, int, int], None]
 
 
 def _open_lock(lock_path: Path) -> int:
@@ -112,6 +118,7 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
             building.unlink()
     if not building.exists():
         con = duckdb.connect(str(building))
+    con.execute(MEMORY_LIMIT)
     con.execute(SCHEMA_SQL.read_text())
     install_macros(con)
     con.execute("delete from feeds")
@@ -123,10 +130,14 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
     return con, building, start_over
 
 
-def ingest(settings: Settings) -> IngestResult:
-    """Build and swap in a new snapshot; the outcome is also left in <db>.status.json for the screens."""
+def ingest(settings: Settings, progress: Progress | None = None, newest_days: int | None = None) -> IngestResult:
+    """Build and swap in a new snapshot; the outcome is also left in <db>.status.json for the screens.
+
+    newest_days, for a first run only (no snapshot yet): take just the newest export days, so
+    the screens have data while a second, ordinary ingest adds the older days.
+    """
     try:
-        result = _build(settings)
+        result = _build(settings, progress, newest_days)
     except Exception as error:
         try:
             write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
@@ -137,7 +148,7 @@ def ingest(settings: Settings) -> IngestResult:
     return result
 
 
-def _build(settings: Settings) -> IngestResult:
+def _build(settings: Settings, progress: Progress | None, newest_days: int | None) -> IngestResult:
     data_dir, db_path = settings.data_dir, settings.db_path
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory not found: {data_dir}")
@@ -156,7 +167,7 @@ def _build(settings: Settings) -> IngestResult:
             if start_over:
                 result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
             try:
-                _ingest_into(con, data_dir, id_key, result, db_path, building.parent)
+                _ingest_into(con, data_dir, id_key, result, db_path, building.parent, progress, newest_days)
                 drop_parse_tables(con)
                 build_marts(con)
                 con.execute("insert or replace into meta values ('built_at', $at)",
@@ -206,14 +217,17 @@ def _leftovers(settings: Settings) -> list[FileOutcome]:
     return notes
 
 
-def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_path: Path,
-                 workdir: Path) -> None:
+def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_path: Path, workdir: Path,
+                 progress: Progress | None = None, newest_days: int | None = None) -> None:
     loaded = {
         (kind, day): sha
         for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
     }
     inputs = discover(data_dir)
     files = inputs.files
+    if newest_days and not loaded:
+        first_days = sorted({day for _, day, _ in files if day is not None})[-newest_days:]
+        files = [f for f in files if f[1] is None or f[1] in first_days]
     linked = {kind for kind, _, _ in inputs.links}
     missing_reference = [
         k.filename + (f" ({SYMLINK_NOT_READ})" if k.kind in linked or "reference" in linked else "")
@@ -233,7 +247,9 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_pa
 
     reference_changed = False
     known = known_codes(con)
-    for kind, day, path in files:
+    for done, (kind, day, path) in enumerate(files):
+        if progress:
+            progress("ingest", done, len(files))
         file = str(path.relative_to(data_dir))
         sha = ""
         try:
@@ -287,14 +303,22 @@ def watch(settings: Settings, interval: float, report=print, rounds: int | None 
             time.sleep(interval)
 
 
-def ensure_snapshot(settings: Settings) -> None:
-    """First run needs nothing: with no data configured, generate the district demo and ingest it."""
+def ensure_snapshot(settings: Settings, progress: Progress | None = None, newest_days: int | None = None) -> bool:
+    """First run needs nothing: with no data configured, generate the district demo and ingest it.
+
+    With newest_days, only those days are ingested (see ingest); returns True when older days
+    were left for a second ingest.
+    """
     if settings.db_path.exists():
-        return
+        return False
     if settings.is_demo and not (settings.data_dir / "exports").is_dir():
         from dashboard.demo.generate import generate
 
+        if progress:
+            progress("generate", 0, 0)
         generate(settings.data_dir)
-    ingest(settings)
+    result = ingest(settings, progress, newest_days)
+    all_days = {day for _, day, _ in discover(settings.data_dir).files if day is not None}
+    return bool(newest_days) and len(all_days) > len({o.day for o in result.outcomes if o.day is not None})
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.data.ingest import ensure_snapshot
+from dashboard.data.ingest import ensure_snapshot, ingest
 from dashboard.data.queries import Snapshot
 from dashboard.data.report import HeadlineFigures, build_report, headline_figures
 from dashboard.i18n import t
@@ -41,10 +41,25 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
+# A first run ingests the newest days while the newcomer watches, the rest in the background.
+FIRST_RUN_DAYS = 3
+_older_days_loading = threading.Event()
+
+
+def _ingest_older_days(config: Settings) -> None:
+    try:
+        ingest(config)  # a failure is in the status file, which the banner shows
+    finally:
+        _older_days_loading.clear()
+
+
 @st.cache_resource(show_spinner=False)
-def _prepared(data_dir: str, db_path: str, is_demo: bool) -> bool:
+def _prepared(data_dir: str, db_path: str, is_demo: bool, _progress=None) -> bool:
     """Generate and ingest the demo on the very first run; once per process."""
-    ensure_snapshot(Settings(Path(data_dir), Path(db_path), is_demo))
+    config = Settings(Path(data_dir), Path(db_path), is_demo)
+    if ensure_snapshot(config, _progress, newest_days=FIRST_RUN_DAYS):
+        _older_days_loading.set()
+        threading.Thread(target=_ingest_older_days, args=(config,), name="first-run-older-days", daemon=True).start()
     return True
 
 
@@ -56,10 +71,23 @@ def _snapshot(db_path: str) -> Snapshot:
 def snapshot() -> Snapshot:
     config = settings()
     if not config.db_path.exists():
-        # First run on the demo: generating and ingesting it takes minutes, so say so.
-        with st.spinner(t("app.preparing", state.current_lang())):
-            _prepared(str(config.data_dir), str(config.db_path), config.is_demo)
+        # First run on the demo: say what is happening, with counts, not a bare spinner.
+        lang = state.current_lang()
+        with st.status(t("app.preparing", lang), expanded=True) as box:
+            line = st.empty()
+
+            def show(stage: str, done: int, total: int) -> None:
+                line.write(t(f"app.preparing.{stage}", lang, done=done, total=total, days=FIRST_RUN_DAYS))
+
+            _prepared(str(config.data_dir), str(config.db_path), config.is_demo, show)
+            box.update(state="complete")
     return _snapshot(str(config.db_path))
+
+
+def first_run_notice(lang: str) -> None:
+    """While a first run's older days are still being ingested, say what the page lacks."""
+    if _older_days_loading.is_set():
+        st.info(t("app.loading_older", lang, days=FIRST_RUN_DAYS))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=CACHE_MAX_ENTRIES, show_spinner=False)

@@ -1,0 +1,91 @@
+"""A first run shows data early: the newest days are ingested while the newcomer watches the
+steps and counts, the older days by a second, ordinary ingest in the background."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.data.ingest import ensure_snapshot, ingest
+from dashboard.i18n import t
+from dashboard.web import cache
+from tests.conftest import serving
+from tests.fixtures import DAYS
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+
+
+def loaded_days(settings) -> list:
+    from dashboard.data.queries import Snapshot
+
+    snapshot = Snapshot(settings.db_path)
+    try:
+        return [d.date() for d in snapshot.run("health/export_days")["day"]]
+    finally:
+        snapshot.close()
+
+
+def test_newest_days_first_then_the_rest(fresh_data):
+    steps = []
+    assert ensure_snapshot(fresh_data, lambda *step: steps.append(step), newest_days=1) is True
+    assert loaded_days(fresh_data) == [DAYS[-1]]
+    # One step per input file: areas.csv, sites.csv and the six exports of 01-06 (the optional
+    # field-work feeds arrive from 01-05 on; fixtures.build_fixture).
+    assert steps == [("ingest", done, 8) for done in range(8)]
+
+    result = ingest(fresh_data)
+    assert result.ok
+    assert sorted(loaded_days(fresh_data)) == DAYS
+    # Only the two older days were read the second time.
+    assert {o.day for o in result.outcomes if o.status == "loaded"} == set(DAYS[:2])
+
+
+def test_newest_days_is_ignored_once_a_snapshot_exists(fresh_data):
+    assert ingest(fresh_data).ok
+    assert ensure_snapshot(fresh_data, newest_days=1) is False
+    assert ingest(fresh_data, newest_days=1).ok
+    assert sorted(loaded_days(fresh_data)) == DAYS
+
+
+@pytest.fixture
+def first_run(fresh_data, monkeypatch):
+    """A first run that shows one day first; the older days wait until the test lets them in."""
+    monkeypatch.setattr(cache, "FIRST_RUN_DAYS", 1)
+    let_in = threading.Event()
+    ingest_older_days = cache._ingest_older_days
+
+    def held_back(config):
+        let_in.wait(60)
+        ingest_older_days(config)
+
+
+    monkeypatch.setattr(cache, "_ingest_older_days", held_back)
+    with serving(fresh_data, monkeypatch) as settings:
+        yield settings, let_in
+
+
+def test_the_app_shows_the_newest_day_at_once_and_the_rest_when_ingested(first_run):
+    settings, let_in = first_run
+    assert not settings.db_path.exists()
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception, [e.message for e in at.exception]
+    notice = t("app.loading_older", "zh", days=1)
+    assert notice in [i.value for i in at.info]
+    day = at.selectbox(key="day")
+    assert (day.value, len(day.options)) == (DAYS[-1].isoformat(), 1)
+
+    let_in.set()
+    for _ in range(600):
+        if not cache._older_days_loading.is_set():
+            break
+        time.sleep(0.1)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert notice not in [i.value for i in at.info]
+    # The app's own reader saw the swap (another connection in this process would not: DuckDB
+    # hands a second connect to an open file the same database).
+    assert len(at.selectbox(key="day").options) == len(DAYS)
