@@ -1,0 +1,89 @@
+"""A newcomer's first run, timed in a real browser: python -m bench.first_run [--repeat N].
+
+Clones this repository (its committed HEAD) into a temporary folder, as a newcomer would, starts
+`streamlit run dashboard/app.py` there with an empty state directory, opens the page in Debian's
+Chromium and reports the seconds from the start of the server to the overview's KPIs on screen,
+and to the moment the older days are in (the first-run notice gone). Only 127.0.0.1 is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from dashboard.i18n import t
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/lib/chromium/chromium"
+KPI = '[data-testid="stMetricValue"]'
+GIVE_UP_SECONDS = 600
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def one_run(browser) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory(prefix="first-run-") as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
+        env.update(XDG_STATE_HOME=str(Path(tmp) / "state"), HOME=str(Path(tmp) / "home"))
+        port = free_port()
+        start = time.perf_counter()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=clone, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            url = f"http://127.0.0.1:{port}/"
+            while True:
+                try:
+                    page.goto(url, timeout=5_000)
+                    break
+                except Exception:  # the server is not listening yet
+                    if time.perf_counter() - start > GIVE_UP_SECONDS:
+                        raise
+                    time.sleep(0.2)
+            page.wait_for_selector(KPI, timeout=GIVE_UP_SECONDS * 1000)
+            to_kpis = time.perf_counter() - start
+            notice = t("app.loading_older", "zh", days=3)[:12]
+            while page.get_by_text(notice).count() and time.perf_counter() - start < GIVE_UP_SECONDS:
+                time.sleep(2)
+                page.reload()
+                page.wait_for_selector(KPI, timeout=GIVE_UP_SECONDS * 1000)
+            return to_kpis, time.perf_counter() - start
+        finally:
+            server.terminate()
+            server.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    runs = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        for n in range(args.repeat):
+            runs.append(one_run(browser))
+            print(f"run {n + 1}: KPIs after {runs[-1][0]:.1f} s, every day in after {runs[-1][1]:.1f} s", flush=True)
+        browser.close()
+    print(f"median of {len(runs)}: KPIs {statistics.median(r[0] for r in runs):.1f} s,"
+          f" every day {statistics.median(r[1] for r in runs):.1f} s")
+
+
+if __name__ == "__main__":
+    main()
