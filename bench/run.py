@@ -136,6 +136,30 @@ def main() -> None:
         print(f"{name:<46} {median:>9.1f} {runs[int(len(runs) * 0.95) - 1]:>8.1f}")
     print(f"{'all queries, one after another':<46} {total:>9.1f}")
     snapshot.close()
+    page_runs(data, db, args.cheap_repeat)
+
+
+def page_runs(data: Path, db: Path, repeat: int) -> None:
+    """Each page's whole script run in-process (AppTest), warm: what a rerun costs the server."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.app_pages import PAGES
+
+    os.environ.update(DASHBOARD_DATA=str(data), DASHBOARD_DB=str(db))
+    app = REPO / "dashboard" / "app.py"
+    print(f"\n{'page script run (warm, AppTest, median of ' + str(repeat) + ')':<46} {'s':>9}")
+    for spec in PAGES:
+        at = AppTest.from_file(str(app), default_timeout=300)
+        at.switch_page(f"app_pages/{spec.file}")
+        at.run()  # cold: fills the caches
+        if at.exception:
+            raise SystemExit(f"{spec.file}: {at.exception[0].message}")
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            at.run()
+            runs.append(time.perf_counter() - start)
+        print(f"{spec.file:<46} {statistics.median(runs):>9.2f}")
 
 
 if __name__ == "__main__":
