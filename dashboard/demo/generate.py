@@ -65,7 +65,8 @@ from dashboard.demo.population import (
     write_reference,
 )
 from dashboard.demo.roster import DoorTeam, Shift, plan_roster, site_shifts
-from dashboard.demo.sampling import Round, TestingPlanner, plan_rounds, write_testing
+from dashboard.demo.sampling import Round, TestingPlanner, plan_rounds
+from dashboard.demo.testing_export import write_testing
 
 # --- the whole story -------------------------------------------------------------------
 
@@ -273,6 +274,8 @@ def generate(out: Path, scale: str = "district", days: int = 14, end_date: date 
     persons = np.array([first_person[r.community] + r.person for r in story.isolation], dtype=np.int64)
     case_ids = id_numbers(persons, seed)
     isolation = IsolationExport(story, case_ids)
+    area_codes = story.reference.communities.area_code.tolist()
+    site_ids = story.reference.sites.site_id.tolist()
     testing = TestingPlanner(story)
     rows = defaultdict(int)
     rows["areas"] = len(story.reference.areas_text)
@@ -289,5 +292,6 @@ def generate(out: Path, scale: str = "district", days: int = 14, end_date: date 
                                              checkpoint_rows(story, day_index))
         rows["door_visits"] += write_rows(folder / "door_visits.csv", contract.DOOR_VISITS,
                                           door_visit_rows(story, day_index))
-        rows["testing_records"] += write_testing(folder / "testing_records.csv", testing.day(day_index), story, day)
+        rows["testing_records"] += write_testing(folder / "testing_records.csv", testing.day(day_index), day,
+                                                 area_codes, site_ids, seed)
     return {"scale": scale, "first_day": iso(story.dates[0]), "last_day": iso(story.dates[-1]), "rows": dict(rows)}

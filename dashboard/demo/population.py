@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 REFERENCE_DIR = Path(__file__).parents[2] / "data" / "reference"
 REFERENCE_FILES = ("areas.csv", "sites.csv", "boundaries.geojson")
@@ -200,19 +199,3 @@ def id_number_chars(person: np.ndarray, seed: int) -> np.ndarray:
 
 def id_numbers(person: np.ndarray, seed: int) -> list[str]:
     return [row.tobytes().decode() for row in id_number_chars(person, seed)]
-
-
-def fixed_width_strings(chars: np.ndarray) -> pa.Array:
-    """(n, width) ASCII bytes -> Arrow strings, without making n Python strings."""
-    count, width = chars.shape
-    offsets = np.arange(0, (count + 1) * width, width, dtype=np.int32)
-    return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars)))
-
-
-def numbered_strings(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    """prefix + zero-padded numbers, e.g. S20220106 + 00000001."""
-    chars = np.empty((len(numbers), len(prefix) + width), dtype=np.uint8)
-    chars[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    for position in range(width):
-        chars[:, len(prefix) + position] = numbers // 10 ** (width - 1 - position) % 10 + ord("0")
-    return fixed_width_strings(chars)

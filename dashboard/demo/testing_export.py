@@ -1,0 +1,124 @@
+"""A day's testing records as CSV text, built as bytes with numpy.
+
+A city round day has ~10 M rows. Each line is assembled in a byte matrix, one row per line, from
+small lookup tables (digits, times of day, area codes, the few site/round/result texts), so no
+Python string is made per row. Fields of varying width are padded with NUL bytes, which are
+dropped before writing; no text in the export contains a NUL or needs quoting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from dashboard.data import contract
+from dashboard.demo.population import RESULT_WORDS, digit_table, id_number_chars
+
+BATCH_ROWS = 500_000   # ~55 MB of line bytes per batch: memory stays flat at city scale
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass
+class TestingDay:
+    """Columns in the order they were drawn, and `order`, which sorts them by sampling time."""
+    community: np.ndarray   # int16 index into communities
+    person: np.ndarray      # int64 resident number (district-wide)
+    site: np.ndarray        # int16 index into sites
+    round: np.ndarray       # int16
+    seconds: np.ndarray     # int32 seconds after midnight
+    result: np.ndarray      # int8 index into RESULT_WORDS
+    order: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+
+def sampling_time_order(seconds: np.ndarray) -> np.ndarray:
+    """The same order as np.argsort(seconds, kind="stable"), in two radix passes: NumPy sorts
+    16-bit keys by radix, but a day's seconds need 17 bits."""
+    if len(seconds) and (seconds.min() < 0 or seconds.max() >= SECONDS_PER_DAY):
+        raise ValueError("sampling seconds must fall within the day")
+    by_low = np.argsort(seconds.astype(np.uint16), kind="stable")
+    high = (seconds[by_low] >> 16).astype(np.uint8)
+    return by_low[np.argsort(high, kind="stable")]
+
+
+def text_table(texts: list[str]) -> np.ndarray:
+    """(len(texts), longest) ASCII bytes, NUL-padded."""
+    encoded = [text.encode("ascii") for text in texts]
+    table = np.zeros((len(encoded), max(map(len, encoded), default=0)), dtype=np.uint8)
+    for row, text in zip(table, encoded):
+        row[: len(text)] = np.frombuffer(text, dtype=np.uint8)
+    return table
+
+
+FOUR_DIGITS = digit_table(np.arange(10**4), 4) + ord("0")
+TWO_DIGITS = digit_table(np.arange(10**2), 2) + ord("0")
+
+
+def time_of_day_table() -> np.ndarray:
+    """(86400, 8) "HH:MM:SS" for every second of a day."""
+    seconds = np.arange(SECONDS_PER_DAY)
+    table = np.full((SECONDS_PER_DAY, 8), ord(":"), dtype=np.uint8)
+    table[:, 0:2] = TWO_DIGITS[seconds // 3600]
+    table[:, 3:5] = TWO_DIGITS[seconds // 60 % 60]
+    table[:, 6:8] = TWO_DIGITS[seconds % 60]
+    return table
+
+
+TIME_OF_DAY = time_of_day_table()
+
+
+class LineBuilder:
+    """Lines `sample_id,person_id,area_code,site_id,round,sampled_at,result` of one day."""
+
+    def __init__(self, day: date, area_codes: list[str], site_ids: list[str], rounds: int, seed: int):
+        self.seed = seed
+        self.sample_prefix = text_table([f"S{day:%Y%m%d}"])[0]
+        self.areas = text_table([f",{code}" for code in area_codes])
+        # site, round and the comma before the date share one table, indexed site * rounds + round.
+        self.rounds = rounds
+        self.middles = text_table([f",{site},{number}," for site in site_ids for number in range(rounds)])
+        self.date = text_table([f"{day:%Y-%m-%d} "])[0]
+        self.tails = text_table([f",{word}\n" for word in RESULT_WORDS])
+        widths = (len(self.sample_prefix), 8, 1, 18, self.areas.shape[1], self.middles.shape[1],
+                  len(self.date), 8, self.tails.shape[1])
+        self.starts = np.cumsum((0,) + widths)
+
+    def lines(self, first_number: int, person, community, site, round_, seconds, result) -> bytes:
+        count = len(person)
+        if first_number + count > 10**8:
+            raise ValueError("sample numbers have 8 digits")
+        matrix = np.empty((count, self.starts[-1]), dtype=np.uint8)
+        prefix, number, comma, person_id, area, middle, day, clock, tail = zip(self.starts[:-1], self.starts[1:])
+        numbers = np.arange(first_number, first_number + count)
+        matrix[:, slice(*prefix)] = self.sample_prefix
+        matrix[:, number[0] : number[0] + 4] = FOUR_DIGITS[numbers // 10_000]
+        matrix[:, number[0] + 4 : number[1]] = FOUR_DIGITS[numbers % 10_000]
+        matrix[:, slice(*comma)] = ord(",")
+        matrix[:, slice(*person_id)] = id_number_chars(person, self.seed)
+        matrix[:, slice(*area)] = self.areas[community]
+        matrix[:, slice(*middle)] = self.middles[site.astype(np.int64) * self.rounds + round_]
+        matrix[:, slice(*day)] = self.date
+        matrix[:, slice(*clock)] = TIME_OF_DAY[seconds]
+        matrix[:, slice(*tail)] = self.tails[result]
+        flat = matrix.reshape(-1)
+        return flat[flat != 0].tobytes()
+
+
+def write_testing(path: Path, testing: TestingDay, day: date, area_codes: list[str], site_ids: list[str],
+                  seed: int) -> int:
+    """Write the day in batches of BATCH_ROWS lines, numbered in sampling-time order."""
+    rounds = int(testing.round.max()) + 1 if len(testing) else 1
+    builder = LineBuilder(day, area_codes, site_ids, rounds, seed)
+    header = ",".join(c.name for c in contract.TESTING_RECORDS.columns) + "\n"
+    with path.open("wb") as handle:
+        handle.write(header.encode())
+        for start in range(0, len(testing), BATCH_ROWS):
+            rows = testing.order[start : start + BATCH_ROWS]
+            handle.write(builder.lines(start + 1, testing.person[rows], testing.community[rows], testing.site[rows],
+                                       testing.round[rows], testing.seconds[rows], testing.result[rows]))
+    return len(testing)
