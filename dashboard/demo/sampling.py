@@ -105,6 +105,8 @@ class TestingPlanner:
         self.offsets = rng.uniform(-0.01, 0.03, size=count)
         self.laggards = rng.random(count) < 0.15
         self.round_of_day = {d: r for r in story.rounds for d in r.days}
+        # (round, community) -> who is left for a two-day round's second day, drawn on its first
+        self.mop_ups: dict[tuple[int, int], np.ndarray] = {}
 
     def round_sample(self, community: int, rnd: Round) -> tuple[np.ndarray, np.ndarray]:
         """Residents sampled in a round and on which of its days (0 or 1): one sample per
@@ -155,8 +157,12 @@ class TestingPlanner:
         rnd = self.round_of_day.get(day)
         if rnd is None:
             return self.routine_sample(community, day), "routine"
-        chosen, which_day = self.round_sample(community, rnd)
         position = rnd.days.index(day)
+        if position and (rnd.number, community) in self.mop_ups:
+            return self.mop_ups.pop((rnd.number, community)), "mop_up"
+        chosen, which_day = self.round_sample(community, rnd)
+        if len(rnd.days) == 2 and not position:
+            self.mop_ups[rnd.number, community] = chosen[which_day == 1]
         return chosen[which_day == position], ("mop_up" if position else "round")
 
     def community_day(self, community: int, day: int) -> tuple[np.ndarray, ...]:
@@ -182,6 +188,10 @@ class TestingPlanner:
                 result)
 
     def day(self, day: int) -> TestingDay:
-        parts = [self.community_day(community, day) for community in range(len(self.communities))]
-        columns = [np.concatenate(column) for column in zip(*parts)]
+        parts = [list(self.community_day(community, day)) for community in range(len(self.communities))]
+        columns = []
+        for index in range(len(parts[0])):
+            columns.append(np.concatenate([part[index] for part in parts]))
+            for part in parts:
+                part[index] = None  # a city round day has ~10 M rows: don't hold them twice
         return TestingDay(*columns, order=sampling_time_order(columns[4]))  # lab numbering follows sampling time

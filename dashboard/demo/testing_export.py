@@ -8,6 +8,7 @@ dropped before writing; no text in the export contains a NUL or needs quoting.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,12 +40,17 @@ class TestingDay:
 
 
 def sampling_time_order(seconds: np.ndarray) -> np.ndarray:
-    """The same order as np.argsort(seconds, kind="stable"), in a third of its time: NumPy sorts
-    16-bit keys by radix, and a day's seconds need only one bit more."""
-    if len(seconds) and (seconds.min() < 0 or seconds.max() >= SECONDS_PER_DAY):
+    """The same order as np.argsort(seconds, kind="stable"), several times faster: NumPy sorts
+    16-bit keys by radix, and sampling hours (06-22) span fewer than 2**16 seconds."""
+    if not len(seconds):
+        return np.zeros(0, dtype=np.int64)
+    first, last = int(seconds.min()), int(seconds.max())
+    if first < 0 or last >= SECONDS_PER_DAY:
         raise ValueError("sampling seconds must fall within the day")
+    if last - first < 1 << 16:
+        return np.argsort((seconds - first).astype(np.uint16), kind="stable")
     by_low = np.argsort(seconds.astype(np.uint16), kind="stable")
-    late = seconds[by_low] >= 1 << 16   # after 18:12:16; a stable partition is the second pass
+    late = seconds[by_low] >= 1 << 16   # a stable partition is the second radix pass
     return np.concatenate((by_low[~late], by_low[late]))
 
 
@@ -119,10 +125,18 @@ def write_testing(path: Path, testing: TestingDay, day: date, area_codes: list[s
     builder = LineBuilder(day, area_codes, site_ids, rounds, seed)
     place = (testing.community.astype(np.int32) * len(site_ids) + testing.site) * rounds + testing.round
     header = ",".join(c.name for c in contract.TESTING_RECORDS.columns) + "\n"
-    with path.open("wb") as handle:
+    # The kernel's copy of ~600 MB a round day takes as long as building the lines: a second
+    # thread writes one batch while the next is built (the GIL is released in the write call).
+    with path.open("wb") as handle, ThreadPoolExecutor(max_workers=1) as writer:
         handle.write(header.encode())
+        writing = None
         for start in range(0, len(testing), BATCH_ROWS):
             rows = testing.order[start : start + BATCH_ROWS]
-            handle.write(builder.lines(start + 1, testing.person[rows], place[rows], testing.seconds[rows],
-                                       testing.result[rows]))
+            lines = builder.lines(start + 1, testing.person[rows], place[rows], testing.seconds[rows],
+                                  testing.result[rows])
+            if writing:
+                writing.result()
+            writing = writer.submit(handle.write, lines)
+        if writing:
+            writing.result()
     return len(testing)
