@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -280,18 +281,27 @@ def generate(out: Path, scale: str = "district", days: int = 14, end_date: date 
     rows = defaultdict(int)
     rows["areas"] = len(story.reference.areas_text)
     rows["sites"] = len(story.reference.sites_text)
-    for day_index, day in enumerate(story.dates):
-        folder = out / "exports" / day.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        rows["control_zones"] += write_rows(folder / "control_zones.csv", contract.CONTROL_ZONES,
-                                            zone_rows(story, day_index))
-        rows["isolation"] += write_records(folder / "isolation.csv", contract.ISOLATION,
-                                           isolation.rows(day_index))
-        rows["shifts"] += write_rows(folder / "shifts.csv", contract.SHIFTS, shift_rows(story, day_index))
-        rows["checkpoint_log"] += write_rows(folder / "checkpoint_log.csv", contract.CHECKPOINT_LOG,
-                                             checkpoint_rows(story, day_index))
-        rows["door_visits"] += write_rows(folder / "door_visits.csv", contract.DOOR_VISITS,
-                                          door_visit_rows(story, day_index))
-        rows["testing_records"] += write_testing(folder / "testing_records.csv", testing.day(day_index), day,
-                                                 area_codes, site_ids, seed)
+    # One thread writes a day's testing records while this one plans the next day: on two cores
+    # the two halves overlap. At most one written day and one planned day are held at a time.
+    with ThreadPoolExecutor(max_workers=1) as testing_writer:
+        writing = None
+        for day_index, day in enumerate(story.dates):
+            folder = out / "exports" / day.isoformat()
+            folder.mkdir(parents=True, exist_ok=True)
+            rows["control_zones"] += write_rows(folder / "control_zones.csv", contract.CONTROL_ZONES,
+                                                zone_rows(story, day_index))
+            rows["isolation"] += write_records(folder / "isolation.csv", contract.ISOLATION,
+                                               isolation.rows(day_index))
+            rows["shifts"] += write_rows(folder / "shifts.csv", contract.SHIFTS, shift_rows(story, day_index))
+            rows["checkpoint_log"] += write_rows(folder / "checkpoint_log.csv", contract.CHECKPOINT_LOG,
+                                                 checkpoint_rows(story, day_index))
+            rows["door_visits"] += write_rows(folder / "door_visits.csv", contract.DOOR_VISITS,
+                                              door_visit_rows(story, day_index))
+            planned = testing.day(day_index)
+            if writing:
+                rows["testing_records"] += writing.result()
+            writing = testing_writer.submit(write_testing, folder / "testing_records.csv", planned, day,
+                                            area_codes, site_ids, seed)
+            del planned  # the writer holds the day until it is written
+        rows["testing_records"] += writing.result()
     return {"scale": scale, "first_day": iso(story.dates[0]), "last_day": iso(story.dates[-1]), "rows": dict(rows)}
