@@ -95,3 +95,20 @@ def test_sampling_time_order_is_a_stable_sort(earliest, latest):
 def test_seconds_outside_the_day_are_refused():
     with pytest.raises(ValueError, match="within the day"):
         sampling_time_order(np.array([10, 86_400], dtype=np.int32))
+
+
+def test_generate_reports_each_finished_day(tmp_path):
+    from dashboard.demo.generate import generate
+
+    seen = []
+
+    def on_day(done, days):
+        folder = sorted((tmp_path / "exports").iterdir())[done - 1]
+        seen.append((done, days, {p.name: p.stat().st_size for p in folder.glob("*.csv")}))
+
+    generate(tmp_path, days=2, end_date=date(2022, 1, 6), on_day=on_day)
+    assert [(done, days) for done, days, _ in seen] == [(1, 2), (2, 2)]
+    # a day is reported once all six of its files are written in full
+    for done, _, sizes in seen:
+        folder = sorted((tmp_path / "exports").iterdir())[done - 1]
+        assert len(sizes) == 6 and sizes == {p.name: p.stat().st_size for p in folder.glob("*.csv")}

@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -259,9 +260,10 @@ def write_records(path: Path, kind: contract.FileKind, records: list[list]) -> i
 # --- entry point -----------------------------------------------------------------------
 
 def generate(out: Path, scale: str = "district", days: int = 14, end_date: date | None = None,
-             seed: int = 42) -> dict:
+             seed: int = 42, on_day: Callable[[int, int], None] | None = None) -> dict:
     """Write the reference data and `days` daily exports ending at end_date (default today)
-    under `out`; return the number of rows written per file kind (summed over days)."""
+    under `out`; return the number of rows written per file kind (summed over days).
+    `on_day(done, days)` is called as each day's files are complete, for a progress display."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, not {scale!r}")
     if days < 1:
@@ -300,8 +302,12 @@ def generate(out: Path, scale: str = "district", days: int = 14, end_date: date 
             planned = testing.day(day_index)
             if writing:
                 rows["testing_records"] += writing.result()
+                if on_day:
+                    on_day(day_index, days)
             writing = testing_writer.submit(write_testing, folder / "testing_records.csv", planned, day,
                                             area_codes, site_ids, seed)
             del planned  # the writer holds the day until it is written
         rows["testing_records"] += writing.result()
+        if on_day:
+            on_day(days, days)
     return {"scale": scale, "first_day": iso(story.dates[0]), "last_day": iso(story.dates[-1]), "rows": dict(rows)}
