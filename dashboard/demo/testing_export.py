@@ -86,9 +86,15 @@ class LineBuilder:
     def __init__(self, day: date, area_codes: list[str], site_ids: list[str], rounds: int, seed: int):
         self.seed = seed
         self.sample_prefix = text_table([f"S{day:%Y%m%d}"])[0]
-        # Area, site and round come from one table, so a line costs one lookup for all three.
-        self.places = text_table([f",{area},{site},{number}," for area in area_codes for site in site_ids
-                                  for number in range(rounds)])
+        # Area, site and round come from one table, so a line costs one lookup for all three. It is
+        # composed from three small ones: the NUL padding inside an entry is dropped with the rest.
+        parts = (text_table([f",{area}" for area in area_codes]), text_table([f",{site}" for site in site_ids]),
+                 text_table([f",{number}," for number in range(rounds)]))
+        shape = tuple(len(part) for part in parts)
+        self.places = np.concatenate([
+            np.broadcast_to(part.reshape([len(part) if axis == index else 1 for axis in range(3)] + [-1]),
+                            shape + (part.shape[1],))
+            for index, part in enumerate(parts)], axis=-1).reshape(-1, sum(part.shape[1] for part in parts))
         self.sampled_at = np.hstack((np.broadcast_to(text_table([f"{day:%Y-%m-%d} "]), (SECONDS_PER_DAY, 11)),
                                      TIME_OF_DAY))
         self.tails = text_table([f",{word}\n" for word in RESULT_WORDS])
