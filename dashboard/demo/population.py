@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 REFERENCE_DIR = Path(__file__).parents[2] / "data" / "reference"
 REFERENCE_FILES = ("areas.csv", "sites.csv", "boundaries.geojson")
@@ -160,41 +159,43 @@ ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 ID_CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
 
 
-def id_number_chars(person: np.ndarray, seed: int) -> np.ndarray:
-    """(n, 18) ASCII bytes of the 18-digit ID numbers of residents `person`."""
-    slot = (person.astype(np.int64) * ID_MULTIPLIER + seed * 1_000_003) % ID_SLOTS
-    birth = BIRTH_EPOCH + (slot // 1000).astype("timedelta64[D]")
+def digit_table(values: np.ndarray, width: int) -> np.ndarray:
+    """(len(values), width) decimal digits, most significant first."""
+    powers = 10 ** np.arange(width - 1, -1, -1)
+    return (values[:, None] // powers % 10).astype(np.uint8)
+
+
+def birth_digit_table() -> np.ndarray:
+    """YYYYMMDD digits of every birth day, indexed by days after BIRTH_EPOCH."""
+    birth = BIRTH_EPOCH + np.arange(BIRTH_DAYS).astype("timedelta64[D]")
     year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
     month = birth.astype("datetime64[M]").astype(np.int64) % 12 + 1
     day = (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1
-    digits = np.empty((len(person), 17), dtype=np.int64)
-    digits[:, :6] = ADDRESS_DIGITS
-    start = 6
-    for value, width in ((year, 4), (month, 2), (day, 2), (slot % 1000, 3)):
-        for position in range(width):
-            digits[:, start + position] = value // 10 ** (width - 1 - position) % 10
-        start += width
-    chars = np.empty((len(person), 18), dtype=np.uint8)
-    chars[:, :17] = digits + ord("0")
-    chars[:, 17] = ID_CHECK_CHARS[(digits * ID_WEIGHTS).sum(axis=1) % 11]
+    return np.hstack((digit_table(year, 4), digit_table(month, 2), digit_table(day, 2)))
+
+
+# An ID number is the address, a birth day, a sequence and a check character. Looking them up in
+# small tables (30,000, 1,000 and 11 x 11 rows) avoids digit arithmetic on each of ~10 M rows a day;
+# the check character depends on the weighted digit sum mod 11, which adds up part by part.
+ADDRESS_AND_BIRTH_CHARS = np.hstack((np.broadcast_to(ADDRESS_DIGITS, (BIRTH_DAYS, 6)), birth_digit_table())
+                                    ).astype(np.uint8) + ord("0")
+SEQUENCE_CHARS = digit_table(np.arange(1000), 3) + ord("0")
+ADDRESS_AND_BIRTH_REMAINDERS = ((ADDRESS_AND_BIRTH_CHARS - ord("0")).astype(np.int64) @ ID_WEIGHTS[:14] % 11)
+SEQUENCE_REMAINDERS = (SEQUENCE_CHARS - ord("0")).astype(np.int64) @ ID_WEIGHTS[14:] % 11
+CHECK_CHARS_BY_REMAINDERS = ID_CHECK_CHARS[(np.arange(11)[:, None] + np.arange(11)) % 11]
+
+
+def id_number_chars(person: np.ndarray, seed: int, out: np.ndarray | None = None) -> np.ndarray:
+    """(n, 18) ASCII bytes of the 18-digit ID numbers of residents `person`, written into `out`
+    (a view of a larger byte matrix, say) when given."""
+    slot = (person.astype(np.int64) * ID_MULTIPLIER + seed * 1_000_003) % ID_SLOTS
+    birth, sequence = np.divmod(slot, 1000)
+    chars = np.empty((len(person), 18), dtype=np.uint8) if out is None else out
+    chars[:, :14] = ADDRESS_AND_BIRTH_CHARS[birth]
+    chars[:, 14:17] = SEQUENCE_CHARS[sequence]
+    chars[:, 17] = CHECK_CHARS_BY_REMAINDERS[ADDRESS_AND_BIRTH_REMAINDERS[birth], SEQUENCE_REMAINDERS[sequence]]
     return chars
 
 
 def id_numbers(person: np.ndarray, seed: int) -> list[str]:
     return [row.tobytes().decode() for row in id_number_chars(person, seed)]
-
-
-def fixed_width_strings(chars: np.ndarray) -> pa.Array:
-    """(n, width) ASCII bytes -> Arrow strings, without making n Python strings."""
-    count, width = chars.shape
-    offsets = np.arange(0, (count + 1) * width, width, dtype=np.int32)
-    return pa.StringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars)))
-
-
-def numbered_strings(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    """prefix + zero-padded numbers, e.g. S20220106 + 00000001."""
-    chars = np.empty((len(numbers), len(prefix) + width), dtype=np.uint8)
-    chars[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    for position in range(width):
-        chars[:, len(prefix) + position] = numbers // 10 ** (width - 1 - position) % 10 + ord("0")
-    return fixed_width_strings(chars)

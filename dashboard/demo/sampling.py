@@ -1,17 +1,12 @@
-"""Mass-testing rounds and the per-person testing records of a day, written in batches."""
+"""Mass-testing rounds and who is sampled on a day, in which community, where and when."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 
-from dashboard.data import contract
 from dashboard.demo.outbreak import sealed_population
 from dashboard.demo.population import (
     MOP_UP_SHARE,
@@ -19,16 +14,13 @@ from dashboard.demo.population import (
     PENDING,
     PENDING_FROM_HOUR,
     POSITIVE,
-    RESULT_WORDS,
     ROUTINE_SHARE,
     SAMPLING_HOURS,
     Reference,
     Stream,
-    fixed_width_strings,
-    id_number_chars,
-    numbered_strings,
     rng_for,
 )
+from dashboard.demo.testing_export import TestingDay, sampling_time_order
 
 if TYPE_CHECKING:  # generate imports this module; the story is only a type here
     from dashboard.demo.generate import Story
@@ -103,16 +95,6 @@ def serving_sites(reference: Reference) -> tuple[list[str], list[np.ndarray], li
     return site_ids, choices, weights
 
 
-@dataclass
-class TestingDay:
-    community: np.ndarray   # int16 index into communities
-    person: np.ndarray      # int64 resident number (district-wide)
-    site: np.ndarray        # int16 index into sites
-    round: np.ndarray       # int16
-    seconds: np.ndarray     # int32 seconds after midnight
-    result: np.ndarray      # int8 index into RESULT_WORDS
-
-
 class TestingPlanner:
     def __init__(self, story: Story):
         self.story = story
@@ -123,6 +105,8 @@ class TestingPlanner:
         self.offsets = rng.uniform(-0.01, 0.03, size=count)
         self.laggards = rng.random(count) < 0.15
         self.round_of_day = {d: r for r in story.rounds for d in r.days}
+        # (round, community) -> who is left for a two-day round's second day, drawn on its first
+        self.mop_ups: dict[tuple[int, int], np.ndarray] = {}
 
     def round_sample(self, community: int, rnd: Round) -> tuple[np.ndarray, np.ndarray]:
         """Residents sampled in a round and on which of its days (0 or 1): one sample per
@@ -173,8 +157,12 @@ class TestingPlanner:
         rnd = self.round_of_day.get(day)
         if rnd is None:
             return self.routine_sample(community, day), "routine"
-        chosen, which_day = self.round_sample(community, rnd)
         position = rnd.days.index(day)
+        if position and (rnd.number, community) in self.mop_ups:
+            return self.mop_ups.pop((rnd.number, community)), "mop_up"
+        chosen, which_day = self.round_sample(community, rnd)
+        if len(rnd.days) == 2 and not position:
+            self.mop_ups[rnd.number, community] = chosen[which_day == 1]
         return chosen[which_day == position], ("mop_up" if position else "round")
 
     def community_day(self, community: int, day: int) -> tuple[np.ndarray, ...]:
@@ -200,40 +188,10 @@ class TestingPlanner:
                 result)
 
     def day(self, day: int) -> TestingDay:
-        parts = [self.community_day(community, day) for community in range(len(self.communities))]
-        columns = [np.concatenate(column) for column in zip(*parts)]
-        order = np.argsort(columns[4], kind="stable")  # lab numbering follows sampling time
-        return TestingDay(*(column[order] for column in columns))
-
-
-TESTING_BATCH_ROWS = 1_000_000
-
-
-def write_testing(path: Path, testing: TestingDay, story: Story, day: date) -> int:
-    """Write in batches with Arrow: a city-scale round day has ~10 M rows."""
-    area_codes = pa.array(story.reference.communities.area_code.tolist())
-    site_ids = pa.array(story.reference.sites.site_id.tolist())
-    results = pa.array(list(RESULT_WORDS))
-    midnight = np.datetime64(day.isoformat(), "s")
-    columns = [c.name for c in contract.TESTING_RECORDS.columns]
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
-    count = len(testing.person)
-    with path.open("wb") as handle:
-        handle.write((",".join(columns) + "\n").encode())
-        writer = None
-        for start in range(0, count, TESTING_BATCH_ROWS):
-            stop = min(start + TESTING_BATCH_ROWS, count)
-            batch = pa.record_batch([
-                numbered_strings(f"S{day:%Y%m%d}", np.arange(start + 1, stop + 1), 8),
-                fixed_width_strings(id_number_chars(testing.person[start:stop], story.seed)),
-                pa.DictionaryArray.from_arrays(testing.community[start:stop], area_codes),
-                pa.DictionaryArray.from_arrays(testing.site[start:stop], site_ids),
-                pa.array(testing.round[start:stop]),
-                pa.array(midnight + testing.seconds[start:stop].astype("timedelta64[s]")),
-                pa.DictionaryArray.from_arrays(testing.result[start:stop], results),
-            ], names=columns)
-            writer = writer or pa_csv.CSVWriter(handle, batch.schema, write_options=options)
-            writer.write_batch(batch)
-        if writer:
-            writer.close()
-    return count
+        parts = [list(self.community_day(community, day)) for community in range(len(self.communities))]
+        columns = []
+        for index in range(len(parts[0])):
+            columns.append(np.concatenate([part[index] for part in parts]))
+            for part in parts:
+                part[index] = None  # a city round day has ~10 M rows: don't hold them twice
+        return TestingDay(*columns, order=sampling_time_order(columns[4]))  # lab numbering follows sampling time
