@@ -394,8 +394,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "kpi.updated": ("新", "updated"),
     "kpi.updated.help": ("最近一次数据更新后变化的数值", "Changed by the latest data update"),
     # First run on the demo (issue 9): staged progress, then the older days in the background.
-    "app.preparing.generate": ("第 1 步，共 2 步：正在生成演示数据（约 100 万居民，14 天）……",
-                               "Step 1 of 2: generating the demo data (about 1M residents, 14 days)..."),
+    "app.preparing.generate": ("第 1 步，共 2 步：正在生成演示数据（约 100 万居民）：{done} / {total} 天",
+                               "Step 1 of 2: generating the demo data (about 1M residents): {done} / {total} days"),
     "app.preparing.ingest": ("第 2 步，共 2 步：正在导入最近 {days} 天的文件：{done} / {total}",
                              "Step 2 of 2: ingesting the newest {days} days' files: {done} / {total}"),
     "app.loading_older": ("首次运行：较早日期的数据仍在导入（约一分钟），完成后页面自动更新。在此之前，日期只有最近 {days} 天，"

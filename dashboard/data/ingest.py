@@ -314,9 +314,7 @@ def ensure_snapshot(settings: Settings, progress: Progress | None = None, newest
     if settings.is_demo and not (settings.data_dir / "exports").is_dir():
         from dashboard.demo.generate import generate
 
-        if progress:
-            progress("generate", 0, 0)
-        generate(settings.data_dir)
+        generate(settings.data_dir, on_day=(lambda done, days: progress("generate", done, days)) if progress else None)
     result = ingest(settings, progress, newest_days)
     all_days = {day for _, day, _ in discover(settings.data_dir).files if day is not None}
     return bool(newest_days) and len(all_days) > len({o.day for o in result.outcomes if o.day is not None})
