@@ -190,6 +190,13 @@ class FrozenDeck:
         return self.spec
 
 
+def shared_map(kind: str, view: tuple, build, lang: str, *, queries: tuple[str, ...]) -> FrozenDeck:
+    """A page's map, built and frozen once per data version, view and screen for every session;
+    `queries` names those behind the frames build() draws (the shapes' are added here)."""
+    return cache.shared(kind, (*view, lang, screen()), lambda: freeze(build(), lang),
+                        queries=(*queries, "map/boundaries", "map/areas"))
+
+
 def freeze(deck, lang: str) -> FrozenDeck:
     legend = legend_html(legend_for(deck, lang, cache.settings().thresholds.coverage_target))
     return FrozenDeck(deck.to_json(), getattr(deck, "_tooltip", None), legend)
