@@ -133,8 +133,7 @@ def shared(kind: str, view: tuple, build: Callable, *, queries: tuple[str, ...])
     outer = _named_by_build.get()
     if outer is not None and not outer.issuperset(queries):
         raise UndeclaredQuery(f"a shared build uses {kind}, whose queries it does not all name")
-    for name in queries:
-        access.check_query(name)
+    access.check_queries(queries)
     snap = snapshot()
     key: Hashable = (kind, view, Thresholds(), _forget_replaced_versions(snap), str(snap.path))
 

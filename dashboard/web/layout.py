@@ -231,7 +231,8 @@ def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
         st.pydeck_chart(deck, height=height, key=key, alt=t("map.alt", f.lang))
         st.html(legend)
         return
-    communities = frozenset(cache.area_frame().query("level == 'community'")["area_code"])
+    communities = cache.shared("communities", (), lambda: frozenset(
+        cache.area_frame().query("level == 'community'")["area_code"]), queries=("map/areas",))
     st.pydeck_chart(deck, height=height, on_select=functools.partial(_select_from_map, key, communities),
                     selection_mode="single-object", key=key, alt=t("map.alt", f.lang))
     st.html(legend)
