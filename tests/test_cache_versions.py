@@ -1,4 +1,4 @@
-"""A swapped-in snapshot drops the cached results of the one it replaced (found by bench.soak)."""
+"""A swapped-in snapshot drops the cached results and shared builds of the one it replaced (found by bench.soak)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,19 @@ class FakeSnapshot:
         return self.current
 
 
+@dataclass
+class FakeBuilds:
+    cleared: list
+
+    def clear(self) -> None:
+        self.cleared.append("builds")
+
+
 def test_results_of_a_replaced_version_are_dropped(monkeypatch, tmp_path):
     cleared = []
     monkeypatch.setattr(cache, "_cached_for", {})
     monkeypatch.setattr(cache._cached_query, "clear", lambda: cleared.append("queries"))
-    monkeypatch.setattr(cache._cached_report, "clear", lambda: cleared.append("reports"))
+    monkeypatch.setattr(cache, "shared_builds", lambda: FakeBuilds(cleared))
     snap = FakeSnapshot(tmp_path / "a.duckdb", "v1")
     other = FakeSnapshot(tmp_path / "b.duckdb", "w1")
 
@@ -31,6 +39,6 @@ def test_results_of_a_replaced_version_are_dropped(monkeypatch, tmp_path):
     assert cleared == []
     snap.current = "v2"
     assert cache._forget_replaced_versions(snap) == "v2"
-    assert cleared == ["queries", "reports"]
+    assert cleared == ["queries", "builds"]
     assert cache._forget_replaced_versions(snap) == "v2"
-    assert cleared == ["queries", "reports"]
+    assert cleared == ["queries", "builds"]

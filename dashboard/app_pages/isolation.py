@@ -30,9 +30,10 @@ with map_column:
         st.warning(t("map.empty", f.lang))
     else:
         style = "isolation_3d" if "isolation_3d" in f.layers else "isolation"
-        layout.show_map(maps.district_map(base, lang=f.lang, layers=(style, "labels"), area=f.area,
-                                          isolation=communities, day=f.day, **layout.map_options(1000, layout.map_height(560))),
-                        f, "isolation", height=layout.map_height(560))
+        deck = layout.shared_map("isolation/map", (f.day, f.area, style), lambda: maps.district_map(
+            base, lang=f.lang, layers=(style, "labels"), area=f.area, isolation=communities, day=f.day,
+            **layout.map_options(1000, layout.map_height(560))), f.lang, queries=("isolation/by_community",))
+        layout.show_map(deck, f, "isolation", height=layout.map_height(560))
 with table_column:
     st.subheader(t("isolation.by_community", f.lang))
     layout.show_table(tables.isolation_table(communities, f.lang), t("no_data", f.lang))
@@ -47,9 +48,11 @@ with left:
     if hotels.empty:
         st.info(t("isolation.hotels.empty", f.lang))
     else:
-        layout.show_figure(charts.hotel_occupancy(hotels, f.lang))
+        layout.shared_figure("isolation/hotels", (f.day, f.area, f.lang), lambda: charts.hotel_occupancy(hotels, f.lang),
+                             queries=("isolation/hotel_occupancy",))
 with right:
-    layout.show_figure(charts.isolation_flow(cache.query("isolation/daily", day=f.day, area=f.area), f.lang))
+    layout.shared_figure("isolation/flow", (f.day, f.area, f.lang), lambda: charts.isolation_flow(
+        cache.query("isolation/daily", day=f.day, area=f.area), f.lang), queries=("isolation/daily",))
 
 if not hotels.empty:
     st.subheader(t("isolation.hotel_table", f.lang))

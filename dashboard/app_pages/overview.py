@@ -9,7 +9,7 @@ from dashboard import i18n
 from dashboard.data.report import to_markdown
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, situation_map, state
-from dashboard.web.attention import attention_list
+from dashboard.web.attention import ATTENTION_QUERIES, attention_list
 from dashboard.web.builders import attention, charts, kpis
 
 f = state.filters()
@@ -25,15 +25,28 @@ layout.kpi_strip(cards, changed=cache.kpi_changes((f.area, f.lang), {card.key: c
 
 # Fatigue alerts come from a list of people: a wall screen's role sees the rest without them.
 names_allowed = access.may_run("staff/fatigue")
-items = attention_list(cache.query, figures, f.day, f.area, f.lang, config, names_allowed=names_allowed,
-                       now=datetime.now())
-testing_trend = cache.query("testing/trend", day=f.day, area=f.area)
+# One list per data version, view, minute ("recent corrections" count back from now) and what
+# the role may see.
+minute = datetime.now().replace(second=0, microsecond=0)
+items = cache.shared("overview/attention", (f.day, f.at, f.area, f.lang, names_allowed, minute),
+                     lambda: attention_list(cache.query, figures, f.day, f.area, f.lang, config,
+                                            names_allowed=names_allowed, now=minute),
+                     queries=ATTENTION_QUERIES + (("staff/fatigue",) if names_allowed else ()))
 trends = (
-    charts.daily_bars(testing_trend, "positives", t("trend.positives", f.lang), f.lang, "#dc2626"),
-    charts.daily_bars(testing_trend, "samples", t("trend.samples", f.lang), f.lang),
-    charts.isolation_trend(cache.query("isolation/daily", day=f.day, area=f.area), f.lang),
-    charts.zones_trend(cache.query("zones/trend", day=f.day, area=f.area), f.lang),
+    ("testing/trend", lambda: charts.daily_bars(cache.query("testing/trend", day=f.day, area=f.area), "positives",
+                                                t("trend.positives", f.lang), f.lang, "#dc2626")),
+    ("testing/trend", lambda: charts.daily_bars(cache.query("testing/trend", day=f.day, area=f.area), "samples",
+                                                t("trend.samples", f.lang), f.lang)),
+    ("isolation/daily", lambda: charts.isolation_trend(cache.query("isolation/daily", day=f.day, area=f.area), f.lang)),
+    ("zones/trend", lambda: charts.zones_trend(cache.query("zones/trend", day=f.day, area=f.area), f.lang)),
 )
+
+
+def show_trend(number: int, **sizes) -> None:
+    query_name, build = trends[number]
+    layout.shared_figure(f"overview/trend-{number}", (f.day, f.area, f.lang), build, queries=(query_name,), **sizes)
+
+
 base = layout.geo()
 
 
@@ -69,10 +82,10 @@ if layout.kiosk():
             layout.show_map(deck, f, "overview", height=layout.KIOSK_MAP_HEIGHT)
     with side_column:
         show_attention(rows=attention.WALL_LINES)
-        for row in (trends[:2], trends[2:]):
-            for column, figure in zip(st.columns(2), row):
+        for row in ((0, 1), (2, 3)):
+            for column, number in zip(st.columns(2), row):
                 with column:
-                    layout.show_figure(figure, kiosk_height=layout.KIOSK_TREND_HEIGHT)
+                    show_trend(number, kiosk_height=layout.KIOSK_TREND_HEIGHT)
     st.stop()
 
 with st.container(key="overview-main"):
@@ -112,6 +125,6 @@ with attention_column:
 
 st.subheader(t("overview.trends", f.lang))
 with st.container(key="overview-trends"):
-    for column, figure in zip(st.columns(4), trends):
+    for column, number in zip(st.columns(4), range(len(trends))):
         with column:
-            layout.show_figure(figure, height=TREND_HEIGHT_PHONE if layout.phone() else TREND_HEIGHT)
+            show_trend(number, height=TREND_HEIGHT_PHONE if layout.phone() else TREND_HEIGHT)

@@ -36,9 +36,10 @@ if shifts_day is not None:
         if base.empty:
             st.warning(t("map.empty", f.lang))
         else:
-            layout.show_map(maps.district_map(base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts,
-                                              day=f.day, **layout.map_options(1000, layout.map_height(560))),
-                            f, "staff", height=layout.map_height(560))
+            deck = layout.shared_map("staff/map", (f.day, f.area, at), lambda: maps.district_map(
+                base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts, day=f.day,
+                **layout.map_options(1000, layout.map_height(560))), f.lang, queries=("staff/on_duty_at",))
+            layout.show_map(deck, f, "staff", height=layout.map_height(560))
     with table_column:
         st.subheader(t("staff.on_duty", f.lang))
         st.caption(t("staff.on_duty.caption", f.lang, at=i18n.moment(at, f.lang)))
@@ -50,7 +51,8 @@ if shifts_day is not None:
     if hourly.empty:
         st.info(t("staff.heatmap.empty", f.lang, day=i18n.day(shifts_day, f.lang)))
     else:
-        layout.show_figure(charts.staff_heatmap(hourly, f.lang))
+        layout.shared_figure("staff/heatmap", (shifts_day, f.area, f.lang), lambda: charts.staff_heatmap(hourly, f.lang),
+                             queries=("staff/hourly_coverage",))
 
     st.subheader(t("staff.fatigue", f.lang))
     st.caption(t("staff.fatigue.caption", f.lang, h24=i18n.hours(config.fatigue_hours_24h, f.lang),

@@ -4,11 +4,10 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import cache, feeds, layout, state
-from dashboard.web.builders import charts, maps, tables
+from dashboard.web import cache, feeds, layout, situation_map, state
+from dashboard.web.builders import charts, tables
 
 f = state.filters()
-config = cache.settings().thresholds
 layout.page_header(f, "page.testing")
 status = feeds.feed_notice(f, ("testing_records",))
 testing_day = feeds.data_day(status["testing_records"])
@@ -37,9 +36,8 @@ else:
         if base.empty:
             st.warning(t("map.empty", f.lang))
         else:
-            deck = maps.district_map(base, lang=f.lang, layers=("coverage", "labels"), area=f.area, coverage=coverage,
-                                     coverage_round=round_, coverage_target=config.coverage_target, day=f.day,
-                                     **layout.map_options(1000, layout.map_height(560)))
+            deck = situation_map.map_deck(f.day, f, ("coverage", "labels"), base, round_=round_,
+                                          **layout.map_options(1000, layout.map_height(560)))
             layout.show_map(deck, f, "testing", height=layout.map_height(560))
     with table_column:
         st.subheader(t("testing.lowest", f.lang))
@@ -60,9 +58,12 @@ if testing_day is not None and not layout.kiosk():  # sampling by hour and posit
         if hourly.empty:
             st.info(t("testing.by_hour.empty", f.lang, day=i18n.day(testing_day, f.lang)))
         else:
-            layout.show_figure(charts.samples_heatmap(hourly, f.lang))
+            layout.shared_figure("testing/samples_heatmap", (testing_day, f.area, f.lang),
+                                 lambda: charts.samples_heatmap(hourly, f.lang), queries=("testing/samples_by_hour",))
     with right:
         if positives["positives"].sum() == 0:
             st.info(t("testing.positives.empty", f.lang, day=i18n.day(testing_day, f.lang)))
         else:
-            layout.show_figure(charts.positives_bar(positives, f.lang))
+            layout.shared_figure("testing/positives_bar", (testing_day, f.area, f.lang),
+                                 lambda: charts.positives_bar(positives, f.lang),
+                                 queries=("testing/positives_by_community",))

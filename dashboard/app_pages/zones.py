@@ -33,9 +33,10 @@ with map_column:
         st.warning(t("map.empty", f.lang))
     else:
         layers = ("zones", "labels", *[v for v in f.layers if v == "posts"])
-        layout.show_map(maps.district_map(base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day,
-                                          **layout.map_options(640, layout.map_height(600))), f, "zones",
-                        height=layout.map_height(600))
+        deck = layout.shared_map("zones/map", (f.day, f.area, layers), lambda: maps.district_map(
+            base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day,
+            **layout.map_options(640, layout.map_height(600))), f.lang, queries=("zones/zone_table",))
+        layout.show_map(deck, f, "zones", height=layout.map_height(600))
 with table_column:
     st.subheader(t("zones.table", f.lang))
     layout.show_table(tables.zone_table(zones, f.lang), t("zones.empty", f.lang, day=i18n.day(f.day, f.lang)),
@@ -47,4 +48,5 @@ timeline = cache.query("zones/timeline", day=f.day, area=f.area)
 if timeline.empty:
     st.info(t("zones.timeline.empty", f.lang, day=i18n.day(f.day, f.lang)))
 else:
-    layout.show_figure(charts.zone_gantt(timeline, f.day, f.lang))
+    layout.shared_figure("zones/gantt", (f.day, f.area, f.lang), lambda: charts.zone_gantt(timeline, f.day, f.lang),
+                         queries=("zones/timeline",))

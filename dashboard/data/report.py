@@ -68,6 +68,13 @@ class HeadlineFigures:
         return {key: getattr(self, key) for key in REPORT_KEYS}
 
 
+# Every query headline_figures and report_from may run, for a cache that checks a role up front.
+HEADLINE_QUERIES = ("health/feed_status", "zones/active_by_level", "testing/round_totals", "isolation/active_by_kind",
+                    "isolation/hotel_occupancy", "testing/day_totals", "staff/on_duty_at",
+                    "isolation/awaiting_by_community")
+REPORT_QUERIES = (*HEADLINE_QUERIES, "health/corrections")
+
+
 def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
                      follow_stale: bool = False) -> HeadlineFigures:
     """The headline figures of a day in an area.
@@ -131,11 +138,17 @@ def staff_instant(shifts_day: date, at: datetime) -> datetime:
 
 def build_report(snapshot: Snapshot, day: date, at: datetime, area: str = WHOLE_DISTRICT) -> dict:
     """The `report` command's JSON: a stale feed's figures are null."""
-    figures = headline_figures(snapshot.run, day, at, area)
+    return report_from(snapshot.run, day, at, area)
+
+
+def report_from(run, day: date, at: datetime, area: str = WHOLE_DISTRICT) -> dict:
+    """build_report with any runner `run(name, **params)`: the pages pass their cached one, so the
+    briefing reuses the results the overview already has."""
+    figures = headline_figures(run, day, at, area)
     report = {"as_of": day.isoformat(), "at": at.isoformat(timespec="minutes")}
     if area:
         report["area"] = area
-    corrections = vintages.from_rows(snapshot.run("health/corrections", day=day))
+    corrections = vintages.from_rows(run("health/corrections", day=day))
     return {**report, "feeds": figures.feeds, **figures.report_fields(), "corrections": corrections}
 
 

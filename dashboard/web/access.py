@@ -177,5 +177,12 @@ def check_query(name: str) -> None:
     auth.check_query(role() or "", name)
 
 
+def check_queries(names: tuple[str, ...]) -> None:
+    """check_query for each name, looking the role up once (it reads the users table)."""
+    session_role = role() or ""
+    for name in names:
+        auth.check_query(session_role, name)
+
+
 def may_run(name: str) -> bool:
     return auth.may_run(role() or "", name)

@@ -9,6 +9,11 @@ from dashboard.data.report import HeadlineFigures
 from dashboard.settings import Thresholds
 from dashboard.web.builders import attention, tables
 
+# Every query attention_list may run but staff/fatigue, which only roles that may see names run.
+ATTENTION_QUERIES = ("map/areas", "testing/coverage_by_community", "zones/zone_table",
+                     "testing/positives_by_community", "isolation/hotel_occupancy", "staff/on_duty_at",
+                     "staff/understaffed_ahead", "isolation/awaiting_by_community", "health/corrections")
+
 
 def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: str, config: Thresholds, *,
                    names_allowed: bool, now: datetime) -> list[attention.Item]:

@@ -5,11 +5,17 @@ cache_resource. Query results are cache_data keyed on the query name, its parame
 snapshot.version(), which changes with every ingest, so new data shows on the next rerun
 without any invalidation; ttl and max_entries bound the memory of screens that run for days.
 The session's role is checked before the cache, so no page reaches a query its role may not run.
+
+Figures, maps and lists built from those results are shared too (shared(): one build per version
+and view, not one per session). A shared build names the queries it runs; the role is checked
+for each of them before the lookup, and a build that runs a query it did not name fails.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
+from collections.abc import Callable, Hashable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -18,15 +24,18 @@ import streamlit as st
 
 from dashboard.data.ingest import ensure_snapshot, ingest
 from dashboard.data.queries import Snapshot
-from dashboard.data.report import HeadlineFigures, build_report, headline_figures
+from dashboard.data.report import HEADLINE_QUERIES, REPORT_QUERIES, HeadlineFigures, headline_figures, report_from
 from dashboard.i18n import t
-from dashboard.settings import Settings
+from dashboard.settings import Settings, Thresholds
 from dashboard.web import access, state
 from dashboard.web.builders import kpis
+from dashboard.web.shared_builds import SharedBuilds
 
 CACHE_TTL_SECONDS = 6 * 3600
 CACHE_MAX_ENTRIES = 2000
 NOW_STEP = timedelta(minutes=5)
+# Shared builds: every view of every page for a day or two of a wall's rotation, not more.
+SHARED_MAX_ENTRIES = 300
 # The snapshot version each snapshot path's cached results were last made for, process-wide.
 _cached_for: dict[str, str] = {}
 _cached_for_lock = threading.Lock()
@@ -107,7 +116,7 @@ def _forget_replaced_versions(snap: Snapshot) -> str:
         _cached_for[str(snap.path)] = version
     if previous is not None and previous != version:
         _cached_query.clear()
-        _cached_report.clear()
+        shared_builds().clear()
     return version
 
 
@@ -118,18 +127,58 @@ def query(name: str, **params) -> pd.DataFrame:
     role may not run, whatever the URL says.
     """
     access.check_query(name)
+    named = _named_by_build.get()
+    if named is not None and name not in named:
+        raise UndeclaredQuery(f"a shared build ran {name}, which it does not name: another role could "
+                              "receive its result from the shared cache without being checked for it")
     snap = snapshot()
     return _cached_query(name, tuple(sorted(params.items())), _forget_replaced_versions(snap), str(snap.path))
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=200, show_spinner=False)
-def _cached_report(day: date, at: datetime, area: str, version: str, db_path: str) -> dict:
-    return build_report(_snapshot(db_path), day, at, area)
+class UndeclaredQuery(RuntimeError):
+    """A shared build ran a query it did not name, so its role check could be skipped."""
+
+
+# The queries the shared build running in this thread named (None outside a build).
+_named_by_build: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("named_by_build",
+                                                                                         default=None)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_builds() -> SharedBuilds:
+    """One per process; st.cache_resource, so clearing Streamlit's caches clears it too."""
+    return SharedBuilds(SHARED_MAX_ENTRIES)
+
+
+def shared(kind: str, view: tuple, build: Callable, *, queries: tuple[str, ...]) -> object:
+    """build() once per snapshot version, thresholds and view, for every session of the process.
+
+    `view` must hold everything the result depends on besides the data and the thresholds (day,
+    area, language, screen). `queries` names every query build() runs: the session's role must
+    be allowed each of them, checked here, before the lookup, since a hit runs none of them.
+    The result is shared: draw it, never change it.
+    """
+    outer = _named_by_build.get()
+    if outer is not None and not outer.issuperset(queries):
+        raise UndeclaredQuery(f"a shared build uses {kind}, whose queries it does not all name")
+    access.check_queries(queries)
+    snap = snapshot()
+    key: Hashable = (kind, view, Thresholds(), _forget_replaced_versions(snap), str(snap.path))
+
+    def build_with_named_queries():
+        token = _named_by_build.set(frozenset(queries))
+        try:
+            return build()
+        finally:
+            _named_by_build.reset(token)
+
+    return shared_builds().get(key, build_with_named_queries)
 
 
 def report(day: date, at: datetime, area: str) -> dict:
-    snap = snapshot()
-    return _cached_report(day, at, area, snap.version(), str(snap.path))
+    """The briefing's figures (report.build_report's JSON) from the cached query results: the
+    queries the overview already ran are not run again for it."""
+    return shared("report", (day, at, area), lambda: report_from(query, day, at, area), queries=REPORT_QUERIES)
 
 
 def export_days() -> list[date]:
@@ -172,7 +221,8 @@ def headline(day: date, at: datetime, area: str) -> HeadlineFigures:
     Where an event feed is stale, the figure is taken from its last export and the day it
     comes from is returned beside it ("testing_day", "shifts_day"), instead of None.
     """
-    return headline_figures(query, day, at, area, follow_stale=True)
+    return shared("headline", (day, at, area),
+                  lambda: headline_figures(query, day, at, area, follow_stale=True), queries=HEADLINE_QUERIES)
 
 
 def kpi_changes(view: tuple, values: dict[str, str]) -> set[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -71,6 +72,11 @@ def map_height(desk_height: int) -> int:
 
 def kiosk() -> bool:
     return screens.is_kiosk()
+
+
+def screen() -> str:
+    """The shape this session draws in, part of every shared build's key: wall, phone or desk."""
+    return "kiosk" if kiosk() else "phone" if phone() else "desk"
 
 
 def phone() -> bool:
@@ -137,14 +143,63 @@ def show_table(table: Table, empty_message: str, *, height: int | str = "auto", 
     st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch")
 
 
-def show_figure(figure, *, key: str | None = None, height: int | None = None, kiosk_height: int | None = None) -> None:
-    if height and not kiosk():
-        figure.update_layout(height=height)
+def for_screen(figure, *, height: int | None = None, kiosk_height: int | None = None):
+    """The figure as this screen draws it (dark and small on a wall); changes and returns `figure`,
+    so give it a fresh one, or call it inside a shared build."""
     if kiosk():
-        st.plotly_chart(charts.on_dark(figure, height=kiosk_height), width="stretch", theme=None,
-                        config={"displayModeBar": False, "staticPlot": True}, key=key)
+        return charts.on_dark(figure, height=kiosk_height)
+    if height:
+        figure.update_layout(height=height)
+    return figure
+
+
+def draw_figure(figure, *, key: str | None = None) -> None:
+    """A figure for_screen made; st.plotly_chart serialises a copy and leaves the figure as it is."""
+    if kiosk():
+        st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False, "staticPlot": True},
+                        key=key)
         return
     st.plotly_chart(figure, width="stretch", config={"displaylogo": False}, key=key)
+
+
+def show_figure(figure, *, key: str | None = None, height: int | None = None, kiosk_height: int | None = None) -> None:
+    draw_figure(for_screen(figure, height=height, kiosk_height=kiosk_height), key=key)
+
+
+def shared_figure(kind: str, view: tuple, build, *, queries: tuple[str, ...], key: str | None = None,
+                  height: int | None = None, kiosk_height: int | None = None) -> None:
+    """show_figure for a figure built once per data version, view and screen, for every session."""
+    figure = cache.shared(kind, (*view, screen(), height, kiosk_height),
+                          lambda: for_screen(build(), height=height, kiosk_height=kiosk_height), queries=queries)
+    draw_figure(figure, key=key)
+
+
+@dataclass(frozen=True)
+class FrozenDeck:
+    """A pydeck Deck already serialised, with its legend: what st.pydeck_chart reads of a Deck
+    (to_json, _tooltip, mapbox_key, layers: streamlit/elements/deck_gl_json_chart.py). Building
+    and serialising the district map takes ~50 ms; a frozen one is shared by every session."""
+
+    spec: str
+    _tooltip: dict | None
+    legend: str
+    layers: tuple = ()
+    mapbox_key: str | None = None
+
+    def to_json(self) -> str:
+        return self.spec
+
+
+def shared_map(kind: str, view: tuple, build, lang: str, *, queries: tuple[str, ...]) -> FrozenDeck:
+    """A page's map, built and frozen once per data version, view and screen for every session;
+    `queries` names those behind the frames build() draws (the shapes' are added here)."""
+    return cache.shared(kind, (*view, lang, screen()), lambda: freeze(build(), lang),
+                        queries=(*queries, "map/boundaries", "map/areas"))
+
+
+def freeze(deck, lang: str) -> FrozenDeck:
+    legend = legend_html(legend_for(deck, lang, cache.settings().thresholds.coverage_target))
+    return FrozenDeck(deck.to_json(), getattr(deck, "_tooltip", None), legend)
 
 
 def _select_from_map(key: str, known_codes: frozenset[str]) -> None:
@@ -169,12 +224,15 @@ def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
     if phone():
         height = PHONE_MAP[1]
     key = f"map-{name}-{f.area or 'district'}"
-    legend = legend_html(legend_for(deck, f.lang, cache.settings().thresholds.coverage_target))
+    if not isinstance(deck, FrozenDeck):
+        deck = freeze(deck, f.lang)
+    legend = deck.legend
     if kiosk():
         st.pydeck_chart(deck, height=height, key=key, alt=t("map.alt", f.lang))
         st.html(legend)
         return
-    communities = frozenset(cache.area_frame().query("level == 'community'")["area_code"])
+    communities = cache.shared("communities", (), lambda: frozenset(
+        cache.area_frame().query("level == 'community'")["area_code"]), queries=("map/areas",))
     st.pydeck_chart(deck, height=height, on_select=functools.partial(_select_from_map, key, communities),
                     selection_mode="single-object", key=key, alt=t("map.alt", f.lang))
     st.html(legend)
@@ -182,4 +240,5 @@ def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
 
 
 def geo() -> shapes.Geo:
-    return shapes.geo_from_frames(cache.query("map/boundaries"), cache.area_frame())
+    return cache.shared("geo", (), lambda: shapes.geo_from_frames(cache.query("map/boundaries"), cache.area_frame()),
+                        queries=("map/boundaries", "map/areas"))

@@ -1,18 +1,33 @@
 """The situation map of a day: each chosen overlay runs its own named cache.query, then the pure
-builder draws the deck."""
+builder draws the deck, frozen (serialised) once per data version and view for every session."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from dashboard import i18n
-from dashboard.web import cache, state
+from dashboard.web import cache, layout, state
 from dashboard.web.builders import maps, shapes
+
+# Every query _deck may run; the role is checked for each before the shared cache is asked.
+MAP_QUERIES = ("map/boundaries", "map/areas", "testing/round_totals", "testing/coverage_by_community",
+               "zones/zone_table", "isolation/by_community", "staff/on_duty_at", "isolation/awaiting_by_community")
 
 
 def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: shapes.Geo, *, round_: int | None = None,
-             width_px: int = 1000, height_px: int = 560, dark: bool = False, fit_activity: bool = False):
-    """The situation map of a day: each chosen overlay runs its own named cache.query."""
+             width_px: int = 1000, height_px: int = 560, dark: bool = False,
+             fit_activity: bool = False) -> layout.FrozenDeck:
+    """The situation map of a day, built once per data version and view: each chosen overlay runs
+    its own named cache.query."""
+    posts_at = state.now_for(day) if day != f.day else f.at
+    view = (day, f.area, f.lang, tuple(layers), round_, posts_at, width_px, height_px, dark, fit_activity)
+    return cache.shared("situation_map", view, lambda: layout.freeze(
+        _deck(day, f, layers, base, round_=round_, posts_at=posts_at, width_px=width_px, height_px=height_px,
+              dark=dark, fit_activity=fit_activity), f.lang), queries=MAP_QUERIES)
+
+
+def _deck(day: date, f: state.Filters, layers: tuple[str, ...], base: shapes.Geo, *, round_: int | None,
+          posts_at, width_px: int, height_px: int, dark: bool, fit_activity: bool):
     config = cache.settings().thresholds
     chosen = set(layers)
     if round_ is None and "coverage" in chosen:
@@ -24,7 +39,7 @@ def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: shapes.
         if "zones" in chosen else None
     isolation = cache.query("isolation/by_community", day=day, area=f.area) \
         if {"isolation", "isolation_3d"} & chosen else None
-    posts = cache.query("staff/on_duty_at", at=state.now_for(day) if day != f.day else f.at, area=f.area) \
+    posts = cache.query("staff/on_duty_at", at=posts_at, area=f.area) \
         if "posts" in chosen else None
     awaiting = cache.query("isolation/awaiting_by_community", day=day, area=f.area) if "awaiting" in chosen else None
     return maps.district_map(base, lang=f.lang, layers=layers, area=f.area, coverage=coverage, coverage_round=round_,
