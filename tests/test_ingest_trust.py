@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dashboard.data import partitions
 from dashboard.data.ids import mask_ids
 from dashboard.data.ingest import ingest, watch
 from dashboard.data.partitions import open_snapshot
@@ -276,8 +277,9 @@ def test_snapshot_and_status_are_private_even_under_a_loose_umask(tmp_path):
         assert ingest(settings).ok  # the swapped-in copy of an existing snapshot too
     finally:
         os.umask(loose)
-    for path in (settings.db_path, status_path(settings.db_path)):
-        assert stat.S_IMODE(path.stat().st_mode) & 0o027 == 0, oct(path.stat().st_mode)
+    parts = partitions.folder(settings.db_path)
+    for path in (settings.db_path, status_path(settings.db_path), parts, *parts.rglob("*")):
+        assert stat.S_IMODE(path.stat().st_mode) & 0o027 == 0, (path, oct(path.stat().st_mode))
     assert stat.S_IMODE(settings.id_key_file.stat().st_mode) == 0o600
 
 

@@ -24,8 +24,9 @@ from pathlib import Path
 import duckdb
 from duckdb import ConstantExpression, StarExpression
 
+from dashboard.data.status import SNAPSHOT_FOLDER_MODE, SNAPSHOT_MODE
+
 KIND = "testing_records"
-FOLDER_MODE = 0o750
 COMPRESSION = "zstd"
 
 # Temp objects of the building connection, gone when it closes.
@@ -89,11 +90,14 @@ def folder(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".parts")
 
 
-def _private_folder(path: Path) -> Path:
-    if path.is_symlink():
-        raise OSError(f"{path}: a symbolic link where the ingest keeps its Parquet files; remove it")
-    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-    return path
+def _private_folder(db_path: Path) -> Path:
+    """<db>.parts/testing_records, each level readable like the snapshot itself, whatever the umask."""
+    for path in (folder(db_path), folder(db_path) / KIND):
+        if path.is_symlink():
+            raise OSError(f"{path}: a symbolic link where the ingest keeps its Parquet files; remove it")
+        path.mkdir(mode=SNAPSHOT_FOLDER_MODE, exist_ok=True)
+        os.chmod(path, SNAPSHOT_FOLDER_MODE)
+    return folder(db_path) / KIND
 
 
 def forget(con: duckdb.DuckDBPyConnection, day: date) -> None:
@@ -108,12 +112,13 @@ def store(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, day: da
           db_path: Path) -> None:
     """Write the day's good rows to a new Parquet file and record its aggregates."""
     forget(con, day)
-    directory = _private_folder(folder(db_path) / KIND)
+    directory = _private_folder(db_path)
     name = f"{day.isoformat()}-{file_id}-{sha[:12]}.parquet"
     writing = directory / (name + ".writing")
     writing.unlink(missing_ok=True)  # left by a killed ingest
     rows.select(ConstantExpression(day).alias("export_day"), StarExpression()) \
         .write_parquet(str(writing), compression=COMPRESSION)
+    os.chmod(writing, SNAPSHOT_MODE)
     os.replace(writing, directory / name)
     file = f"{KIND}/{name}"
     for statement in ADD_DAY:
