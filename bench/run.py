@@ -36,6 +36,18 @@ con.execute("create table testing_records as select * from read_csv($files, all_
 con.close()
 """
 
+# The least any ingest that may not store an ID number must do: read, apply the HMAC's two sha256
+# calls to the ID column, write Parquet. No value is checked.
+FLOOR_READ = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("set memory_limit = '1GB'")
+con.execute("copy (select * replace (sha256(unhex(sha256(person_id))) as person_id)"
+            " from read_csv($files, all_varchar = true, header = true))"
+            " to $target (format parquet, compression zstd)", {"files": sys.argv[3:], "target": sys.argv[2]})
+con.close()
+"""
+
 
 def run_measured(command: list[str], cwd: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MB) of one child process, which must succeed."""
@@ -56,6 +68,26 @@ def bare_read(files: list[Path]) -> tuple[float, float]:
     return measured
 
 
+def floor_read(files: list[Path]) -> tuple[float, float]:
+    target, parquet = OUT / "floor.duckdb", OUT / "floor.parquet"
+    measured = run_measured([sys.executable, "-c", FLOOR_READ, str(target), str(parquet), *map(str, files)], REPO)
+    target.unlink(missing_ok=True)
+    parquet.unlink(missing_ok=True)
+    return measured
+
+
+def floor_rows(day_file: Path, repeat: int) -> None:
+    """The bare read of one day beside the floor of an ingest of it, alternating, median of repeat."""
+    bare, floor = [], []
+    for _ in range(repeat):
+        bare.append(bare_read([day_file])[0])
+        floor.append(floor_read([day_file])[0])
+    print(f"{'bare read_csv of ' + day_file.parent.name + ' (median of ' + str(repeat) + ')':<46}"
+          f" {statistics.median(bare):>9.2f}")
+    print(f"{'read + two sha256 of the IDs + Parquet':<46} {statistics.median(floor):>9.2f}"
+          f" {statistics.median(bare):>8.2f} {statistics.median(floor) / statistics.median(bare):>6.2f}x")
+
+
 def size_mb(path: Path) -> float:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
@@ -71,6 +103,8 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=REPO,
                         help="a checkout whose `python -m dashboard ingest` is measured (default: this one)")
     parser.add_argument("--no-queries", action="store_true")
+    parser.add_argument("--floor-only", action="store_true",
+                        help="only the newest day's bare read beside the least an ingest must do with it")
     args = parser.parse_args()
 
     end = date(2022, 1, 14)
@@ -81,6 +115,10 @@ def main() -> None:
         generate(data, scale=args.scale, days=args.days, end_date=end, seed=42)
         print(f"generated in {time.perf_counter() - start:.1f} s")
     days = sorted(p.name for p in (data / "exports").iterdir())
+    OUT.mkdir(exist_ok=True)
+    if args.floor_only:
+        floor_rows(data / "exports" / days[-1] / "testing_records.csv", args.cheap_repeat)
+        return
     held_back = OUT / "held-back"
     shutil.rmtree(held_back, ignore_errors=True)
     db = OUT / f"{args.scale}.duckdb"
@@ -115,6 +153,7 @@ def main() -> None:
     for name, (seconds, rss), bare in rows:
         ratio = f"{seconds / bare:>6.2f}x" if bare else f"{'':>7}"
         print(f"{name:<46} {seconds:>9.2f} {bare or 0:>8.2f} {ratio} {rss:>12,.0f}")
+    floor_rows(data / "exports" / days[-1] / "testing_records.csv", args.cheap_repeat)
     if args.no_queries:
         return
 
