@@ -35,7 +35,7 @@ def test_newest_days_first_then_the_rest(fresh_data):
     assert loaded_days(fresh_data) == [DAYS[-1]]
     # One step per input file: areas.csv, sites.csv and the six exports of 01-06 (the optional
     # field-work feeds arrive from 01-05 on; fixtures.build_fixture).
-    assert steps == [("ingest", done, 8) for done in range(8)]
+    assert steps == [("ingest", done, 8) for done in range(9)]
 
     result = ingest(fresh_data)
     assert result.ok
@@ -75,6 +75,7 @@ def test_the_app_shows_the_newest_day_at_once_and_the_rest_when_ingested(first_r
     assert not at.exception, [e.message for e in at.exception]
     notice = t("app.loading_older", "zh", days=1)
     assert notice in [i.value for i in at.info]
+    assert not at.status  # the steps are gone once the page is drawn
     day = at.selectbox(key="day")
     assert (day.value, len(day.options)) == (DAYS[-1].isoformat(), 1)
 

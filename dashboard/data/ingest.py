@@ -275,6 +275,8 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_pa
             reference_changed = True
             known = known_codes(con)
 
+    if progress:
+        progress("ingest", len(files), len(files))
     if inputs.boundaries:
         store_boundaries(con, inputs.boundaries)
     result.outcomes.extend(forget_removed(con, present))

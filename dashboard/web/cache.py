@@ -82,14 +82,15 @@ def snapshot() -> Snapshot:
     if not config.db_path.exists():
         # First run on the demo: say what is happening, with counts, not a bare spinner.
         lang = state.current_lang()
-        with st.status(t("app.preparing", lang), expanded=True) as box:
+        holder = st.empty()  # the steps go once the pages can be drawn
+        with holder.status(t("app.preparing", lang), expanded=True):
             line = st.empty()
 
             def show(stage: str, done: int, total: int) -> None:
                 line.write(t(f"app.preparing.{stage}", lang, done=done, total=total, days=FIRST_RUN_DAYS))
 
             _prepared(str(config.data_dir), str(config.db_path), config.is_demo, show)
-            box.update(state="complete")
+        holder.empty()
     return _snapshot(str(config.db_path))
 
 
