@@ -9,7 +9,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.data.queries import Snapshot
@@ -17,6 +16,7 @@ from dashboard.i18n import t
 from dashboard.web import access, auth, cache
 from dashboard.web.builders import charts, maps
 from dashboard.web.shared_builds import SharedBuilds
+from tests.conftest import serving
 from tests.fixtures import DAYS
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -83,13 +83,8 @@ def test_a_failed_build_is_not_stored():
 
 @pytest.fixture
 def app_env(fixture_snapshot, monkeypatch):
-    monkeypatch.setenv("DASHBOARD_DATA", str(fixture_snapshot.data_dir))
-    monkeypatch.setenv("DASHBOARD_DB", str(fixture_snapshot.db_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield fixture_snapshot
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    with serving(fixture_snapshot, monkeypatch) as settings:
+        yield settings
 
 
 def as_role(monkeypatch, role: str) -> None:
