@@ -127,7 +127,7 @@ def store(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, day: da
     con.execute(TOUCH_DAY, {"day": day})
 
 
-def recount_rounds(con: duckdb.DuckDBPyConnection, db_path: Path) -> list[int]:
+def recount_rounds(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     """Recount the distinct persons of every round a stored or forgotten day touched."""
     con.execute(TOUCHED_TABLE)
     rounds = [r for (r,) in con.execute(TOUCHED).fetchall()]
@@ -138,7 +138,6 @@ def recount_rounds(con: duckdb.DuckDBPyConnection, db_path: Path) -> list[int]:
         if files:
             con.execute(COUNT_ROUND, {"files": files, "round": round_})
     con.execute("delete from touched_rounds")
-    return rounds
 
 
 def named_files(con: duckdb.DuckDBPyConnection) -> set[str]:
