@@ -20,7 +20,7 @@ class Robot:
     """A webhook that answers each POST with the next (status, body) of its script, then the last."""
 
     def __init__(self, script):
-        self.script, self.received = list(script), []
+        self.script, self.received, self.gets = list(script), [], 0
         robot = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,9 +28,19 @@ class Robot:
                 robot.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 status, body = robot.script[min(len(robot.received), len(robot.script)) - 1]
                 self.send_response(status)
+                if 300 <= status < 400:
+                    # Where urllib would go on with a GET, which this robot answers 200 {"errcode": 0}.
+                    self.send_header("Location", f"http://127.0.0.1:{robot.server.server_address[1]}/landing")
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(json.dumps(body).encode())
+                self.wfile.write(body if isinstance(body, bytes) else json.dumps(body).encode())
+
+            def do_GET(self):  # noqa: N802
+                robot.gets += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"errcode": 0}')
 
             def log_message(self, *args):
                 pass
@@ -165,3 +175,33 @@ def test_the_configured_webhook_is_a_secret(fixture_snapshot, tmp_path, robot_fa
     monkeypatch.setenv("DASHBOARD_SECRETS", str(secrets))
     assert run_briefing(fixture_snapshot, tmp_path / "out") == 0
     assert len(robot.received) == 1
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_redirect_is_not_followed_nor_counted_as_posted(fixture_snapshot, tmp_path, robot_factory, waits, capsys,
+                                                          status):
+    robot = robot_factory((status, {}))
+    assert run_briefing(fixture_snapshot, tmp_path, "--post", robot.url) == 1
+    output = capsys.readouterr()
+    assert robot.gets == 0 and len(robot.received) == 1 and waits == []
+    assert f"HTTP {status}" in output.err and "posted" not in output.out and "key=test" not in output.err
+
+
+@pytest.mark.parametrize("reply", [b"<html>ok</html>", b"", b'{"ok": true}', b'{"errcode": "0"}', b"[0]"])
+def test_only_a_json_errcode_zero_counts_as_delivered(fixture_snapshot, tmp_path, robot_factory, waits, capsys,
+                                                      reply):
+    robot = robot_factory((200, reply))
+    assert run_briefing(fixture_snapshot, tmp_path, "--post", robot.url) == 1
+    output = capsys.readouterr()
+    assert "ERROR briefing not sent" in output.err and "posted" not in output.out
+    assert len(robot.received) == 1
+
+
+@pytest.mark.parametrize("url", ["https://qyapi.example/cgi-bin/webhook/send?key=SECRET KEY",
+                                 "https://qyapi.example/send?key=SECRET\nX-Evil: 1", "ftp://host/key=SECRET",
+                                 "key=SECRET"])
+def test_a_malformed_webhook_url_is_a_clear_failure_that_never_shows_the_key(fixture_snapshot, tmp_path, waits,
+                                                                            capsys, url):
+    assert run_briefing(fixture_snapshot, tmp_path, "--post", url) == 1
+    output = capsys.readouterr()
+    assert "ERROR briefing not sent" in output.err and "SECRET" not in output.err + output.out and waits == []
