@@ -131,13 +131,17 @@ def _generate(args) -> int:
 def _hash_password(args) -> int:
     import getpass
 
-    from dashboard.web.auth import hash_password
+    from dashboard.web.auth import PasswordTooLong, hash_password
 
     password = getpass.getpass("password: ")
     if password != getpass.getpass("again: "):
         print("passwords differ", file=sys.stderr)
         return 1
-    print(hash_password(password))
+    try:
+        print(hash_password(password))
+    except PasswordTooLong as error:
+        print(f"ERROR {error}: choose a shorter one", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -143,8 +143,20 @@ def verify(users: dict[str, User], username: str, password: str) -> User | None:
     return user if user and matches else None
 
 
+# bcrypt reads at most 72 bytes of a password: 72 ASCII characters, 24 Chinese ones in UTF-8.
+MAX_PASSWORD_BYTES = 72
+
+
+class PasswordTooLong(ValueError):
+    pass
+
+
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    encoded = password.encode()
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        raise PasswordTooLong(f"the password is {len(encoded)} bytes in UTF-8; bcrypt takes at most"
+                              f" {MAX_PASSWORD_BYTES} ({MAX_PASSWORD_BYTES} letters or digits, 24 Chinese characters)")
+    return bcrypt.hashpw(encoded, bcrypt.gensalt()).decode()
 
 
 def may_open(role: str, page: str) -> bool:

@@ -68,8 +68,9 @@ RECONNECT_SECONDS = 30
 
 # ---------------------------------------------------------------- nginx in front of two replicas
 
-def site_config(port: int, replicas: list[Server]) -> str:
-    """The shipped site, listening on port, proxying to the replicas, naming the one that answered."""
+def site_config(port: int, replicas: list[Server], access_log: Path) -> str:
+    """The shipped site, listening on port, proxying to the replicas, naming the one that answered,
+    logging to access_log in the shipped format."""
     site = SITE.read_text(encoding="utf-8")
     upstream_server = re.compile(r"^(\s*)server 127\.0\.0\.1:\d+( [^;\n]*);\n", re.M)
     shipped = upstream_server.findall(site)
@@ -80,6 +81,7 @@ def site_config(port: int, replicas: list[Server]) -> str:
     edits = [
         (r"(hash \$erqi_route consistent;\n)", r"\1" + ours.replace("\\", "\\\\")),
         (r"listen 80;", f"listen 127.0.0.1:{port};"),
+        (r"access_log /var/log/nginx/erqi-dashboard\.access\.log ", f"access_log {access_log} "),
         (r"(add_header Set-Cookie \$erqi_route_cookie;)", r"\1 add_header X-Upstream $upstream_addr always;"),
     ]
     for pattern, replacement in edits:
@@ -112,7 +114,7 @@ def start_nginx(root: Path, replicas: list[Server]) -> Proxy:
     """nginx in the foreground, everything it writes under root."""
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (root / "site.conf").write_text(site_config(port, replicas), encoding="utf-8")
+    (root / "site.conf").write_text(site_config(port, replicas, root / "access.log"), encoding="utf-8")
     # As root, nginx's workers would switch to `nobody`, who cannot enter pytest's 0700 tmp dirs.
     user = "user root;" if os.geteuid() == 0 else f"# running as {getpass.getuser()}"
     temp = " ".join(f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
@@ -124,7 +126,6 @@ pid {root / "nginx.pid"};
 error_log {root / "error.log"} info;
 events {{ worker_connections 512; }}
 http {{
-    access_log {root / "access.log"};
     {temp}
     include {root / "site.conf"};
 }}
@@ -234,6 +235,24 @@ def test_a_browser_through_nginx_sees_the_overview_and_keeps_its_replica(new_pag
     first = landed_on(page, site)
     assert {landed_on(page, site) for _ in range(5)} == {first}
     assert first == upstream_for(site.proxy, route[0])
+
+
+def test_the_screen_token_reaches_no_log_line_and_no_referer(new_page, site):
+    page = new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request))
+    response = page.goto(site.proxy.url + f"/?kiosk=1&token={site.token}")
+    wait_for_app(page, TITLES["overview"][0])
+    expect(card(page, "kpi.samples")).to_have_text(site.samples)
+    assert response.headers.get("referrer-policy") == "no-referrer"
+    # Every request the page made after the first carries no Referer, so no token either.
+    later = [request for request in requests[1:] if request.url.startswith(site.proxy.url)]
+    assert len(later) > 5 and not [request.url for request in later if request.headers.get("referer")]
+    log = (site.proxy.root / "access.log").read_text(encoding="utf-8")
+    # The page and its static files were logged, by path: the log is the shipped format, working.
+    assert re.search(r'"GET / HTTP/1\.1" 200 ', log) and log.count("/static/") >= 3
+    assert site.token not in log and "token=" not in log
+    page.context.close()
 
 
 def test_both_replicas_show_a_new_snapshot(chromium, site):
