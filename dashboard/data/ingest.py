@@ -60,6 +60,10 @@ MEMORY_LIMIT = "SET memory_limit = '1GB'"
 Progress = Callable[[str, int, int], None]
 
 
+class ExportsUnavailable(OSError):
+    """exports/ is missing, unreadable or holds no day folder: most likely an unmounted share."""
+
+
 def _open_lock(lock_path: Path) -> int:
     try:
         return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, LOCK_MODE)
@@ -224,6 +228,11 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_pa
         for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
     }
     inputs = discover(data_dir)
+    if inputs.exports_unavailable:
+        # An unmounted share looks like a data directory whose every day was removed: fail before
+        # anything is forgotten, and the serving snapshot keeps every day.
+        raise ExportsUnavailable(f"{inputs.exports_unavailable}: nothing was ingested or removed, the"
+                                 " screens keep the last snapshot; mount or restore the folder, then run again")
     files = inputs.files
     if newest_days and not loaded:
         first_days = sorted({day for _, day, _ in files if day is not None})[-newest_days:]
@@ -244,6 +253,19 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_pa
         result.outcomes.append(outcome)
         present |= {(k, d) for k, d in loaded if d is not None and (
             kind == "exports" or (d == day and kind in ("", k)))}
+    # So is a day folder that cannot be read, or two folders naming the same day.
+    for day, path, reason in inputs.unusable_days:
+        file = str(path.relative_to(data_dir))
+        outcome = FileOutcome("", day, file, "failed", message=reason if reason.startswith("exports/")
+                              else f"{file}: {reason}")
+        log_outcome(con, outcome, "", "", 0)
+        result.outcomes.append(outcome)
+        present |= {(k, d) for k, d in loaded if d == day}
+    # Named, never read: the summary says what the ingest passed over, and why.
+    for day, path, reason in inputs.skipped:
+        file = str(path.relative_to(data_dir))
+        result.outcomes.append(FileOutcome("" if day else path.parent.name, day, file, "skipped",
+                                           message=f"{file}: {reason}"))
 
     reference_changed = False
     known = known_codes(con)

@@ -26,7 +26,7 @@ class FileOutcome:
     kind: str
     day: date | None
     file: str
-    status: str  # loaded | unchanged | failed | removed | missing | rebuilt
+    status: str  # loaded | unchanged | failed | removed | missing | rebuilt | skipped
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
