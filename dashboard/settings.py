@@ -188,6 +188,9 @@ class Settings:
     is_demo: bool
     thresholds: Thresholds = field(default_factory=Thresholds)
     refresh_seconds: int = field(default_factory=lambda: int(_float("DASHBOARD_REFRESH_SECONDS", 60)))
+    # A re-export with more than this share fewer rows (read or loaded) than the file serving its
+    # day is held, not applied, until `python -m dashboard ingest --accept` (a cut-short copy).
+    reexport_max_drop: float = field(default_factory=lambda: _float("DASHBOARD_REEXPORT_MAX_DROP", 0.20))
     state_dir: Path = field(default_factory=state_dir_from_env)
 
     @classmethod

@@ -167,3 +167,147 @@ def test_two_folders_of_one_day_are_an_error_naming_both(fresh_data):
     # Neither is read, and the day keeps what it had: 11 samples (fixtures.py).
     assert rows_in_snapshot(fresh_data.db_path)[("testing_records", DAYS[1])] == 11
     assert not [o for o in result.outcomes if o.status == "removed"]
+
+
+# ---------------------------------------------------------------- item 3: a cut-short re-export
+
+
+NEWEST_TESTING = Path("exports") / DAYS[-1].isoformat() / "testing_records.csv"
+ACCEPT = f"{DAYS[-1].isoformat()}/testing_records.csv"
+
+
+def cut(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    lines = data.splitlines(keepends=True)
+    path.write_bytes({"half the bytes": data[:len(data) // 2],
+                      "at a line end": b"".join(lines[:2000]),  # head -2000: the header and 1,999 rows
+                      "header only": lines[0]}[how])
+
+
+def day_report(settings, day: date) -> dict:
+    from dashboard.data.queries import Snapshot
+    from dashboard.data.report import build_report, default_at
+
+    snapshot = Snapshot(settings.db_path)
+    try:
+        return build_report(snapshot, day, default_at(day))
+    finally:
+        snapshot.close()
+
+
+def held_rows(settings) -> list[tuple]:
+    con = open_snapshot(settings.db_path)
+    try:
+        return con.execute("select file, rows_loaded, serving_rows_loaded from held_files").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("how", ["half the bytes", "at a line end", "header only"])
+def test_a_cut_short_reexport_is_held_and_the_day_keeps_serving(fresh_data, how, capsys):
+    assert ingest(fresh_data).ok
+    path = fresh_data.data_dir / NEWEST_TESTING
+    full_rows = data_rows(path)
+    assert full_rows == 3670  # fixtures.py: 900 + 700 + 950 + 1,100 + 20
+    cut(path, how)
+    capsys.readouterr()
+
+    assert run_ingest(fresh_data) == 1
+    err = capsys.readouterr().err
+    assert f"python -m dashboard ingest --accept {ACCEPT}" in err
+    # The full file keeps serving: its rows, and the day's figures.
+    assert rows_in_snapshot(fresh_data.db_path)[("testing_records", DAYS[-1])] == full_rows
+    report = day_report(fresh_data, DAYS[-1])
+    assert report["samples_on_day"] == full_rows and report["feeds"]["testing_records"]["stale"] is False
+    [(file, rows, serving)] = held_rows(fresh_data)
+    assert (file, serving) == (str(NEWEST_TESTING), full_rows)
+    # The held file's rows, at most its data lines (a half line at the cut may be rejected).
+    assert rows <= max(0, data_rows(path))
+    if how == "at a line end":
+        assert rows == 1999
+    assert read_status(fresh_data.db_path)["held"] == [str(NEWEST_TESTING)]
+
+
+def test_an_accepted_reexport_applies_and_a_later_different_one_is_held_again(fresh_data, capsys):
+    import hashlib
+
+    assert ingest(fresh_data).ok
+    path = fresh_data.data_dir / NEWEST_TESTING
+    cut(path, "at a line end")
+    assert run_ingest(fresh_data) == 1
+    assert rows_in_snapshot(fresh_data.db_path)[("testing_records", DAYS[-1])] == 3670
+
+    assert run_ingest(fresh_data, "--accept", ACCEPT) == 0
+    assert rows_in_snapshot(fresh_data.db_path)[("testing_records", DAYS[-1])] == 1999
+    assert held_rows(fresh_data) == []
+    con = open_snapshot(fresh_data.db_path)
+    try:
+        accepted = con.execute("select kind, day, file, sha256 from accepted_files").fetchall()
+    finally:
+        con.close()
+    assert accepted == [("testing_records", DAYS[-1], str(NEWEST_TESTING), hashlib.sha256(path.read_bytes()).hexdigest())]
+    # Running again changes nothing; a different, shorter file is held against the accepted one.
+    assert run_ingest(fresh_data) == 0
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:1000]))
+    assert run_ingest(fresh_data) == 1
+    assert rows_in_snapshot(fresh_data.db_path)[("testing_records", DAYS[-1])] == 1999
+    assert held_rows(fresh_data) == [(str(NEWEST_TESTING), 999, 1999)]
+
+
+def test_an_accepted_header_only_file_leaves_the_day_not_exported_never_zero(fresh_data):
+    assert ingest(fresh_data).ok
+    cut(fresh_data.data_dir / NEWEST_TESTING, "header only")
+    assert run_ingest(fresh_data, "--accept", ACCEPT) == 0
+    assert rows_in_snapshot(fresh_data.db_path)[("testing_records", DAYS[-1])] == 0
+    report = day_report(fresh_data, DAYS[-1])
+    # No export for the day: stale, its figure null, never a day of zero samples.
+    assert report["feeds"]["testing_records"] == {"latest_export": DAYS[1].isoformat(), "stale": True}
+    assert report["samples_on_day"] is None
+
+
+def test_a_first_file_for_a_day_is_never_held(fresh_data):
+    assert ingest(fresh_data).ok
+    new_day = fresh_data.data_dir / "exports" / "2022-01-07"
+    shutil.copytree(fresh_data.data_dir / "exports" / DAYS[-1].isoformat(), new_day)
+    for name in ("testing_records.csv", "shifts.csv"):
+        path = new_day / name
+        path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:3]))  # 2 rows
+    cut(new_day / "door_visits.csv", "header only")
+    result = ingest(fresh_data)
+    assert result.ok and not result.held
+    snapshot = rows_in_snapshot(fresh_data.db_path)
+    assert snapshot[("testing_records", date(2022, 1, 7))] == 2 and snapshot[("shifts", date(2022, 1, 7))] == 2
+    # A first file with a header only holds no day either: door visits of 01-07 count as not exported.
+    assert [(o.kind, o.status) for o in result.outcomes if o.day == date(2022, 1, 7) and o.status != "loaded"] == [
+        ("door_visits", "empty")]
+    assert day_report(fresh_data, date(2022, 1, 7))["feeds"]["door_visits"]["stale"] is True
+
+
+def test_a_first_header_only_testing_file_never_shows_a_day_of_zero(fresh_data):
+    assert ingest(fresh_data).ok
+    new_day = fresh_data.data_dir / "exports" / "2022-01-07"
+    shutil.copytree(fresh_data.data_dir / "exports" / DAYS[-1].isoformat(), new_day)
+    cut(new_day / "testing_records.csv", "header only")
+    assert ingest(fresh_data).ok
+    report = day_report(fresh_data, date(2022, 1, 7))
+    assert not (report["samples_on_day"] == 0 and report["feeds"]["testing_records"]["stale"] is False)
+    assert report["feeds"]["testing_records"] == {"latest_export": DAYS[-1].isoformat(), "stale": True}
+
+
+def test_the_hold_shows_on_the_health_page_and_the_attention_list(fresh_data, monkeypatch):
+    from tests.conftest import serving
+    from tests.test_app_pages import open_page
+    from tests.test_attention import overview_list
+
+    assert ingest(fresh_data).ok
+    cut(fresh_data.data_dir / NEWEST_TESTING, "at a line end")
+    assert not ingest(fresh_data).ok
+    with serving(fresh_data, monkeypatch):
+        health = open_page("health.py", day=DAYS[-1].isoformat(), lang="zh")
+        assert not health.exception, [e.message for e in health.exception]
+        assert ("exports/2022-01-06/testing_records.csv 已暂缓：1,999 行，现用文件 3,670 行，仍显示原数据。确认新文件无误后运行"
+                " python -m dashboard ingest --accept 2022-01-06/testing_records.csv") in [w.value for w in health.warning]
+        overview = open_page("overview.py", day=DAYS[-1].isoformat(), lang="zh")
+        assert not overview.exception, [e.message for e in overview.exception]
+        assert ("held", "1月6日核酸采样新导出仅 1,999 行（现用文件 3,670 行），已暂缓，仍显示原数据", []) in \
+            overview_list(overview).items

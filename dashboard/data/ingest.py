@@ -18,13 +18,14 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
 from dashboard.data import partitions, vintages
-from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
+from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
 from dashboard.data.ids import key_fingerprint, mask_ids
 from dashboard.data.inputs import discover, fingerprint, sha256_of
 from dashboard.data.parse import (
@@ -134,25 +135,30 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
     return con, building, start_over
 
 
-def ingest(settings: Settings, progress: Progress | None = None, newest_days: int | None = None) -> IngestResult:
+def ingest(settings: Settings, progress: Progress | None = None, newest_days: int | None = None,
+           accept: tuple[str, ...] = ()) -> IngestResult:
     """Build and swap in a new snapshot; the outcome is also left in <db>.status.json for the screens.
 
     newest_days, for a first run only (no snapshot yet): take just the newest export days, so
-    the screens have data while a second, ordinary ingest adds the older days.
+    the screens have data while a second, ordinary ingest adds the older days. accept names
+    export files (DAY/FILE.csv) to apply even if held: those very bytes, by their sha256.
     """
     try:
-        result = _build(settings, progress, newest_days)
+        result = _build(settings, progress, newest_days, tuple(accept))
     except Exception as error:
         try:
             write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
         except OSError as status_error:
             raise OSError(f"{error}; and the status file could not be written either: {status_error}") from error
         raise
-    write_status(settings.db_path, result.ok, "; ".join(o.message for o in result.failed))
+    # A hold is no failure for the screens' banner: the figures shown are whole, only not new.
+    write_status(settings.db_path, not result.failed, "; ".join(o.message for o in result.failed),
+                 held=[o.file for o in result.held])
     return result
 
 
-def _build(settings: Settings, progress: Progress | None, newest_days: int | None) -> IngestResult:
+def _build(settings: Settings, progress: Progress | None, newest_days: int | None,
+           accept: tuple[str, ...]) -> IngestResult:
     data_dir, db_path = settings.data_dir, settings.db_path
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory not found: {data_dir}")
@@ -171,7 +177,8 @@ def _build(settings: Settings, progress: Progress | None, newest_days: int | Non
             if start_over:
                 result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
             try:
-                _ingest_into(con, data_dir, id_key, result, db_path, building.parent, progress, newest_days)
+                run = _Run(data_dir, db_path, id_key, building.parent, result, settings.reexport_max_drop)
+                _ingest_into(con, run, progress, newest_days, accept)
                 drop_parse_tables(con)
                 build_marts(con)
                 con.execute("insert or replace into meta values ('built_at', $at)",
@@ -221,18 +228,45 @@ def _leftovers(settings: Settings) -> list[FileOutcome]:
     return notes
 
 
-def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_path: Path, workdir: Path,
-                 progress: Progress | None = None, newest_days: int | None = None) -> None:
-    loaded = {
+@dataclass
+class _Run:
+    """What one ingest carries from file to file."""
+
+    data_dir: Path
+    db_path: Path
+    id_key: bytes
+    workdir: Path
+    result: IngestResult
+    max_drop: float
+    # (kind, day) -> sha256 of the file serving it when the ingest began.
+    loaded: dict = field(default_factory=dict)
+    # (kind, day, sha256) the operator accepted, held or not.
+    accepted: set = field(default_factory=set)
+    known: dict = field(default_factory=dict)
+    reference_changed: bool = False
+    # (kind, day) whose file is there; with no data row (header only), it counts as not there.
+    present: set = field(default_factory=set)
+    empty: set = field(default_factory=set)
+
+
+def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: int | None = None,
+                 accept: tuple[str, ...] = ()) -> None:
+    data_dir, result = run.data_dir, run.result
+    run.loaded = {
         (kind, day): sha
         for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
     }
+    loaded = run.loaded
     inputs = discover(data_dir)
     if inputs.exports_unavailable:
         # An unmounted share looks like a data directory whose every day was removed: fail before
         # anything is forgotten, and the serving snapshot keeps every day.
         raise ExportsUnavailable(f"{inputs.exports_unavailable}: nothing was ingested or removed, the"
                                  " screens keep the last snapshot; mount or restore the folder, then run again")
+    for kind, day, path in _accepted_files(data_dir, inputs, accept):
+        vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), sha256_of(path))
+    run.accepted = vintages.accepted(con)
+    vintages.clear_holds(con)
     files = inputs.files
     if newest_days and not loaded:
         first_days = sorted({day for _, day, _ in files if day is not None})[-newest_days:]
@@ -246,7 +280,7 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_pa
         raise FileNotFoundError(f"{data_dir / 'reference'}: missing {', '.join(missing_reference)}")
 
     # A link is reported like an unusable file: what the snapshot held for it stays.
-    present = {(kind.kind, day) for kind, day, _ in files}
+    run.present = present = {(kind.kind, day) for kind, day, _ in files}
     for kind, day, path in inputs.links:
         outcome = FileOutcome(kind, day, str(path.relative_to(data_dir)), "failed", message=f"{path}: {SYMLINK_NOT_READ}")
         log_outcome(con, outcome, "", "", 0)
@@ -267,47 +301,92 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_pa
         result.outcomes.append(FileOutcome("" if day else path.parent.name, day, file, "skipped",
                                            message=f"{file}: {reason}"))
 
-    reference_changed = False
-    known = known_codes(con)
+    run.known = known_codes(con)
     for done, (kind, day, path) in enumerate(files):
         if progress:
             progress("ingest", done, len(files))
-        file = str(path.relative_to(data_dir))
-        sha = ""
-        try:
-            sha = sha256_of(path)
-            # Export rows were checked against the reference codes of their time: new codes
-            # mean every export is checked again.
-            if loaded.get((kind.kind, day)) == sha and not (reference_changed and day is not None):
-                result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
-                continue
-            parsed = parse_file(con, path, kind, known, id_key, workdir)
-        except UnusableFile as error:
-            outcome = FileOutcome(kind.kind, day, file, "failed", message=str(error))
-            log_outcome(con, outcome, sha, "", 0)
-            result.outcomes.append(outcome)
-            continue
-        outcome = FileOutcome(kind.kind, day, file, "loaded", parsed.rows_read, parsed.rows_loaded, len(parsed.rejects))
-        file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
-        before = vintages.before_replacing(con, kind.kind, day, sha)  # a re-export's replaced figures
-        store_file(con, kind, day, parsed, file_id, file, sha, db_path)
-        vintages.record(con, kind.kind, day, before)
-        result.outcomes.append(outcome)
-        if kind in (AREAS, SITES):
-            reference_changed = True
-            known = known_codes(con)
+        _read_file(con, run, kind, day, path)
 
     if progress:
         progress("ingest", len(files), len(files))
     if inputs.boundaries:
         store_boundaries(con, inputs.boundaries)
-    result.outcomes.extend(forget_removed(con, present))
-    partitions.recount_rounds(con, db_path)
+    result.outcomes.extend(forget_removed(con, present - run.empty))
+    partitions.recount_rounds(con, run.db_path)
     for day in sorted({day for _, day, _ in files if day is not None}):
         for kind in EXPORT_KINDS:
             if (kind.kind, day) not in present:
                 note = "optional feed, not exported" if kind.optional else "no file: figures for this day are stale"
                 result.outcomes.append(FileOutcome(kind.kind, day, "", "missing", message=note))
+
+
+def _read_file(con, run: _Run, kind: FileKind, day: date | None, path: Path) -> None:
+    """Parse one file and store it, unless it is unchanged, unusable, held or has no data row."""
+    file = str(path.relative_to(run.data_dir))
+    sha = ""
+    try:
+        sha = sha256_of(path)
+        # Export rows were checked against the reference codes of their time: new codes
+        # mean every export is checked again.
+        if run.loaded.get((kind.kind, day)) == sha and not (run.reference_changed and day is not None):
+            run.result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
+            return
+        parsed = parse_file(con, path, kind, run.known, run.id_key, run.workdir)
+    except UnusableFile as error:
+        outcome = FileOutcome(kind.kind, day, file, "failed", message=str(error))
+        log_outcome(con, outcome, sha, "", 0)
+        run.result.outcomes.append(outcome)
+        return
+    counts = (parsed.rows_read, parsed.rows_loaded, len(parsed.rejects))
+    serving = vintages.serving_rows(con, kind.kind, day, sha)
+    held = vintages.hold_reason(serving, parsed.rows_read, parsed.rows_loaded, run.max_drop)
+    if held and (kind.kind, day, sha) in run.accepted:
+        note = f"accepted by the operator: {held}"
+    elif held:
+        # The file serving the day stays, rows and figures; the held one waits for --accept.
+        outcome = FileOutcome(kind.kind, day, file, "held", *counts, message=(
+            f"{file} held: {held}; the current figures keep serving. If the new file is right:"
+            f" python -m dashboard ingest --accept {path.relative_to(run.data_dir / 'exports')}"))
+        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
+        vintages.hold(con, kind.kind, day, file, sha, parsed.rows_read, parsed.rows_loaded, serving)
+        run.result.outcomes.append(outcome)
+        return
+    else:
+        note = ""
+    if day is not None and parsed.rows_read == 0:
+        # A header alone says nothing about the day: it must not read as a day of zeros, so
+        # the day counts as not exported, and its figures follow the last export.
+        outcome = FileOutcome(kind.kind, day, file, "empty", *counts, message=(
+            f"{note}; " if note else "") + "header only, no data row: the day counts as not exported")
+        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
+        run.empty.add((kind.kind, day))
+        run.result.outcomes.append(outcome)
+        return
+    outcome = FileOutcome(kind.kind, day, file, "loaded", *counts, message=note)
+    file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
+    before = vintages.before_replacing(con, kind.kind, day, sha)  # a re-export's replaced figures
+    store_file(con, kind, day, parsed, file_id, file, sha, run.db_path)
+    vintages.record(con, kind.kind, day, before)
+    run.result.outcomes.append(outcome)
+    if kind in (AREAS, SITES):
+        run.reference_changed = True
+        run.known = known_codes(con)
+
+
+def _accepted_files(data_dir: Path, inputs, names: tuple[str, ...]) -> list[tuple[FileKind, date, Path]]:
+    """The export files --accept names: relative to exports/ (2022-01-07/testing_records.csv), to
+    the data directory, or absolute; each must be a file of the contract that is there now."""
+    by_path = {os.path.abspath(path): (kind, day, path) for kind, day, path in inputs.files if day is not None}
+    found = []
+    for name in names:
+        given = Path(name)
+        candidates = [given] if given.is_absolute() else [data_dir / "exports" / given, data_dir / given]
+        match = next((by_path[os.path.abspath(c)] for c in candidates if os.path.abspath(c) in by_path), None)
+        if match is None:
+            raise FileNotFoundError(f"--accept {name}: no export file of the contract there"
+                                    " (give it as DAY/FILE.csv, relative to exports/)")
+        found.append(match)
+    return found
 
 
 def watch(settings: Settings, interval: float, report=print, rounds: int | None = None) -> None:
@@ -339,8 +418,8 @@ def ensure_snapshot(settings: Settings, progress: Progress | None = None, newest
         from dashboard.demo.generate import generate
 
         generate(settings.data_dir, on_day=(lambda done, days: progress("generate", done, days)) if progress else None)
-    result = ingest(settings, progress, newest_days)
+    ingest(settings, progress, newest_days)
     all_days = {day for _, day, _ in discover(settings.data_dir).files if day is not None}
-    return bool(newest_days) and len(all_days) > len({o.day for o in result.outcomes if o.day is not None})
+    return bool(newest_days) and len(all_days) > newest_days
 
 

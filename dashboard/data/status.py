@@ -26,7 +26,7 @@ class FileOutcome:
     kind: str
     day: date | None
     file: str
-    status: str  # loaded | unchanged | failed | removed | missing | rebuilt | skipped
+    status: str  # loaded | unchanged | failed | held | empty | removed | missing | rebuilt | skipped
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -46,8 +46,14 @@ class IngestResult:
         return [o for o in self.outcomes if o.status == "failed"]
 
     @property
+    def held(self) -> list[FileOutcome]:
+        """Re-exports held back (far fewer rows than the file they would replace)."""
+        return [o for o in self.outcomes if o.status == "held"]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed
+        """Nothing failed and nothing waits for the operator: the exit code is 0."""
+        return not self.failed and not self.held
 
 
 def summary_table(result: IngestResult) -> str:
@@ -66,11 +72,12 @@ def status_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".status.json")
 
 
-def write_status(db_path: Path, ok: bool, message: str) -> None:
+def write_status(db_path: Path, ok: bool, message: str, held: list[str] | tuple = ()) -> None:
     """Replace the status file whole. The temporary file gets a fresh random name (mkstemp), so
     a link planted beside the snapshot cannot redirect the write, and os.replace swaps a link at
     the status path itself for the file without writing through it."""
-    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": mask_ids(message)}
+    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": mask_ids(message),
+              "held": list(held)}
     target = status_path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=SNAPSHOT_FOLDER_MODE)
     fd, temporary = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
