@@ -311,3 +311,144 @@ def test_the_hold_shows_on_the_health_page_and_the_attention_list(fresh_data, mo
         assert not overview.exception, [e.message for e in overview.exception]
         assert ("held", "1月6日核酸采样新导出仅 1,999 行（现用文件 3,670 行），已暂缓，仍显示原数据", []) in \
             overview_list(overview).items
+
+
+# ---------------------------------------------------------------- item 6: corruption, and no server path
+
+
+def persons_per_round(data_dir: Path) -> dict[int, int]:
+    """Distinct persons per round > 0 across every testing export, counted with the csv module."""
+    persons: dict[int, set] = {}
+    for path in (data_dir / "exports").glob("*/testing_records.csv"):
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if int(row["round"]) > 0:
+                    persons.setdefault(int(row["round"]), set()).add(row["person_id"])
+    return {round_: len(ids) for round_, ids in sorted(persons.items())}
+
+
+def persons_in_snapshot(db_path: Path) -> dict[int, int]:
+    con = open_snapshot(db_path)
+    try:
+        return dict(con.execute("select round, sum(persons)::integer from round_firsts group by all order by 1")
+                    .fetchall())
+    finally:
+        con.close()
+
+
+def person_keys(db_path: Path) -> set[str]:
+    con = open_snapshot(db_path)
+    try:
+        return {key for (key,) in con.execute("select distinct person_key from testing_records").fetchall()}
+    finally:
+        con.close()
+
+
+def damage_parquet(path: Path, how: str) -> None:
+    data = bytearray(path.read_bytes())
+    if how == "truncated":
+        path.write_bytes(bytes(data[:len(data) // 2]))
+    elif how == "deleted":
+        path.unlink()
+    else:  # the rows' pages zeroed in places, the footer intact
+        for start in range(200, min(len(data) - 4096, 60_000), 500):
+            data[start:start + 16] = bytes(16)
+        path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["truncated", "deleted", "rows damaged, footer intact"])
+def test_a_damaged_partition_is_rebuilt_from_its_export(fresh_data, how):
+    from dashboard.data import partitions
+
+    assert ingest(fresh_data).ok
+    [parquet] = (partitions.folder(fresh_data.db_path) / partitions.KIND).glob(f"{DAYS[-1].isoformat()}-*.parquet")
+    damage_parquet(parquet, how)
+    # A new day of round 2: counting the round reads every file holding it, the damaged one too.
+    shutil.copytree(fresh_data.data_dir / "exports" / DAYS[-1].isoformat(), fresh_data.data_dir / "exports" / "2022-01-07")
+
+    result = ingest(fresh_data)
+    assert result.ok, result.failed
+    rebuilt = [o for o in result.outcomes if o.status == "rebuilt"]
+    assert [(o.kind, o.day, o.file) for o in rebuilt] == [("testing_records", DAYS[-1], f"testing_records/{parquet.name}")]
+    assert "unreadable" in rebuilt[0].message and "/" + parquet.parent.parent.name not in rebuilt[0].message
+    assert rows_in_snapshot(fresh_data.db_path) == rows_in_files(fresh_data.data_dir)
+    # Round 2 holds 3,650 persons (fixtures.py), sampled again on 01-07: still 3,650.
+    assert persons_in_snapshot(fresh_data.db_path) == persons_per_round(fresh_data.data_dir) == {1: 2700, 2: 3650}
+    # And the next ingest has nothing left to rebuild.
+    assert not [o for o in ingest(fresh_data).outcomes if o.status == "rebuilt"]
+
+
+def _damage_snapshot(db_path: Path, how: str) -> None:
+    import duckdb
+
+    data = bytearray(db_path.read_bytes())
+    if how == "truncated":
+        data = data[:len(data) // 3]
+    elif how == "header zeroed":
+        data[:4096] = bytes(4096)
+    else:  # one block of the shifts table: DuckDB's file is three 4 KiB headers, then its blocks
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            block_size = con.execute("select block_size from pragma_database_size()").fetchone()[0]
+            block = con.execute("select min(block_id) from pragma_storage_info('shifts') where block_id >= 0"
+                                ).fetchone()[0]
+        finally:
+            con.close()
+        start = 3 * 4096 + block * block_size + 200
+        data[start:start + 64] = b"\xa5" * 64
+    db_path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["truncated", "header zeroed", "a block damaged"])
+def test_a_damaged_snapshot_is_rebuilt_from_the_exports_under_the_same_key(fresh_data, how, capsys):
+    assert ingest(fresh_data).ok
+    keys = person_keys(fresh_data.db_path)
+    assert len(keys) == 2700 + 1 + 3650 - 2700  # 01-04's persons are 01-06's; 01-05 adds person 990 only
+    _damage_snapshot(fresh_data.db_path, how)
+    capsys.readouterr()
+
+    assert run_ingest(fresh_data) == 0
+    out = capsys.readouterr().out
+    assert "rebuilt" in out and "snapshot unreadable" in out and "same ID key" in out
+    assert rows_in_snapshot(fresh_data.db_path) == rows_in_files(fresh_data.data_dir)
+    assert person_keys(fresh_data.db_path) == keys  # nobody got a new pseudonym
+    assert read_status(fresh_data.db_path)["ok"] is True
+
+
+ABSOLUTE_PATH = r"(?:^|[\s'\"(=:])/[^\s/]+/"
+
+
+def test_no_server_path_reaches_the_status_file_the_health_page_or_the_banner(fresh_data, monkeypatch):
+    import re
+
+    from tests.conftest import serving
+    from tests.test_app_pages import open_page
+
+    assert ingest(fresh_data).ok
+    # A file linked from elsewhere (its message is on the data-health page), then a failed run
+    # (its message is on every screen's banner).
+    linked = fresh_data.data_dir / "exports" / DAYS[-1].isoformat() / "shifts.csv"
+    outside = fresh_data.data_dir.parent / "elsewhere.csv"
+    shutil.copyfile(linked, outside)
+    linked.unlink()
+    linked.symlink_to(outside)
+    assert not ingest(fresh_data).ok
+    status = read_status(fresh_data.db_path)
+    assert status["message"] == "exports/2022-01-06/shifts.csv: symbolic link, not read"
+    (fresh_data.data_dir / "exports").rename(fresh_data.data_dir / "exports.unmounted")
+    with pytest.raises(OSError):
+        ingest(fresh_data)
+    status = read_status(fresh_data.db_path)
+    assert status["ok"] is False and status["message"].startswith("ExportsUnavailable: exports: missing")
+    assert not re.search(ABSOLUTE_PATH, status["message"]), status["message"]
+
+    with serving(fresh_data, monkeypatch):
+        health = open_page("health.py", day=DAYS[-1].isoformat(), lang="zh")
+        assert not health.exception, [e.message for e in health.exception]
+        shown = [str(node.value) for node in health.get("markdown")] + [str(node.body) for node in health.get("html")]
+        shown += [health.dataframe[i].value.to_csv() for i in range(len(health.dataframe))]
+        banner = [text for text in shown if "stale-banner" in text]
+        assert banner and "exports: missing" in banner[0]
+        for text in shown:
+            assert str(fresh_data.data_dir) not in text and str(fresh_data.db_path.parent) not in text
+            assert not re.search(ABSOLUTE_PATH, text.replace("</", "<")), text[:300]

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+from duckdb import ColumnExpression, FunctionExpression
 
 from dashboard.data import partitions, vintages
 from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
@@ -41,6 +42,7 @@ from dashboard.data.status import (
     SNAPSHOT_MODE,
     FileOutcome,
     IngestResult,
+    path_free,
     summary_table,
     write_status,
 )
@@ -57,6 +59,7 @@ BUILT_SNAPSHOT = "snapshot.duckdb"
 # DuckDB spills its temp tables to <building>/snapshot.duckdb.tmp beyond this, so a city's
 # testing day (twelve million rows) fits a small ingest machine.
 MEMORY_LIMIT = "SET memory_limit = '1GB'"
+TABLES = "select table_name from duckdb_tables() where database_name = current_database() and schema_name = 'main'"
 # Told as a first run goes: (stage, done, total), stage "generate" (days) or "ingest" (files).
 Progress = Callable[[str, int, int], None]
 
@@ -100,27 +103,38 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
 
     Pseudonyms made under two keys must never meet in one snapshot, or one person becomes two:
     a snapshot made under another key (or under an unknown one) is rebuilt, every file re-read.
+    So is one that cannot be read whole (a bad disk block, a truncated copy), under the current
+    key: the exports hold everything it held, and it would fail every later ingest.
     """
     building = _fresh_building_folder(db_path) / BUILT_SNAPSHOT
     fingerprint_now = key_fingerprint(id_key)
     start_over = ""
     if db_path.exists():
         _copy_snapshot(db_path, building)
-        con = duckdb.connect(str(building))
+        con = None
         try:
-            meta = dict(con.execute("select key, value from meta").fetchall())
-        except duckdb.CatalogException:
-            meta = {}
-        if meta.get("schema_version") != SCHEMA_VERSION:
-            start_over = "snapshot format changed: rebuilt from scratch, every file re-read"
-        elif "id_key_fingerprint" not in meta:
-            start_over = "snapshot made before ID key fingerprints: rebuilt under the current key, every file re-read"
-        elif meta["id_key_fingerprint"] != fingerprint_now:
-            start_over = ("ID key changed: snapshot rebuilt from scratch, every file re-read;"
-                          " every person has a new pseudonym")
+            con = duckdb.connect(str(building))
+            con.execute(MEMORY_LIMIT)
+            meta = _meta(con)
+            _read_every_table(con)
+        except duckdb.OutOfMemoryException:
+            raise  # no sign of damage: a rebuild would need the memory too
+        except duckdb.Error as error:
+            start_over = (f"snapshot unreadable ({path_free(str(error).splitlines()[0], (building.parent,))}):"
+                          " rebuilt from the exports under the same ID key, every file re-read")
+        else:
+            if meta.get("schema_version") != SCHEMA_VERSION:
+                start_over = "snapshot format changed: rebuilt from scratch, every file re-read"
+            elif "id_key_fingerprint" not in meta:
+                start_over = "snapshot made before ID key fingerprints: rebuilt under the current key, every file re-read"
+            elif meta["id_key_fingerprint"] != fingerprint_now:
+                start_over = ("ID key changed: snapshot rebuilt from scratch, every file re-read;"
+                              " every person has a new pseudonym")
         if start_over:
-            con.close()
+            if con is not None:
+                con.close()
             building.unlink()
+            building.with_name(building.name + ".wal").unlink(missing_ok=True)
     if not building.exists():
         con = duckdb.connect(str(building))
     con.execute(MEMORY_LIMIT)
@@ -135,6 +149,24 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
     return con, building, start_over
 
 
+def _meta(con: duckdb.DuckDBPyConnection) -> dict:
+    try:
+        return dict(con.execute("select key, value from meta").fetchall())
+    except duckdb.CatalogException:
+        return {}
+
+
+def _read_every_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every column of every table once, so that a damaged block fails here, where the snapshot
+    can still be rebuilt, not in the middle of the ingest. DuckDB checks each block's checksum as
+    it reads it; a copy of the snapshot was just read whole anyway."""
+    for (table,) in con.execute(TABLES).fetchall():
+        rows = con.table(table)
+        if rows.columns:
+            rows.aggregate([FunctionExpression("max", FunctionExpression("hash", ColumnExpression(column)))
+                            for column in rows.columns]).fetchall()
+
+
 def ingest(settings: Settings, progress: Progress | None = None, newest_days: int | None = None,
            accept: tuple[str, ...] = ()) -> IngestResult:
     """Build and swap in a new snapshot; the outcome is also left in <db>.status.json for the screens.
@@ -147,13 +179,13 @@ def ingest(settings: Settings, progress: Progress | None = None, newest_days: in
         result = _build(settings, progress, newest_days, tuple(accept))
     except Exception as error:
         try:
-            write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
+            write_status(settings.db_path, False, f"{type(error).__name__}: {error}", roots=(settings.data_dir,))
         except OSError as status_error:
             raise OSError(f"{error}; and the status file could not be written either: {status_error}") from error
         raise
     # A hold is no failure for the screens' banner: the figures shown are whole, only not new.
     write_status(settings.db_path, not result.failed, "; ".join(o.message for o in result.failed),
-                 held=[o.file for o in result.held])
+                 held=[o.file for o in result.held], roots=(settings.data_dir,))
     return result
 
 
@@ -175,7 +207,9 @@ def _build(settings: Settings, progress: Progress | None, newest_days: int | Non
             # the files it names: those are kept one more generation.
             named = partitions.named_files(con)
             if start_over:
-                result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
+                rebuilt = FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over)
+                log_outcome(con, rebuilt, "", "", 0)
+                result.outcomes.append(rebuilt)
             try:
                 run = _Run(data_dir, db_path, id_key, building.parent, result, settings.reexport_max_drop)
                 _ingest_into(con, run, progress, newest_days, accept)
@@ -267,6 +301,9 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
         vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), sha256_of(path))
     run.accepted = vintages.accepted(con)
     vintages.clear_holds(con)
+    # A day whose Parquet file is gone or damaged is read again from its export, as if new.
+    for day, (file, reason) in partitions.unreadable_days(con, run.db_path).items():
+        _forget_partition(con, run, day, file, reason)
     files = inputs.files
     if newest_days and not loaded:
         first_days = sorted({day for _, day, _ in files if day is not None})[-newest_days:]
@@ -282,7 +319,8 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
     # A link is reported like an unusable file: what the snapshot held for it stays.
     run.present = present = {(kind.kind, day) for kind, day, _ in files}
     for kind, day, path in inputs.links:
-        outcome = FileOutcome(kind, day, str(path.relative_to(data_dir)), "failed", message=f"{path}: {SYMLINK_NOT_READ}")
+        file = str(path.relative_to(data_dir))
+        outcome = FileOutcome(kind, day, file, "failed", message=f"{file}: {SYMLINK_NOT_READ}")
         log_outcome(con, outcome, "", "", 0)
         result.outcomes.append(outcome)
         present |= {(k, d) for k, d in loaded if d is not None and (
@@ -312,7 +350,16 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
     if inputs.boundaries:
         store_boundaries(con, inputs.boundaries)
     result.outcomes.extend(forget_removed(con, present - run.empty))
-    partitions.recount_rounds(con, run.db_path)
+    try:
+        partitions.recount_rounds(con, run.db_path)
+    except partitions.Unreadable as unreadable:
+        # A file whose footer was sound but whose rows are not: rebuilt the same way, then counted again.
+        exports = {day: (kind, day, path) for kind, day, path in files if kind.kind == partitions.KIND}
+        for day, (file, reason) in unreadable.days.items():
+            _forget_partition(con, run, day, file, reason)
+            if day in exports:
+                _read_file(con, run, *exports[day])
+        partitions.recount_rounds(con, run.db_path)
     for day in sorted({day for _, day, _ in files if day is not None}):
         for kind in EXPORT_KINDS:
             if (kind.kind, day) not in present:
@@ -333,7 +380,8 @@ def _read_file(con, run: _Run, kind: FileKind, day: date | None, path: Path) -> 
             return
         parsed = parse_file(con, path, kind, run.known, run.id_key, run.workdir)
     except UnusableFile as error:
-        outcome = FileOutcome(kind.kind, day, file, "failed", message=str(error))
+        # Shown on the data-health page: the file relative to the data directory, as everywhere.
+        outcome = FileOutcome(kind.kind, day, file, "failed", message=path_free(str(error), (run.data_dir,)))
         log_outcome(con, outcome, sha, "", 0)
         run.result.outcomes.append(outcome)
         return
@@ -371,6 +419,23 @@ def _read_file(con, run: _Run, kind: FileKind, day: date | None, path: Path) -> 
     if kind in (AREAS, SITES):
         run.reference_changed = True
         run.known = known_codes(con)
+
+
+FORGET_SERVED = ("delete from rejects where kind = $kind and day = $day",
+                 "delete from loaded_files where kind = $kind and day = $day")
+
+
+def _forget_partition(con, run: _Run, day: date, file: str, reason: str) -> None:
+    """The snapshot stops naming a day's unreadable Parquet file, and its export counts as never read."""
+    partitions.forget(con, day)
+    for statement in FORGET_SERVED:
+        con.execute(statement, {"kind": partitions.KIND, "day": day})
+    run.loaded.pop((partitions.KIND, day), None)
+    outcome = FileOutcome(partitions.KIND, day, file, "rebuilt", message=(
+        f"Parquet file {file} unreadable ({path_free(reason, (partitions.folder(run.db_path),))}):"
+        f" rebuilt from the day's {partitions.KIND}.csv export"))
+    log_outcome(con, outcome, "", "", 0)
+    run.result.outcomes.append(outcome)
 
 
 def _accepted_files(data_dir: Path, inputs, names: tuple[str, ...]) -> list[tuple[FileKind, date, Path]]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +21,18 @@ SNAPSHOT_MODE = 0o640
 SNAPSHOT_FOLDER_MODE = 0o750
 
 REFERENCE_LABELS = {kind.kind for kind in REFERENCE_KINDS} | {"boundaries", "reference"}
+# The folders of an absolute path (or of ~/...): what path_free leaves out of a message.
+ABSOLUTE_FOLDERS = re.compile(r"(?<![\w:/.~-])~?/(?:[^\s/'\"]+/)*(?=[^\s/'\"])")
+
+
+def path_free(message: str, roots: Iterable[Path] = ()) -> str:
+    """The message with no absolute path in it, for screens that lobbies and phones show: a path
+    under one of roots (the data directory, the snapshot's folder) relative to it, any other
+    path reduced to its last name."""
+    forms = {str(form) for given in roots for form in (Path(given), Path(given).absolute())}
+    for root in sorted(forms, key=len, reverse=True):  # the deepest first
+        message = message.replace(root.rstrip(os.sep) + os.sep, "")
+    return ABSOLUTE_FOLDERS.sub("", message)
 
 
 @dataclass
@@ -72,11 +86,16 @@ def status_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".status.json")
 
 
-def write_status(db_path: Path, ok: bool, message: str, held: list[str] | tuple = ()) -> None:
+def write_status(db_path: Path, ok: bool, message: str, held: list[str] | tuple = (),
+                 roots: Iterable[Path] = ()) -> None:
     """Replace the status file whole. The temporary file gets a fresh random name (mkstemp), so
     a link planted beside the snapshot cannot redirect the write, and os.replace swaps a link at
-    the status path itself for the file without writing through it."""
-    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": mask_ids(message),
+    the status path itself for the file without writing through it.
+
+    The message is shown on every screen's banner: ID numbers are masked, and no path says where
+    the server keeps its files (relative to roots and the snapshot's folder, or a bare name)."""
+    shown = path_free(mask_ids(message), (*roots, db_path.parent))
+    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": shown,
               "held": list(held)}
     target = status_path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=SNAPSHOT_FOLDER_MODE)
