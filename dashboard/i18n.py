@@ -29,6 +29,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "app.no_days": ("快照中没有任何导出日的数据，请先运行 python -m dashboard ingest",
                     "The snapshot holds no export day yet: run python -m dashboard ingest first"),
     "app.preparing": ("首次运行：正在准备演示数据……", "First run: preparing the demo data..."),
+    # A replica of configured data with no snapshot yet (issue 16): only the ingest makes one.
+    "app.waiting_first_ingest": ("等待首次数据导入：数据导入（python -m dashboard ingest）完成后，页面自动显示数据",
+                                 "Waiting for the first ingest: the page shows the data by itself once the ingest"
+                                 " (python -m dashboard ingest) has run"),
+    "app.waiting_first_ingest.failed": ("上次导入未成功：{message}", "The last ingest attempt failed: {message}"),
     "page.overview": ("总览", "Overview"),
     "page.zones": ("封控管控", "Sealed areas"),
     "page.testing": ("核酸检测", "Testing"),

@@ -209,6 +209,13 @@ class Settings:
         )
 
     @property
+    def may_start_first_ingest(self) -> bool:
+        """Whether a web process finding no snapshot may build it: only for the bundled demo (a fresh
+        clone's first run). Configured data is the ingest's alone, so that one process writes the
+        snapshots and the key; a replica without a snapshot waits for it."""
+        return self.is_demo and self.data_dir == DEMO_DATA
+
+    @property
     def id_key_file(self) -> Path:
         return self.state_dir / ID_KEY_FILE_NAME
 

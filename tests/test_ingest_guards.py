@@ -452,3 +452,33 @@ def test_no_server_path_reaches_the_status_file_the_health_page_or_the_banner(fr
         for text in shown:
             assert str(fresh_data.data_dir) not in text and str(fresh_data.db_path.parent) not in text
             assert not re.search(ABSOLUTE_PATH, text.replace("</", "<")), text[:300]
+
+
+# ---------------------------------------------------------------- item 9: only the ingest writes snapshots
+
+
+def test_a_replica_with_no_snapshot_waits_for_the_first_ingest(fresh_data, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.settings import Settings
+    from tests.conftest import serving
+    from tests.test_app_pages import APP
+
+    # The replica's own state directory: a key made there would pseudonymise under a key of its own.
+    monkeypatch.setenv("DASHBOARD_STATE_DIR", str(tmp_path / "replica-state"))
+    with serving(fresh_data, monkeypatch):
+        at = AppTest.from_file(str(APP), default_timeout=60).run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert [i.value for i in at.info] == [
+            "等待首次数据导入：数据导入（python -m dashboard ingest）完成后，页面自动显示数据"]
+        # Nothing was written: no snapshot, no status, no key.
+        assert not fresh_data.db_path.exists()
+        assert not (fresh_data.db_path.parent / (fresh_data.db_path.name + ".status.json")).exists()
+        assert not (tmp_path / "replica-state").exists()
+
+        # The ingest runs (the watcher, elsewhere): the next run of the page shows the data.
+        assert ingest(Settings.from_env(fresh_data.data_dir, fresh_data.db_path)).ok
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert not at.info
+        assert len(at.selectbox(key="day").options) == len(DAYS)
