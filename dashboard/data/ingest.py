@@ -12,6 +12,7 @@ creates are opened so that a link planted in their place is not written through.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -132,7 +133,8 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
                               " every person has a new pseudonym")
         if start_over:
             if con is not None:
-                con.close()
+                with contextlib.suppress(duckdb.Error):  # a connection to a damaged file may refuse even this
+                    con.close()
             building.unlink()
             building.with_name(building.name + ".wal").unlink(missing_ok=True)
     if not building.exists():
