@@ -27,7 +27,7 @@ def _print_failure(error: Exception) -> int:
 
 def _ingest(args) -> int:
     from dashboard.data.ids import mask_ids
-    from dashboard.data.ingest import ingest, watch
+    from dashboard.data.ingest import check_accepted, ingest, watch
     from dashboard.data.status import summary_table
 
     settings = Settings.from_env(args.data, args.db)
@@ -38,6 +38,12 @@ def _ingest(args) -> int:
         print(mask_ids(f"watching {settings.data_dir} every {args.interval:g} s; Ctrl-C stops"))
         watch(settings, args.interval)
         return 0
+    if args.accept:
+        try:
+            check_accepted(settings.data_dir, tuple(args.accept))
+        except FileNotFoundError as error:
+            print(mask_ids(f"ERROR {error}"), file=sys.stderr)  # a typo, no failed ingest for the banner
+            return 2
     try:
         result = ingest(settings, accept=tuple(args.accept or ()))
     except Exception as error:

@@ -254,6 +254,14 @@ def test_an_accepted_reexport_applies_and_a_later_different_one_is_held_again(fr
     assert held_rows(fresh_data) == [(str(NEWEST_TESTING), 999, 1999)]
 
 
+def test_accepting_a_file_that_is_not_there_changes_nothing(fresh_data, capsys):
+    assert ingest(fresh_data).ok
+    before, status = served_identity(fresh_data.db_path), read_status(fresh_data.db_path)
+    assert run_ingest(fresh_data, "--accept", "2022-01-09/testing_records.csv") == 2
+    assert "--accept 2022-01-09/testing_records.csv: no export file" in capsys.readouterr().err
+    assert served_identity(fresh_data.db_path) == before and read_status(fresh_data.db_path) == status
+
+
 def test_an_accepted_header_only_file_leaves_the_day_not_exported_never_zero(fresh_data):
     assert ingest(fresh_data).ok
     cut(fresh_data.data_dir / NEWEST_TESTING, "header only")

@@ -280,8 +280,7 @@ class _Run:
     accepted: set = field(default_factory=set)
     known: dict = field(default_factory=dict)
     reference_changed: bool = False
-    # (kind, day) whose file is there; with no data row (header only), it counts as not there.
-    present: set = field(default_factory=set)
+    # (kind, day) whose file has no data row (a header only): it counts as not there.
     empty: set = field(default_factory=set)
 
 
@@ -319,7 +318,7 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
         raise FileNotFoundError(f"{data_dir / 'reference'}: missing {', '.join(missing_reference)}")
 
     # A link is reported like an unusable file: what the snapshot held for it stays.
-    run.present = present = {(kind.kind, day) for kind, day, _ in files}
+    present = {(kind.kind, day) for kind, day, _ in files}
     for kind, day, path in inputs.links:
         file = str(path.relative_to(data_dir))
         outcome = FileOutcome(kind, day, file, "failed", message=f"{file}: {SYMLINK_NOT_READ}")
@@ -438,6 +437,11 @@ def _forget_partition(con, run: _Run, day: date, file: str, reason: str) -> None
         f" rebuilt from the day's {partitions.KIND}.csv export"))
     log_outcome(con, outcome, "", "", 0)
     run.result.outcomes.append(outcome)
+
+
+def check_accepted(data_dir: Path, names: tuple[str, ...]) -> None:
+    """Raise FileNotFoundError, before any ingest, when --accept names no export file of the contract."""
+    _accepted_files(data_dir, discover(data_dir), names)
 
 
 def _accepted_files(data_dir: Path, inputs, names: tuple[str, ...]) -> list[tuple[FileKind, date, Path]]:
