@@ -27,22 +27,33 @@ def _print_failure(error: Exception) -> int:
 
 def _ingest(args) -> int:
     from dashboard.data.ids import mask_ids
-    from dashboard.data.ingest import ingest, watch
+    from dashboard.data.ingest import check_accepted, ingest, watch
     from dashboard.data.status import summary_table
 
     settings = Settings.from_env(args.data, args.db)
     if args.watch:
+        if args.accept:
+            print("--accept runs one ingest: give it without --watch", file=sys.stderr)
+            return 2
         print(mask_ids(f"watching {settings.data_dir} every {args.interval:g} s; Ctrl-C stops"))
         watch(settings, args.interval)
         return 0
+    if args.accept:
+        try:
+            check_accepted(settings.data_dir, tuple(args.accept))
+        except FileNotFoundError as error:
+            print(mask_ids(f"ERROR {error}"), file=sys.stderr)  # a typo, no failed ingest for the banner
+            return 2
     try:
-        result = ingest(settings)
+        result = ingest(settings, accept=tuple(args.accept or ()))
     except Exception as error:
         return _print_failure(error)
     print(summary_table(result))
     print(mask_ids(f"\nsnapshot: {result.db_path}"))
     for failure in result.failed:
         print(mask_ids(f"ERROR {failure.message}"), file=sys.stderr)
+    for held in result.held:
+        print(mask_ids(f"HELD {held.message}"), file=sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -216,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     ingest = with_location(commands.add_parser("ingest", help="read the exports into the DuckDB snapshot"))
     ingest.add_argument("--watch", action="store_true", help="keep polling the exports and ingest what changes")
     ingest.add_argument("--interval", type=float, default=30, help="seconds between polls with --watch")
+    ingest.add_argument("--accept", action="append", metavar="DAY/FILE.csv",
+                        help="apply this held re-export (e.g. 2022-01-07/testing_records.csv, relative to exports/):"
+                             " that very file, by its sha256; may be given more than once")
     ingest.set_defaults(run=_ingest)
 
     report = with_location(commands.add_parser("report", help="the day's headline figures"))

@@ -29,6 +29,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "app.no_days": ("快照中没有任何导出日的数据，请先运行 python -m dashboard ingest",
                     "The snapshot holds no export day yet: run python -m dashboard ingest first"),
     "app.preparing": ("首次运行：正在准备演示数据……", "First run: preparing the demo data..."),
+    # A replica of configured data with no snapshot yet (issue 16): only the ingest makes one.
+    "app.waiting_first_ingest": ("等待首次数据导入：数据导入（python -m dashboard ingest）完成后，页面自动显示数据",
+                                 "Waiting for the first ingest: the page shows the data by itself once the ingest"
+                                 " (python -m dashboard ingest) has run"),
+    "app.waiting_first_ingest.failed": ("上次导入未成功：{message}", "The last ingest attempt failed: {message}"),
     "page.overview": ("总览", "Overview"),
     "page.zones": ("封控管控", "Sealed areas"),
     "page.testing": ("核酸检测", "Testing"),
@@ -342,6 +347,17 @@ CATALOG: dict[str, tuple[str, str]] = {
     "health.problem.two_active_cases": ("同一人同时有两条在隔记录", "Person with two active cases at once"),
     "health.corrections": ("重新导出的更正（截至 {day}）", "Corrections by re-exports (up to {day})"),
     "health.corrections.empty": ("截至 {day} 没有重新导出替换过的文件", "No file up to {day} has been replaced by a re-export"),
+    # Re-exports held back (issue 16): far fewer rows than the file serving the day.
+    "attention.kind.held": ("导出暂缓", "Re-export held"),
+    "attention.held": ("{day}{feed}新导出仅 {rows} 行（现用文件 {serving} 行），已暂缓，仍显示原数据",
+                       "{feed} for {day}: the new export has {rows} rows against {serving} in use; held, the"
+                       " current figures stay"),
+    "health.held": ("{file} 已暂缓：{rows} 行，现用文件 {serving} 行，仍显示原数据。确认新文件无误后运行"
+                    " python -m dashboard ingest --accept {accept}",
+                    "{file} held: {rows} rows against {serving} in the file in use, whose figures stay. If the"
+                    " new file is right, run python -m dashboard ingest --accept {accept}"),
+    "health.status.held": ("已暂缓", "held"),
+    "health.status.empty": ("仅表头", "header only"),
     "figure.rows": ("行数", "rows"),
     "figure.samples_on_day": ("采样", "samples"),
     "figure.positives_on_day": ("阳性", "positives"),

@@ -188,6 +188,9 @@ class Settings:
     is_demo: bool
     thresholds: Thresholds = field(default_factory=Thresholds)
     refresh_seconds: int = field(default_factory=lambda: int(_float("DASHBOARD_REFRESH_SECONDS", 60)))
+    # A re-export with more than this share fewer rows (read or loaded) than the file serving its
+    # day is held, not applied, until `python -m dashboard ingest --accept` (a cut-short copy).
+    reexport_max_drop: float = field(default_factory=lambda: _float("DASHBOARD_REEXPORT_MAX_DROP", 0.20))
     state_dir: Path = field(default_factory=state_dir_from_env)
 
     @classmethod
@@ -204,6 +207,13 @@ class Settings:
             is_demo=not data,
             state_dir=state_dir,
         )
+
+    @property
+    def may_start_first_ingest(self) -> bool:
+        """Whether a web process finding no snapshot may build it: only for the bundled demo (a fresh
+        clone's first run). Configured data is the ingest's alone, so that one process writes the
+        snapshots and the key; a replica without a snapshot waits for it."""
+        return self.is_demo and self.data_dir == DEMO_DATA
 
     @property
     def id_key_file(self) -> Path:

@@ -175,10 +175,10 @@ def test_no_data_adds_nothing_and_says_nothing():
 
 def test_severity_table_is_the_issue_order_and_every_kind_has_a_label():
     # Issue 10's order, with issue 12's positives awaiting transfer just below posts short now, and
-    # recent corrections after the outbreak's own kinds.
+    # held re-exports (issue 16) and recent corrections after the outbreak's own kinds.
     assert [kind.key for kind in attention.KINDS] == [
         "understaffed_now", "awaiting_transfer", "understaffed_soon", "hotel_full", "positive_uncontained",
-        "correction", "lift_review", "coverage", "fatigue"]
+        "held", "correction", "lift_review", "coverage", "fatigue"]
     for kind in attention.KINDS:
         zh, en = CATALOG[f"attention.kind.{kind.key}"]
         assert zh and en

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard import settings as configured
 from dashboard.data.ingest import ensure_snapshot, ingest
 from dashboard.i18n import t
 from dashboard.web import cache
-from tests.conftest import serving
 from tests.fixtures import DAYS
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
@@ -53,8 +54,12 @@ def test_newest_days_is_ignored_once_a_snapshot_exists(fresh_data):
 
 @pytest.fixture
 def first_run(fresh_data, monkeypatch):
-    """A first run that shows one day first; the older days wait until the test lets them in."""
+    """A first run on the bundled demo (here the fixture stands in for it: only the demo's web
+    process may start its own first ingest) that shows one day first; the older days wait until
+    the test lets them in."""
     monkeypatch.setattr(cache, "FIRST_RUN_DAYS", 1)
+    monkeypatch.setattr(configured, "DEMO_DATA", fresh_data.data_dir)
+    monkeypatch.setattr(configured, "DEMO_DB", fresh_data.db_path)
     let_in = threading.Event()
     ingest_older_days = cache._ingest_older_days
 
@@ -64,8 +69,13 @@ def first_run(fresh_data, monkeypatch):
 
 
     monkeypatch.setattr(cache, "_ingest_older_days", held_back)
-    with serving(fresh_data, monkeypatch) as settings:
-        yield settings, let_in
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    settings = cache.settings()
+    assert settings.is_demo and settings.db_path == fresh_data.db_path
+    yield settings, let_in
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def test_the_app_shows_the_newest_day_at_once_and_the_rest_when_ingested(first_run):

@@ -203,7 +203,8 @@ def test_missing_required_column_rejects_file_and_keeps_previous_data(tmp_path, 
     exit_code = main(["ingest", "--data", str(settings.data_dir), "--db", str(settings.db_path)])
     assert exit_code == 1
     error = capsys.readouterr().err
-    assert str(path) in error and "result (检测结果)" in error
+    # Named relative to the data directory: the message also reaches the data-health page.
+    assert f"exports/{DAY}/testing_records.csv: " in error and str(path) not in error and "result (检测结果)" in error
     assert rows(settings, "select sample_id from testing_records") == [("S1",)]
     assert rows(settings, "select status from ingest_log where kind = 'testing_records' order by file_id") == [
         ("loaded",), ("failed",)]

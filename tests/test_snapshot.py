@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -41,6 +42,8 @@ def count(settings, sql: str, **params):
 
 
 def test_reexport_replaces_the_day(fresh_data):
+    # 4 of 11 samples would be held unaccepted (tests/test_ingest_guards.py): here the replacing is tested.
+    fresh_data = dataclasses.replace(fresh_data, reexport_max_drop=1.0)
     assert ingest(fresh_data).ok
     path = fresh_data.data_dir / "exports" / "2022-01-05" / "testing_records.csv"
     lines = path.read_text().splitlines()
@@ -196,6 +199,8 @@ def lines_of(process: subprocess.Popen) -> queue.Queue:
 def test_reader_never_sees_a_torn_snapshot(fresh_data, tmp_path):
     """Swap the snapshot back and forth under a reader that polls it; each swap waits until the
     reader has seen the previous one, so every version is read while the next is being built."""
+    # 4 of 11 samples would be held unaccepted (tests/test_ingest_guards.py): here the swaps are tested.
+    fresh_data = dataclasses.replace(fresh_data, reexport_max_drop=1.0)
     assert ingest(fresh_data).ok
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(fresh_data.db_path), str(stop), str(FULL),

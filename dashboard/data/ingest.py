@@ -12,19 +12,22 @@ creates are opened so that a link planted in their place is not written through.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
 import shutil
 import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+from duckdb import ColumnExpression, FunctionExpression
 
 from dashboard.data import partitions, vintages
-from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
+from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
 from dashboard.data.ids import key_fingerprint, mask_ids
 from dashboard.data.inputs import discover, fingerprint, sha256_of
 from dashboard.data.parse import (
@@ -40,6 +43,7 @@ from dashboard.data.status import (
     SNAPSHOT_MODE,
     FileOutcome,
     IngestResult,
+    path_free,
     summary_table,
     write_status,
 )
@@ -56,8 +60,13 @@ BUILT_SNAPSHOT = "snapshot.duckdb"
 # DuckDB spills its temp tables to <building>/snapshot.duckdb.tmp beyond this, so a city's
 # testing day (twelve million rows) fits a small ingest machine.
 MEMORY_LIMIT = "SET memory_limit = '1GB'"
+TABLES = "select table_name from duckdb_tables() where database_name = current_database() and schema_name = 'main'"
 # Told as a first run goes: (stage, done, total), stage "generate" (days) or "ingest" (files).
 Progress = Callable[[str, int, int], None]
+
+
+class ExportsUnavailable(OSError):
+    """exports/ is missing, unreadable or holds no day folder: most likely an unmounted share."""
 
 
 def _open_lock(lock_path: Path) -> int:
@@ -95,27 +104,39 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
 
     Pseudonyms made under two keys must never meet in one snapshot, or one person becomes two:
     a snapshot made under another key (or under an unknown one) is rebuilt, every file re-read.
+    So is one that cannot be read whole (a bad disk block, a truncated copy), under the current
+    key: the exports hold everything it held, and it would fail every later ingest.
     """
     building = _fresh_building_folder(db_path) / BUILT_SNAPSHOT
     fingerprint_now = key_fingerprint(id_key)
     start_over = ""
     if db_path.exists():
         _copy_snapshot(db_path, building)
-        con = duckdb.connect(str(building))
+        con = None
         try:
-            meta = dict(con.execute("select key, value from meta").fetchall())
-        except duckdb.CatalogException:
-            meta = {}
-        if meta.get("schema_version") != SCHEMA_VERSION:
-            start_over = "snapshot format changed: rebuilt from scratch, every file re-read"
-        elif "id_key_fingerprint" not in meta:
-            start_over = "snapshot made before ID key fingerprints: rebuilt under the current key, every file re-read"
-        elif meta["id_key_fingerprint"] != fingerprint_now:
-            start_over = ("ID key changed: snapshot rebuilt from scratch, every file re-read;"
-                          " every person has a new pseudonym")
+            con = duckdb.connect(str(building))
+            con.execute(MEMORY_LIMIT)
+            meta = _meta(con)
+            _read_every_table(con)
+        except duckdb.OutOfMemoryException:
+            raise  # no sign of damage: a rebuild would need the memory too
+        except duckdb.Error as error:
+            start_over = (f"snapshot unreadable ({path_free(str(error).splitlines()[0], (building.parent,))}):"
+                          " rebuilt from the exports under the same ID key, every file re-read")
+        else:
+            if meta.get("schema_version") != SCHEMA_VERSION:
+                start_over = "snapshot format changed: rebuilt from scratch, every file re-read"
+            elif "id_key_fingerprint" not in meta:
+                start_over = "snapshot made before ID key fingerprints: rebuilt under the current key, every file re-read"
+            elif meta["id_key_fingerprint"] != fingerprint_now:
+                start_over = ("ID key changed: snapshot rebuilt from scratch, every file re-read;"
+                              " every person has a new pseudonym")
         if start_over:
-            con.close()
+            if con is not None:
+                with contextlib.suppress(duckdb.Error):  # a connection to a damaged file may refuse even this
+                    con.close()
             building.unlink()
+            building.with_name(building.name + ".wal").unlink(missing_ok=True)
     if not building.exists():
         con = duckdb.connect(str(building))
     con.execute(MEMORY_LIMIT)
@@ -130,25 +151,48 @@ def _connect_building(db_path: Path, id_key: bytes) -> tuple[duckdb.DuckDBPyConn
     return con, building, start_over
 
 
-def ingest(settings: Settings, progress: Progress | None = None, newest_days: int | None = None) -> IngestResult:
+def _meta(con: duckdb.DuckDBPyConnection) -> dict:
+    try:
+        return dict(con.execute("select key, value from meta").fetchall())
+    except duckdb.CatalogException:
+        return {}
+
+
+def _read_every_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every column of every table once, so that a damaged block fails here, where the snapshot
+    can still be rebuilt, not in the middle of the ingest. DuckDB checks each block's checksum as
+    it reads it; a copy of the snapshot was just read whole anyway."""
+    for (table,) in con.execute(TABLES).fetchall():
+        rows = con.table(table)
+        if rows.columns:
+            rows.aggregate([FunctionExpression("max", FunctionExpression("hash", ColumnExpression(column)))
+                            for column in rows.columns]).fetchall()
+
+
+def ingest(settings: Settings, progress: Progress | None = None, newest_days: int | None = None,
+           accept: tuple[str, ...] = ()) -> IngestResult:
     """Build and swap in a new snapshot; the outcome is also left in <db>.status.json for the screens.
 
     newest_days, for a first run only (no snapshot yet): take just the newest export days, so
-    the screens have data while a second, ordinary ingest adds the older days.
+    the screens have data while a second, ordinary ingest adds the older days. accept names
+    export files (DAY/FILE.csv) to apply even if held: those very bytes, by their sha256.
     """
     try:
-        result = _build(settings, progress, newest_days)
+        result = _build(settings, progress, newest_days, tuple(accept))
     except Exception as error:
         try:
-            write_status(settings.db_path, False, f"{type(error).__name__}: {error}")
+            write_status(settings.db_path, False, f"{type(error).__name__}: {error}", roots=(settings.data_dir,))
         except OSError as status_error:
             raise OSError(f"{error}; and the status file could not be written either: {status_error}") from error
         raise
-    write_status(settings.db_path, result.ok, "; ".join(o.message for o in result.failed))
+    # A hold is no failure for the screens' banner: the figures shown are whole, only not new.
+    write_status(settings.db_path, not result.failed, "; ".join(o.message for o in result.failed),
+                 held=[o.file for o in result.held], roots=(settings.data_dir,))
     return result
 
 
-def _build(settings: Settings, progress: Progress | None, newest_days: int | None) -> IngestResult:
+def _build(settings: Settings, progress: Progress | None, newest_days: int | None,
+           accept: tuple[str, ...]) -> IngestResult:
     data_dir, db_path = settings.data_dir, settings.db_path
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory not found: {data_dir}")
@@ -165,9 +209,12 @@ def _build(settings: Settings, progress: Progress | None, newest_days: int | Non
             # the files it names: those are kept one more generation.
             named = partitions.named_files(con)
             if start_over:
-                result.outcomes.append(FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over))
+                rebuilt = FileOutcome("snapshot", None, db_path.name, "rebuilt", message=start_over)
+                log_outcome(con, rebuilt, "", "", 0)
+                result.outcomes.append(rebuilt)
             try:
-                _ingest_into(con, data_dir, id_key, result, db_path, building.parent, progress, newest_days)
+                run = _Run(data_dir, db_path, id_key, building.parent, result, settings.reexport_max_drop)
+                _ingest_into(con, run, progress, newest_days, accept)
                 drop_parse_tables(con)
                 build_marts(con)
                 con.execute("insert or replace into meta values ('built_at', $at)",
@@ -217,13 +264,47 @@ def _leftovers(settings: Settings) -> list[FileOutcome]:
     return notes
 
 
-def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_path: Path, workdir: Path,
-                 progress: Progress | None = None, newest_days: int | None = None) -> None:
-    loaded = {
+@dataclass
+class _Run:
+    """What one ingest carries from file to file."""
+
+    data_dir: Path
+    db_path: Path
+    id_key: bytes
+    workdir: Path
+    result: IngestResult
+    max_drop: float
+    # (kind, day) -> sha256 of the file serving it when the ingest began.
+    loaded: dict = field(default_factory=dict)
+    # (kind, day, sha256) the operator accepted, held or not.
+    accepted: set = field(default_factory=set)
+    known: dict = field(default_factory=dict)
+    reference_changed: bool = False
+    # (kind, day) whose file has no data row (a header only): it counts as not there.
+    empty: set = field(default_factory=set)
+
+
+def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: int | None = None,
+                 accept: tuple[str, ...] = ()) -> None:
+    data_dir, result = run.data_dir, run.result
+    run.loaded = {
         (kind, day): sha
         for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
     }
+    loaded = run.loaded
     inputs = discover(data_dir)
+    if inputs.exports_unavailable:
+        # An unmounted share looks like a data directory whose every day was removed: fail before
+        # anything is forgotten, and the serving snapshot keeps every day.
+        raise ExportsUnavailable(f"{inputs.exports_unavailable}: nothing was ingested or removed, the"
+                                 " screens keep the last snapshot; mount or restore the folder, then run again")
+    for kind, day, path in _accepted_files(data_dir, inputs, accept):
+        vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), sha256_of(path))
+    run.accepted = vintages.accepted(con)
+    vintages.clear_holds(con)
+    # A day whose Parquet file is gone or damaged is read again from its export, as if new.
+    for day, (file, reason) in partitions.unreadable_days(con, run.db_path).items():
+        _forget_partition(con, run, day, file, reason)
     files = inputs.files
     if newest_days and not loaded:
         first_days = sorted({day for _, day, _ in files if day is not None})[-newest_days:]
@@ -239,53 +320,144 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_pa
     # A link is reported like an unusable file: what the snapshot held for it stays.
     present = {(kind.kind, day) for kind, day, _ in files}
     for kind, day, path in inputs.links:
-        outcome = FileOutcome(kind, day, str(path.relative_to(data_dir)), "failed", message=f"{path}: {SYMLINK_NOT_READ}")
+        file = str(path.relative_to(data_dir))
+        outcome = FileOutcome(kind, day, file, "failed", message=f"{file}: {SYMLINK_NOT_READ}")
         log_outcome(con, outcome, "", "", 0)
         result.outcomes.append(outcome)
         present |= {(k, d) for k, d in loaded if d is not None and (
             kind == "exports" or (d == day and kind in ("", k)))}
+    # So is a day folder that cannot be read, or two folders naming the same day.
+    for day, path, reason in inputs.unusable_days:
+        file = str(path.relative_to(data_dir))
+        outcome = FileOutcome("", day, file, "failed", message=reason if reason.startswith("exports/")
+                              else f"{file}: {reason}")
+        log_outcome(con, outcome, "", "", 0)
+        result.outcomes.append(outcome)
+        present |= {(k, d) for k, d in loaded if d == day}
+    # Named, never read: the summary says what the ingest passed over, and why.
+    for day, path, reason in inputs.skipped:
+        file = str(path.relative_to(data_dir))
+        result.outcomes.append(FileOutcome("" if day else path.parent.name, day, file, "skipped",
+                                           message=f"{file}: {reason}"))
 
-    reference_changed = False
-    known = known_codes(con)
+    run.known = known_codes(con)
     for done, (kind, day, path) in enumerate(files):
         if progress:
             progress("ingest", done, len(files))
-        file = str(path.relative_to(data_dir))
-        sha = ""
-        try:
-            sha = sha256_of(path)
-            # Export rows were checked against the reference codes of their time: new codes
-            # mean every export is checked again.
-            if loaded.get((kind.kind, day)) == sha and not (reference_changed and day is not None):
-                result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
-                continue
-            parsed = parse_file(con, path, kind, known, id_key, workdir)
-        except UnusableFile as error:
-            outcome = FileOutcome(kind.kind, day, file, "failed", message=str(error))
-            log_outcome(con, outcome, sha, "", 0)
-            result.outcomes.append(outcome)
-            continue
-        outcome = FileOutcome(kind.kind, day, file, "loaded", parsed.rows_read, parsed.rows_loaded, len(parsed.rejects))
-        file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
-        before = vintages.before_replacing(con, kind.kind, day, sha)  # a re-export's replaced figures
-        store_file(con, kind, day, parsed, file_id, file, sha, db_path)
-        vintages.record(con, kind.kind, day, before)
-        result.outcomes.append(outcome)
-        if kind in (AREAS, SITES):
-            reference_changed = True
-            known = known_codes(con)
+        _read_file(con, run, kind, day, path)
 
     if progress:
         progress("ingest", len(files), len(files))
     if inputs.boundaries:
         store_boundaries(con, inputs.boundaries)
-    result.outcomes.extend(forget_removed(con, present))
-    partitions.recount_rounds(con, db_path)
+    result.outcomes.extend(forget_removed(con, present - run.empty))
+    try:
+        partitions.recount_rounds(con, run.db_path)
+    except partitions.Unreadable as unreadable:
+        # A file whose footer was sound but whose rows are not: rebuilt the same way, then counted again.
+        exports = {day: (kind, day, path) for kind, day, path in files if kind.kind == partitions.KIND}
+        for day, (file, reason) in unreadable.days.items():
+            _forget_partition(con, run, day, file, reason)
+            if day in exports:
+                _read_file(con, run, *exports[day])
+        partitions.recount_rounds(con, run.db_path)
     for day in sorted({day for _, day, _ in files if day is not None}):
         for kind in EXPORT_KINDS:
             if (kind.kind, day) not in present:
                 note = "optional feed, not exported" if kind.optional else "no file: figures for this day are stale"
                 result.outcomes.append(FileOutcome(kind.kind, day, "", "missing", message=note))
+
+
+def _read_file(con, run: _Run, kind: FileKind, day: date | None, path: Path) -> None:
+    """Parse one file and store it, unless it is unchanged, unusable, held or has no data row."""
+    file = str(path.relative_to(run.data_dir))
+    sha = ""
+    try:
+        sha = sha256_of(path)
+        # Export rows were checked against the reference codes of their time: new codes
+        # mean every export is checked again.
+        if run.loaded.get((kind.kind, day)) == sha and not (run.reference_changed and day is not None):
+            run.result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
+            return
+        parsed = parse_file(con, path, kind, run.known, run.id_key, run.workdir)
+    except UnusableFile as error:
+        # Shown on the data-health page: the file relative to the data directory, as everywhere.
+        outcome = FileOutcome(kind.kind, day, file, "failed", message=path_free(str(error), (run.data_dir,)))
+        log_outcome(con, outcome, sha, "", 0)
+        run.result.outcomes.append(outcome)
+        return
+    counts = (parsed.rows_read, parsed.rows_loaded, len(parsed.rejects))
+    serving = vintages.serving_rows(con, kind.kind, day, sha)
+    held = vintages.hold_reason(serving, parsed.rows_read, parsed.rows_loaded, run.max_drop)
+    if held and (kind.kind, day, sha) in run.accepted:
+        note = f"accepted by the operator: {held}"
+    elif held:
+        # The file serving the day stays, rows and figures; the held one waits for --accept.
+        outcome = FileOutcome(kind.kind, day, file, "held", *counts, message=(
+            f"{file} held: {held}; the current figures keep serving. If the new file is right:"
+            f" python -m dashboard ingest --accept {path.relative_to(run.data_dir / 'exports')}"))
+        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
+        vintages.hold(con, kind.kind, day, file, sha, parsed.rows_read, parsed.rows_loaded, serving)
+        run.result.outcomes.append(outcome)
+        return
+    else:
+        note = ""
+    if day is not None and parsed.rows_read == 0:
+        # A header alone says nothing about the day: it must not read as a day of zeros, so
+        # the day counts as not exported, and its figures follow the last export.
+        outcome = FileOutcome(kind.kind, day, file, "empty", *counts, message=(
+            f"{note}; " if note else "") + "header only, no data row: the day counts as not exported")
+        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
+        run.empty.add((kind.kind, day))
+        run.result.outcomes.append(outcome)
+        return
+    outcome = FileOutcome(kind.kind, day, file, "loaded", *counts, message=note)
+    file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
+    before = vintages.before_replacing(con, kind.kind, day, sha)  # a re-export's replaced figures
+    store_file(con, kind, day, parsed, file_id, file, sha, run.db_path)
+    vintages.record(con, kind.kind, day, before)
+    run.result.outcomes.append(outcome)
+    if kind in (AREAS, SITES):
+        run.reference_changed = True
+        run.known = known_codes(con)
+
+
+FORGET_SERVED = ("delete from rejects where kind = $kind and day = $day",
+                 "delete from loaded_files where kind = $kind and day = $day")
+
+
+def _forget_partition(con, run: _Run, day: date, file: str, reason: str) -> None:
+    """The snapshot stops naming a day's unreadable Parquet file, and its export counts as never read."""
+    partitions.forget(con, day)
+    for statement in FORGET_SERVED:
+        con.execute(statement, {"kind": partitions.KIND, "day": day})
+    run.loaded.pop((partitions.KIND, day), None)
+    outcome = FileOutcome(partitions.KIND, day, file, "rebuilt", message=(
+        f"Parquet file {file} unreadable ({path_free(reason, (partitions.folder(run.db_path),))}):"
+        f" rebuilt from the day's {partitions.KIND}.csv export"))
+    log_outcome(con, outcome, "", "", 0)
+    run.result.outcomes.append(outcome)
+
+
+def check_accepted(data_dir: Path, names: tuple[str, ...]) -> None:
+    """Raise FileNotFoundError, before any ingest, when --accept names no export file of the contract."""
+    _accepted_files(data_dir, discover(data_dir), names)
+
+
+def _accepted_files(data_dir: Path, inputs, names: tuple[str, ...]) -> list[tuple[FileKind, date, Path]]:
+    """The export files --accept names: relative to exports/ (2022-01-07/testing_records.csv), to
+    the data directory, or absolute; each must be a file of the contract that is there now."""
+    by_path = {os.path.abspath(path): (kind, day, path) for kind, day, path in inputs.files if day is not None}
+    found = []
+    for name in names:
+        given = Path(name)
+        candidates = [given] if given.is_absolute() else [data_dir / "exports" / given, data_dir / given]
+        match = next((by_path[os.path.abspath(c)] for c in candidates if os.path.abspath(c) in by_path), None)
+        if match is None:
+            raise FileNotFoundError(f"--accept {name}: no export file of the contract there"
+                                    " (give it as DAY/FILE.csv, relative to exports/)")
+        found.append(match)
+    return found
 
 
 def watch(settings: Settings, interval: float, report=print, rounds: int | None = None) -> None:
@@ -317,8 +489,8 @@ def ensure_snapshot(settings: Settings, progress: Progress | None = None, newest
         from dashboard.demo.generate import generate
 
         generate(settings.data_dir, on_day=(lambda done, days: progress("generate", done, days)) if progress else None)
-    result = ingest(settings, progress, newest_days)
+    ingest(settings, progress, newest_days)
     all_days = {day for _, day, _ in discover(settings.data_dir).files if day is not None}
-    return bool(newest_days) and len(all_days) > len({o.day for o in result.outcomes if o.day is not None})
+    return bool(newest_days) and len(all_days) > newest_days
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,7 +15,25 @@ from dashboard.data.parse import (
     open_regular,
 )
 
-DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# After NFKC (full-width digits and hyphens become ASCII): 2022-01-07, also 2022-1-7. ASCII
+# digits only, so no other script's digits pass for a date.
+DAY_FOLDER = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+NOT_A_DAY_FOLDER = "not a day folder name (expected YYYY-MM-DD)"
+NOT_A_CONTRACT_FILE = "not a file of the contract"
+EXPORT_FILES = {kind.filename for kind in EXPORT_KINDS}
+REFERENCE_FILES = {kind.filename for kind in REFERENCE_KINDS} | {"boundaries.geojson"}
+
+
+def day_of_folder(name: str) -> date | None:
+    """The day a folder name stands for, or None: 2022-01-07, 2022-1-7 and ２０２２-０１-０７ are
+    all 7 January 2022; 2022-13-45 is no day."""
+    match = DAY_FOLDER.fullmatch(unicodedata.normalize("NFKC", name))
+    if not match:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
 
 
 def sha256_of(path: Path) -> str:
@@ -32,6 +52,13 @@ class Inputs:
     boundaries: Path | None = None
     # (kind, day, path); kind is "" for a whole day folder, "exports" or "reference" for those.
     links: list[tuple[str, date | None, Path]] = field(default_factory=list)
+    # Entries read as nothing, each with the reason: (day or None, path, reason).
+    skipped: list[tuple[date | None, Path, str]] = field(default_factory=list)
+    # Day folders that cannot be used: unreadable, or two folders naming one day (day, path, reason).
+    unusable_days: list[tuple[date, Path, str]] = field(default_factory=list)
+    # Why exports/ as a whole cannot be read (missing, not a folder, unreadable, no day folder):
+    # an unmounted share looks like this, and must never read as "every day was removed".
+    exports_unavailable: str = ""
 
     def add(self, kind: FileKind, day: date | None, path: Path) -> None:
         """A contract file if it is there, listed as a link (never read) if it is one."""
@@ -41,12 +68,20 @@ class Inputs:
             self.files.append((kind, day, path))
 
     def paths(self) -> list[Path]:
+        """Everything the ingest reports on, so that the watcher notices a new stray folder too."""
         return ([path for _, _, path in self.files] + [path for _, _, path in self.links]
+                + [path for _, path, _ in self.skipped] + [path for _, path, _ in self.unusable_days]
                 + ([self.boundaries] if self.boundaries else []))
 
 
+def _entries(folder: Path) -> list[Path]:
+    with os.scandir(folder) as entries:
+        return sorted(folder / entry.name for entry in entries)
+
+
 def discover(data_dir: Path) -> Inputs:
-    """Every file of the contract in the data directory, reference files first.
+    """Every file of the contract in the data directory, reference files first, and every
+    other entry of reference/, exports/ and the day folders named as skipped.
 
     A symbolic link anywhere below the data directory could point at any file of the machine,
     and its rows would reach every screen: it is listed, never read.
@@ -63,24 +98,61 @@ def discover(data_dir: Path) -> Inputs:
             found.links.append(("boundaries", None, boundaries))
         elif boundaries.exists():
             found.boundaries = boundaries
+        if reference.is_dir():
+            found.skipped += [(None, path, NOT_A_CONTRACT_FILE) for path in _entries(reference)
+                              if path.name not in REFERENCE_FILES]
     exports = data_dir / "exports"
     if exports.is_symlink():
         found.links.append(("exports", None, exports))
         return found
-    folders = sorted(p for p in exports.iterdir() if DAY_FOLDER.match(p.name)) if exports.is_dir() else []
-    for folder in folders:
+    _discover_exports(exports, found)
+    return found
+
+
+def _discover_exports(exports: Path, found: Inputs) -> None:
+    if not exports.exists():
+        found.exports_unavailable = f"{exports}: missing"
+        return
+    if not exports.is_dir():
+        found.exports_unavailable = f"{exports}: not a folder"
+        return
+    try:
+        entries = _entries(exports)
+    except OSError as error:
+        found.exports_unavailable = f"{exports}: cannot be read ({error.strerror or error})"
+        return
+    folders: dict[date, list[Path]] = {}
+    for path in entries:
+        day = day_of_folder(path.name)
+        if day is None:
+            found.skipped.append((None, path, NOT_A_DAY_FOLDER if path.is_dir() else "not a day folder"))
+        elif path.is_symlink():
+            found.links.append(("", day, path))
+        elif not path.is_dir():
+            found.skipped.append((None, path, "not a folder"))
+        else:
+            folders.setdefault(day, []).append(path)
+    if not folders and not any(kind == "" for kind, _, _ in found.links):
+        found.exports_unavailable = f"{exports}: no day folder (YYYY-MM-DD) in it"
+        return
+    for day, same_day in sorted(folders.items()):
+        if len(same_day) > 1:
+            names = " and ".join(f"exports/{path.name}" for path in same_day)
+            found.unusable_days.append((day, same_day[0], f"{names} are both {day.isoformat()}: none is read,"
+                                                          " the day keeps what it had; rename or remove one"))
+            continue
+        folder = same_day[0]
         try:
-            day = date.fromisoformat(folder.name)
-        except ValueError:
-            continue
-        if folder.is_symlink():
-            found.links.append(("", day, folder))
-            continue
-        if not folder.is_dir():
+            names = {path.name for path in _entries(folder)}
+        except OSError as error:
+            found.unusable_days.append((day, folder, f"cannot be read ({error.strerror or error})"))
             continue
         for kind in EXPORT_KINDS:
-            found.add(kind, day, folder / kind.filename)
-    return found
+            if kind.filename in names:
+                found.add(kind, day, folder / kind.filename)
+        found.skipped += [(day, folder / name, NOT_A_CONTRACT_FILE) for name in sorted(names - EXPORT_FILES)]
+    if not any(day is not None for _, day, _ in found.files) and not found.links and not found.unusable_days:
+        found.exports_unavailable = f"{exports}: no export file in any day folder"
 
 
 def fingerprint(data_dir: Path) -> tuple:
@@ -90,7 +162,10 @@ def fingerprint(data_dir: Path) -> tuple:
     directory, and when they counted, every ingest changed the fingerprint and so triggered the next.
     """
     entries = []
-    for path in discover(data_dir).paths():
+    inputs = discover(data_dir)
+    if inputs.exports_unavailable:
+        entries.append(("exports", inputs.exports_unavailable))
+    for path in inputs.paths():
         try:
             facts = path.lstat()
         except FileNotFoundError:

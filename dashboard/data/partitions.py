@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-from duckdb import ConstantExpression, StarExpression
+from duckdb import ColumnExpression, ConstantExpression, FunctionExpression, StarExpression
 
 from dashboard.data.status import SNAPSHOT_FOLDER_MODE, SNAPSHOT_MODE
 
@@ -73,6 +73,9 @@ from (
 group by all
 """
 NAMED = "select file from partitions"
+NAMED_DAYS = "select day, file from partitions where kind = 'testing_records' order by day"
+DAY_SAMPLES = "select coalesce(sum(samples), 0) from testing_daily_parts where export_day = $day"
+FILE_ROWS = "select num_rows from parquet_file_metadata($path)"
 # For reading the rows themselves (tests, an operator's look): a temp view over the named
 # files, bound through a variable so no path is spliced into SQL.
 SHOW = ("create or replace temp view testing_records as"
@@ -127,8 +130,60 @@ def store(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, day: da
     con.execute(TOUCH_DAY, {"day": day})
 
 
+class Unreadable(Exception):
+    """Named Parquet files that cannot be read: {day: (file, reason)}, to be rebuilt from their exports."""
+
+    def __init__(self, days: dict[date, tuple[str, str]]):
+        super().__init__("; ".join(f"{file}: {reason}" for file, reason in days.values()))
+        self.days = days
+
+
+def _reason(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def unreadable_days(con: duckdb.DuckDBPyConnection, db_path: Path) -> dict[date, tuple[str, str]]:
+    """The days whose named file is gone, is no regular file, or whose footer is unreadable or
+    counts other rows than the day's aggregates: the cheap check, made before every ingest (it
+    reads each file's footer, not its rows)."""
+    base = folder(db_path)
+    bad = {}
+    for day, file in con.execute(NAMED_DAYS).fetchall():
+        path = base / file
+        try:
+            if path.is_symlink() or not path.is_file():
+                raise FileNotFoundError("missing, or not a regular file")
+            (rows,) = con.execute(FILE_ROWS, {"path": str(path)}).fetchone()
+            (expected,) = con.execute(DAY_SAMPLES, {"day": day}).fetchone()
+            if rows != expected:
+                raise ValueError(f"{rows:,} rows where the day's aggregates count {expected:,}")
+        except (OSError, ValueError, duckdb.Error) as error:
+            bad[day] = (file, _reason(error))
+    return bad
+
+
+def _unreadable_of(con: duckdb.DuckDBPyConnection, base: Path, files: list[str]) -> dict[date, tuple[str, str]]:
+    """Which of a round's files cannot be read whole: each one read, every column (the slow path,
+    taken only once reading them together failed)."""
+    bad = {}
+    for day, file in con.execute(NAMED_DAYS).fetchall():
+        if str(base / file) not in files:
+            continue
+        try:
+            rows = con.read_parquet(str(base / file))
+            rows.aggregate([FunctionExpression("max", FunctionExpression("hash", ColumnExpression(column)))
+                            for column in rows.columns]).fetchall()
+        except duckdb.Error as error:
+            bad[day] = (file, _reason(error))
+    return bad
+
+
 def recount_rounds(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
-    """Recount the distinct persons of every round a stored or forgotten day touched."""
+    """Recount the distinct persons of every round a stored or forgotten day touched.
+
+    Raises Unreadable, naming the days, when a file of a round cannot be read: the ingest
+    rebuilds those from their exports and recounts again.
+    """
     con.execute(TOUCHED_TABLE)
     rounds = [r for (r,) in con.execute(TOUCHED).fetchall()]
     base = folder(db_path)
@@ -136,7 +191,15 @@ def recount_rounds(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
         con.execute(FORGET_ROUND, {"round": round_})
         files = [str(base / f) for (f,) in con.execute(DAYS_WITH_ROUND, {"round": round_}).fetchall()]
         if files:
-            con.execute(COUNT_ROUND, {"files": files, "round": round_})
+            try:
+                con.execute(COUNT_ROUND, {"files": files, "round": round_})
+            except duckdb.OutOfMemoryException:
+                raise
+            except duckdb.Error as error:
+                bad = _unreadable_of(con, base, files)
+                if not bad:
+                    raise
+                raise Unreadable(bad) from error
     con.execute("delete from touched_rounds")
 
 

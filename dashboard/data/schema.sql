@@ -197,3 +197,27 @@ create table if not exists corrections (
     before varchar,
     after varchar,
 );
+
+-- Re-exports held back (issue 16, vintages.hold_reason): far fewer rows than the file serving their
+-- day, which keeps serving. Rewritten by every ingest: a row lasts while its file is still there.
+create table if not exists held_files (
+    kind varchar,
+    day date,
+    file varchar,
+    sha256 varchar,
+    rows_read bigint,
+    rows_loaded bigint,
+    serving_rows_read bigint,
+    serving_rows_loaded bigint,
+    held_at timestamp,
+);
+
+-- Files the operator accepted with `python -m dashboard ingest --accept`, by sha256: that exact
+-- file is applied however few rows it has; a later, different file is checked again.
+create table if not exists accepted_files (
+    kind varchar,
+    day date,
+    file varchar,
+    sha256 varchar,
+    accepted_at timestamp,
+);

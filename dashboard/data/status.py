@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +21,18 @@ SNAPSHOT_MODE = 0o640
 SNAPSHOT_FOLDER_MODE = 0o750
 
 REFERENCE_LABELS = {kind.kind for kind in REFERENCE_KINDS} | {"boundaries", "reference"}
+# The folders of an absolute path (or of ~/...): what path_free leaves out of a message.
+ABSOLUTE_FOLDERS = re.compile(r"(?<![\w:/.~-])~?/(?:[^\s/'\"]+/)*(?=[^\s/'\"])")
+
+
+def path_free(message: str, roots: Iterable[Path] = ()) -> str:
+    """The message with no absolute path in it, for screens that lobbies and phones show: a path
+    under one of roots (the data directory, the snapshot's folder) relative to it, any other
+    path reduced to its last name."""
+    forms = {str(form) for given in roots for form in (Path(given), Path(given).absolute())}
+    for root in sorted(forms, key=len, reverse=True):  # the deepest first
+        message = message.replace(root.rstrip(os.sep) + os.sep, "")
+    return ABSOLUTE_FOLDERS.sub("", message)
 
 
 @dataclass
@@ -26,7 +40,7 @@ class FileOutcome:
     kind: str
     day: date | None
     file: str
-    status: str  # loaded | unchanged | failed | removed | missing | rebuilt
+    status: str  # loaded | unchanged | failed | held | empty | removed | missing | rebuilt | skipped
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -46,8 +60,14 @@ class IngestResult:
         return [o for o in self.outcomes if o.status == "failed"]
 
     @property
+    def held(self) -> list[FileOutcome]:
+        """Re-exports held back (far fewer rows than the file they would replace)."""
+        return [o for o in self.outcomes if o.status == "held"]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed
+        """Nothing failed and nothing waits for the operator: the exit code is 0."""
+        return not self.failed and not self.held
 
 
 def summary_table(result: IngestResult) -> str:
@@ -66,11 +86,17 @@ def status_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".status.json")
 
 
-def write_status(db_path: Path, ok: bool, message: str) -> None:
+def write_status(db_path: Path, ok: bool, message: str, held: list[str] | tuple = (),
+                 roots: Iterable[Path] = ()) -> None:
     """Replace the status file whole. The temporary file gets a fresh random name (mkstemp), so
     a link planted beside the snapshot cannot redirect the write, and os.replace swaps a link at
-    the status path itself for the file without writing through it."""
-    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": mask_ids(message)}
+    the status path itself for the file without writing through it.
+
+    The message is shown on every screen's banner: ID numbers are masked, and no path says where
+    the server keeps its files (relative to roots and the snapshot's folder, or a bare name)."""
+    shown = path_free(mask_ids(message), (*roots, db_path.parent))
+    status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": shown,
+              "held": list(held)}
     target = status_path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=SNAPSHOT_FOLDER_MODE)
     fd, temporary = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)

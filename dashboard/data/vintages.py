@@ -5,6 +5,11 @@ The ingest calls before_replacing() just before it stores a file and record() ju
 (kind, day) seen for the first time, or one stored again with the same bytes (the reference
 codes changed), is no correction and records nothing. The superseded rows are deleted as
 before: only their figures are kept, so no person's row outlives its file.
+
+Before either, hold_reason() asks whether the re-export is to be applied at all: a copy cut
+short (half the bytes, a header only) looks like a re-export with far fewer rows, and would
+replace a full day with no sign. Such a file is held, the file it would replace keeps serving,
+until the operator accepts that very file (by its sha256).
 """
 
 from __future__ import annotations
@@ -60,15 +65,18 @@ def day_figures(con, kind: str, day: date) -> dict:
     return figures
 
 
-def before_replacing(con, kind: str, day: date | None, sha: str) -> dict | None:
-    """The figures a re-export is about to replace, or None when this is no re-export."""
+def _replaces(con, kind: str, day: date | None, sha: str) -> bool:
+    """Whether a file of these bytes is a re-export: another file serves its export day now."""
     if day is None or kind not in FIGURES_SQL:
-        return None
+        return False
     served = con.execute("select sha256 from loaded_files where kind = $kind and day = $day",
                          {"kind": kind, "day": day}).fetchone()
-    if served is None or served[0] == sha:
-        return None
-    return day_figures(con, kind, day)
+    return served is not None and served[0] != sha
+
+
+def before_replacing(con, kind: str, day: date | None, sha: str) -> dict | None:
+    """The figures a re-export is about to replace, or None when this is no re-export."""
+    return day_figures(con, kind, day) if _replaces(con, kind, day, sha) else None
 
 
 def record(con, kind: str, day: date | None, before: dict | None) -> None:
@@ -87,3 +95,64 @@ def from_rows(frame) -> list[dict]:
              "ingested_at": row.ingested_at.isoformat(timespec="seconds"),
              "before": json.loads(row.before), "after": json.loads(row.after)}
             for row in frame.itertuples(index=False)]
+
+
+SERVING_ROWS = """
+select log.rows_read, log.rows_loaded,
+from loaded_files as served
+join ingest_log as log using (file_id)
+where served.kind = $kind and served.day = $day
+"""
+ACCEPTED = "select kind, day, sha256 from accepted_files"
+ACCEPT = "insert into accepted_files values ($kind, $day, $file, $sha, $at)"
+HOLD = "insert into held_files values ($kind, $day, $file, $sha, $read, $loaded, $served_read, $served_loaded, $at)"
+CLEAR_HOLDS = "delete from held_files"
+
+
+def serving_rows(con, kind: str, day: date | None, sha: str) -> tuple[int, int] | None:
+    """(rows read, rows loaded) of the file a re-export would replace; None when it replaces none."""
+    if not _replaces(con, kind, day, sha):
+        return None
+    row = con.execute(SERVING_ROWS, {"kind": kind, "day": day}).fetchone()
+    return (int(row[0] or 0), int(row[1] or 0)) if row else None
+
+
+def _drop(before: int, after: int) -> float:
+    return (before - after) / before if before > 0 else 0.0
+
+
+def hold_reason(serving: tuple[int, int] | None, rows_read: int, rows_loaded: int, max_drop: float) -> str:
+    """Why a re-export is held ('' when it is applied): no data row where the day had some, or
+    more than max_drop fewer rows read or loaded than the file serving the day. A first file for
+    a (kind, day) replaces nothing and is never held."""
+    if serving is None:
+        return ""
+    served_read, served_loaded = serving
+    if rows_read == 0 and (served_read or served_loaded):
+        return f"header only, no data row, where the file serving the day has {served_loaded:,} rows"
+    drop = max(_drop(served_read, rows_read), _drop(served_loaded, rows_loaded))
+    if drop > max_drop:
+        return (f"{rows_loaded:,} rows loaded ({rows_read:,} read) against {served_loaded:,} ({served_read:,} read)"
+                f" in the file serving the day: {drop:.0%} fewer, over the {max_drop:.0%} a re-export may drop")
+    return ""
+
+
+def accepted(con) -> set[tuple[str, date, str]]:
+    return {(kind, day, sha) for kind, day, sha in con.execute(ACCEPTED).fetchall()}
+
+
+def accept(con, kind: str, day: date, file: str, sha: str) -> None:
+    con.execute(ACCEPT, {"kind": kind, "day": day, "file": file, "sha": sha,
+                         "at": datetime.now().replace(microsecond=0)})
+
+
+def clear_holds(con) -> None:
+    """At the start of an ingest: a file still held is held again as it is read."""
+    con.execute(CLEAR_HOLDS)
+
+
+def hold(con, kind: str, day: date, file: str, sha: str, rows_read: int, rows_loaded: int,
+         serving: tuple[int, int]) -> None:
+    con.execute(HOLD, {"kind": kind, "day": day, "file": file, "sha": sha, "read": rows_read,
+                       "loaded": rows_loaded, "served_read": serving[0], "served_loaded": serving[1],
+                       "at": datetime.now().replace(microsecond=0)})

@@ -12,7 +12,8 @@ from dashboard.web.builders import attention, tables
 # Every query attention_list may run but staff/fatigue, which only roles that may see names run.
 ATTENTION_QUERIES = ("map/areas", "testing/coverage_by_community", "zones/zone_table",
                      "testing/positives_by_community", "isolation/hotel_occupancy", "staff/on_duty_at",
-                     "staff/understaffed_ahead", "isolation/awaiting_by_community", "health/corrections")
+                     "staff/understaffed_ahead", "isolation/awaiting_by_community", "health/corrections",
+                     "health/held")
 
 
 def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: str, config: Thresholds, *,
@@ -38,5 +39,6 @@ def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: st
                                      config.fatigue_consecutive_days) if fatigue is not None else None,
         awaiting=run("isolation/awaiting_by_community", day=day, area=area) if has_isolation else None,
         corrections=run("health/corrections", day=day),
+        held=run("health/held"),
         now=now,
     )

@@ -1,5 +1,9 @@
 """The snapshot and its caches, shared by every session of the server process.
 
+Only the ingest writes snapshots and keys. The one exception is a fresh clone's first run on the
+bundled demo, which this process generates and ingests itself; a replica of configured data
+that finds no snapshot says it waits for the first ingest, and looks again every refresh.
+
 The Snapshot (one DuckDB connection, reopened when an ingest swaps the file) is a
 cache_resource. Query results are cache_data keyed on the query name, its parameters and
 snapshot.version(), which changes with every ingest, so new data shows on the next rerun
@@ -25,6 +29,7 @@ import streamlit as st
 from dashboard.data.ingest import ensure_snapshot, ingest
 from dashboard.data.queries import Snapshot
 from dashboard.data.report import HEADLINE_QUERIES, REPORT_QUERIES, HeadlineFigures, headline_figures, report_from
+from dashboard.data.status import read_status
 from dashboard.i18n import t
 from dashboard.settings import Settings, Thresholds
 from dashboard.web import access, state
@@ -64,7 +69,8 @@ def _ingest_older_days(config: Settings) -> None:
 
 @st.cache_resource(show_spinner=False)
 def _prepared(data_dir: str, db_path: str, is_demo: bool, _progress=None) -> bool:
-    """Generate and ingest the demo on the very first run; once per process."""
+    """Generate and ingest the demo on the very first run; once per process. The bundled demo
+    only (Settings.may_start_first_ingest): any other data waits for its own ingest."""
     config = Settings(Path(data_dir), Path(db_path), is_demo)
     if ensure_snapshot(config, _progress, newest_days=FIRST_RUN_DAYS):
         _older_days_loading.set()
@@ -77,9 +83,28 @@ def _snapshot(db_path: str) -> Snapshot:
     return Snapshot(Path(db_path))
 
 
+def _wait_for_first_ingest(config: Settings) -> None:
+    """No snapshot yet, and only the ingest may make one: say so, look again every refresh, stop."""
+    lang = state.current_lang()
+    st.info(t("app.waiting_first_ingest", lang))
+    last = read_status(config.db_path)
+    if last and not last.get("ok", True):
+        st.caption(t("app.waiting_first_ingest.failed", lang, message=str(last.get("message", ""))[:300]))
+
+    @st.fragment(run_every=config.refresh_seconds)
+    def look_again() -> None:
+        if config.db_path.exists():
+            st.rerun(scope="app")
+
+    look_again()
+    st.stop()
+
+
 def snapshot() -> Snapshot:
     config = settings()
     if not config.db_path.exists():
+        if not config.may_start_first_ingest:
+            _wait_for_first_ingest(config)
         # First run on the demo: say what is happening, with counts, not a bare spinner.
         lang = state.current_lang()
         holder = st.empty()  # the steps go once the pages can be drawn

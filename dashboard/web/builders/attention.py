@@ -35,6 +35,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("understaffed_soon"),
     Kind("hotel_full"),
     Kind("positive_uncontained", tone="orange"),
+    # A re-export was held back (far fewer rows): the figures shown are the previous file's.
+    Kind("held", tone="orange"),
     # A figure already on screen changed under a re-export: say so, below what needs action.
     Kind("correction", tone="orange"),
     Kind("lift_review", collapse_per_street=True, tone="yellow"),
@@ -82,6 +84,7 @@ def attention_items(
     fatigue: pd.DataFrame | None = None,
     awaiting: pd.DataFrame | None = None,
     corrections: pd.DataFrame | None = None,
+    held: pd.DataFrame | None = None,
     now: datetime | None = None,
 ) -> list[Item]:
     """The ranked list: by the severity table, then worst first within a kind.
@@ -89,12 +92,14 @@ def attention_items(
     A None input means that feed has no data for the day (or, for fatigue, that the role may not
     see names), so it contributes nothing; it never counts as "all clear". `areas` (area_code,
     name, level, parent_code) names the streets that per-street lines stand for. `corrections`
-    (health/corrections) counts when ingested within CORRECTION_HOURS before `now`.
+    (health/corrections) counts when ingested within CORRECTION_HOURS before `now`; `held`
+    (health/held) for as long as the re-export is held.
     """
     streets_of = _streets_of(areas)
     found = [
         *_understaffed(lang, posts_now, posts_ahead),
         *_awaiting_transfer(lang, awaiting),
+        *_held(lang, held),
         *_corrections(lang, corrections, now),
         *_hotels_full(lang, hotels, thresholds.hotel_full),
         *_positives_uncontained(lang, positives),
@@ -169,6 +174,20 @@ def _corrections(lang, corrections, now: datetime | None) -> list[Item]:
                                           changes=t("list.sep", lang).join(changes)),
                           badness=pd.Timestamp(row.ingested_at).timestamp()))
     return items
+
+
+def held_text(row, lang: str, key: str = "attention.held") -> str:
+    """One held re-export (a health/held row), in words: its rows against the serving file's."""
+    return t(key, lang, day=short_day(row.day, lang), feed=t(f"feed.{row.kind}", lang), file=row.file,
+             rows=num(row.rows_loaded, lang), serving=num(row.serving_rows_loaded, lang),
+             accept=row.file.removeprefix("exports/"))
+
+
+def _held(lang, held) -> list[Item]:
+    if held is None:
+        return []
+    return [Item("held", held_text(row, lang), badness=float(row.serving_rows_loaded - row.rows_loaded))
+            for row in held.itertuples()]
 
 
 def _flat(figures: dict) -> dict:

@@ -200,5 +200,6 @@ def ingest_log_table(df: pd.DataFrame, lang: str) -> Table:
                                 c("col.rows_skipped")))
 
 
-_STATUSES = {f"health.status.{s}" for s in ("loaded", "missing", "failed", "removed", "unchanged")}
+_STATUSES = {f"health.status.{s}" for s in ("loaded", "missing", "failed", "removed", "unchanged", "held",
+                                                   "empty")}
 
