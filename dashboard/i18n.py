@@ -458,6 +458,35 @@ def literal(value) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
+# What makes Excel or WPS read a cell as a formula (OWASP, "CSV Injection"): a staff name exported
+# as =HYPERLINK(...) or @SUM(...) would run when the downloaded CSV is opened.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """Text from an export, ready for a cell of a CSV or a table someone may paste into a
+    spreadsheet: if it starts like a formula, a leading ' makes the spreadsheet show it as typed.
+
+    Only text is changed. A count, a share, a date or a missing value comes back as it is, so a
+    numeric column stays numeric and a real -3 stays a number.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with spreadsheet_safe applied to every cell of its text columns: what a page
+    hands to st.dataframe, whose "Download as CSV" writes the cells exactly as it got them."""
+    text_columns = list(frame.select_dtypes(include=["object", "string"]).columns)
+    if not text_columns:
+        return frame
+    safe = frame.copy()
+    for column in text_columns:
+        safe[column] = safe[column].map(spreadsheet_safe)
+    return safe
+
+
 def label_on(key: str, data_day, day, lang: str) -> str:
     """A figure's label, or its "on <day>" form when the figure comes from an earlier export
     than the day shown: "Samples today", or "Samples on 5 Jan"."""

@@ -134,7 +134,9 @@ def show_table(table: Table, empty_message: str, *, height: int | str = "auto", 
     if kiosk():
         st.html(table_html(table.frame, state.current_lang(), table=table, max_rows=kiosk_rows))
         return
-    frame = table.frame.copy()
+    # The grid's "Download as CSV" (and its copy) writes the cells as sent: text that starts like
+    # a formula is sent with a leading ' so that Excel or WPS does not run it.
+    frame = i18n.spreadsheet_safe_frame(table.frame).copy()
     # Shares are shown as percentages with one decimal, the same rounding everywhere.
     for name in table.percent:
         frame[name] = frame[name] * 100

