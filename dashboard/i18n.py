@@ -252,6 +252,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "fatigue.days": ("连续在岗", "days in a row"),
     # Health page
     "health.matrix": ("各日数据到达情况", "What arrived, per day"),
+    "health.missing_legend": ("表中“—”表示该日没有此文件（缺失），不是 0", "In the table, “—” means no file that day (missing), not 0"),
     "health.matrix.caption": ("格内：已入库行数 / 拒收行数；灰色为缺失，红色为失败", "Cell: rows loaded / rejected; grey means missing, red means failed"),
     "health.rejects": ("拒收记录（{day} 及参考数据）", "Rejected rows ({day} and reference files)"),
     "health.rejects.empty": ("{day} 的文件没有拒收记录", "No rejected row in the files of {day}"),

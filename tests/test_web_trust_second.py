@@ -141,3 +141,25 @@ def test_the_briefing_starts_no_line_with_a_formula():
 def _texts_of(page: str, tag: str) -> list[str]:
     """The text of each <tag> element of the page, as a spreadsheet would take it when pasted."""
     return [html.unescape(match).strip() for match in re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.S)]
+
+
+# ---------------------------------------------------------------- 18. data health: missing is not None
+
+@pytest.fixture
+def app_env(fixture_snapshot, monkeypatch):
+    with serving(fixture_snapshot, monkeypatch):
+        yield fixture_snapshot
+
+
+def test_missing_counts_show_a_dash_with_its_legend_never_none_or_zero(app_env):
+    # 2022-01-04 has no checkpoint log and no door visits (tests/fixtures.py).
+    at = open_page("health", day="2022-01-04")
+    assert not at.exception
+    arrivals = at.dataframe[0]
+    frame = arrivals.value.set_index("文件")
+    missing = frame.loc[["卡点查验", "入户走访"], ["入库行数", "拒收行数"]]
+    assert missing.isna().all(axis=None), missing  # no count, not 0...
+    assert arrivals.proto.placeholder == "—"  # ...and the grid shows it as "—", not "None"
+    assert any("“—”" in caption.value and "缺失" in caption.value for caption in at.caption)
+    # Every table on the page shows a missing value the same way.
+    assert {table.proto.placeholder for table in at.dataframe} == {"—"}

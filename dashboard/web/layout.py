@@ -57,6 +57,9 @@ h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
 # The map's panel on a phone: the whole selected area must fit its width.
 PHONE_MAP = (360, 340)
 KIOSK_TABLE_ROWS = 12
+# What a table shows for a missing value: Streamlit's grid would print "None", which a reader
+# takes for a name, and 0 would claim a count nobody made.
+MISSING_CELL = "—"
 # A wall's overview at 1080 CSS px (a 4K screen is zoomed 2x, so the same): what fits below the
 # header and the KPI strip with nothing below the fold, the staleness banner included.
 KIOSK_MAP_HEIGHT = 600
@@ -142,7 +145,8 @@ def show_table(table: Table, empty_message: str, *, height: int | str = "auto", 
         frame[name] = frame[name] * 100
     config = {name: st.column_config.NumberColumn(format="%.1f%%") for name in table.percent}
     config.update({name: st.column_config.NumberColumn(format="localized") for name in table.counts})
-    st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch")
+    st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch",
+                 placeholder=MISSING_CELL)
 
 
 def for_screen(figure, *, height: int | None = None, kiosk_height: int | None = None):
