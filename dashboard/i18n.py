@@ -291,6 +291,11 @@ CATALOG: dict[str, tuple[str, str]] = {
                       "{name}\n{active} in isolation\nhome {home}, monitoring {monitoring}, centralized {centralized}"),
     "tip.post": ("{name}（{kind}）\n在岗 {on_duty} / 最少 {min_staff}", "{name} ({kind})\n{on_duty} on duty / minimum {min_staff}"),
     "tip.post_short": ("⚠ 在岗不足", "⚠ understaffed"),
+    "map.unplaced": ("⚠ 区划边界中有 {n} 个图形未画出：其 area_code 在 areas.csv 中找不到，自身也没有名称和层级（{codes}）",
+                     "⚠ {n} boundary shapes are not drawn: their area_code is not in areas.csv and they name no level ({codes})"),
+    "map.no_outlines": ("⚠ 没有可用的区划边界（reference/boundaries.geojson 缺失，或其 area_code 与 areas.csv 对不上），社区以圆点显示",
+                        "⚠ No usable boundaries (reference/boundaries.geojson is missing, or its area_code values are not in "
+                        "areas.csv): communities are drawn as dots"),
     "map.empty": ("没有区划边界数据，无法绘制地图（请检查 reference/boundaries.geojson）",
                   "No boundary data, so no map can be drawn (check reference/boundaries.geojson)"),
     "map.legend": ("图例：红=封控区 橙=管控区 黄=防范区；覆盖率越低颜色越深；点位红色为在岗不足。点击社区可下钻。",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.data import briefing
 from dashboard.data.ingest import ingest
+from dashboard.data.status import summary_table
 from dashboard.i18n import spreadsheet_safe, spreadsheet_safe_frame
 from dashboard.settings import Settings
 from tests.conftest import serving
@@ -163,3 +165,89 @@ def test_missing_counts_show_a_dash_with_its_legend_never_none_or_zero(app_env):
     assert any("“—”" in caption.value and "缺失" in caption.value for caption in at.caption)
     # Every table on the page shows a missing value the same way.
     assert {table.proto.placeholder for table in at.dataframe} == {"—"}
+
+
+# ---------------------------------------------------------------- 17. boundaries with area codes only
+
+STRAY_CODE = "410199999"  # a shape for an area areas.csv does not have
+
+
+def boundaries_with_codes_only(data_dir: Path, stray: bool = True) -> None:
+    """What a GIS office exports: each feature's area_code, no name or level; and one stray shape."""
+    path = data_dir / "reference" / "boundaries.geojson"
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    for feature in collection["features"]:
+        feature["properties"] = {"area_code": feature["properties"]["area_code"]}
+    if stray:
+        collection["features"].append({**collection["features"][-1], "properties": {"area_code": STRAY_CODE}})
+    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+
+
+def areas_csv(data_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(data_dir / "reference" / "areas.csv", dtype=str)
+
+
+@pytest.fixture(scope="module")
+def codes_only(tmp_path_factory):
+    root = tmp_path_factory.mktemp("codes-only")
+    data_dir = build_fixture(root / "data")
+    boundaries_with_codes_only(data_dir)
+    settings = Settings.from_env(data_dir, root / "snapshot.duckdb")
+    result = ingest(settings)
+    assert result.ok, result.failed
+    return settings, result
+
+
+def test_the_ingest_names_the_shapes_that_match_no_area(codes_only):
+    _, result = codes_only
+    notes = [o for o in result.outcomes if o.kind == "boundaries"]
+    assert len(notes) == 1 and notes[0].status == "note"
+    # One stray feature of the file's features (the fixture's 1 district + streets + communities + 1).
+    features = len(json.loads((codes_only[0].data_dir / "reference" / "boundaries.geojson").read_text())["features"])
+    assert f"1 of {features} features" in notes[0].message and STRAY_CODE in notes[0].message
+    assert STRAY_CODE in summary_table(result)
+
+
+def test_an_ingest_whose_shapes_all_match_has_no_note(tmp_path):
+    data_dir = build_fixture(tmp_path / "data")
+    boundaries_with_codes_only(data_dir, stray=False)
+    result = ingest(Settings.from_env(data_dir, tmp_path / "snapshot.duckdb"))
+    assert result.ok and not [o for o in result.outcomes if o.kind == "boundaries"]
+
+
+def deck_layers(at: AppTest) -> dict[str, dict]:
+    decks = at.get("deck_gl_json_chart")
+    assert decks, "no map on the page"
+    return {layer["id"]: layer for layer in json.loads(decks[0].proto.json)["layers"]}
+
+
+@pytest.mark.parametrize("page", ["overview", "isolation", "staff"])
+def test_the_map_takes_names_and_levels_from_areas_csv(codes_only, monkeypatch, page):
+    settings, _ = codes_only
+    areas = areas_csv(settings.data_dir)
+    communities = dict(areas.loc[areas["level"] == "community", ["area_code", "name"]].itertuples(index=False))
+    streets = set(areas.loc[areas["level"] == "street", "area_code"])
+    with serving(settings, monkeypatch):
+        at = open_page(page)
+    assert not at.exception
+    layers = deck_layers(at)
+    assert layers["communities"]["@@type"] == "GeoJsonLayer"  # outlines, not the dots drawn without them
+    drawn = {f["properties"]["area_code"]: f["properties"]["name"] for f in layers["communities"]["data"]["features"]}
+    assert drawn == communities
+    assert {f["properties"]["area_code"] for f in layers["streets"]["data"]["features"]} == streets
+    assert [f["properties"]["area_code"] for f in layers["district"]["data"]["features"]] == \
+        sorted(set(areas.loc[areas["level"] == "street", "parent_code"]))
+    # The stray shape is not drawn, and the page says so, naming it.
+    assert any("1 个图形未画出" in caption.value and STRAY_CODE in caption.value for caption in at.caption)
+
+
+def test_a_map_without_usable_outlines_says_why(tmp_path, monkeypatch):
+    data_dir = build_fixture(tmp_path / "data")
+    (data_dir / "reference" / "boundaries.geojson").unlink()
+    settings = Settings.from_env(data_dir, tmp_path / "snapshot.duckdb")
+    assert ingest(settings).ok
+    with serving(settings, monkeypatch):
+        at = open_page("isolation")
+    assert not at.exception
+    assert deck_layers(at)["communities"]["@@type"] == "ScatterplotLayer"  # the dots
+    assert any("没有可用的区划边界" in caption.value for caption in at.caption)

@@ -277,8 +277,8 @@ def _ingest_into(con, data_dir: Path, id_key: bytes, result: IngestResult, db_pa
 
     if progress:
         progress("ingest", len(files), len(files))
-    if inputs.boundaries:
-        store_boundaries(con, inputs.boundaries)
+    if inputs.boundaries and (unmatched := store_boundaries(con, inputs.boundaries)):
+        result.outcomes.append(unmatched)
     result.outcomes.extend(forget_removed(con, present))
     partitions.recount_rounds(con, db_path)
     for day in sorted({day for _, day, _ in files if day is not None}):

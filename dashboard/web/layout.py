@@ -225,8 +225,27 @@ def map_options(width_px: int, height_px: int) -> dict:
     return {"width_px": width_px, "height_px": height_px, "dark": kiosk(), "fit_activity": not phone()}
 
 
+# How many unplaced area codes the map's notice names.
+UNPLACED_SHOWN = 5
+
+
+def outline_notice(base: shapes.Geo, lang: str) -> str | None:
+    """Why the map lacks outlines, when it does: a map that cannot draw its areas says so."""
+    if not base.outlined:
+        return t("map.no_outlines", lang)
+    if base.unplaced:
+        codes = t("list.sep", lang).join(i18n.literal(code or "—") for code in base.unplaced[:UNPLACED_SHOWN])
+        more = len(base.unplaced) - UNPLACED_SHOWN
+        return t("map.unplaced", lang, n=len(base.unplaced), codes=codes + (f" +{more}" if more > 0 else ""))
+    return None
+
+
 def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
-    """Draw the deck and its legend; a click on a community drills down to it (not on a wall)."""
+    """Draw the deck and its legend; a click on a community drills down to it (not on a wall).
+    Above it, why it lacks outlines, if it does."""
+    notice = outline_notice(geo(), f.lang)
+    if notice:
+        st.caption(notice)
     if phone():
         height = PHONE_MAP[1]
     key = f"map-{name}-{f.area or 'district'}"

@@ -1,5 +1,6 @@
-"""The second trust pass (issue 16), where only a real server and Chromium show it: the data-health
-matrix's title clear of its column names.
+"""The second trust pass (issue 16), where only a real server and Chromium show it: the map drawn
+from boundaries that carry only area codes, and the data-health matrix's title clear of its column
+names.
 
 tests/test_web_trust_second.py has the AppTest side.
 """
@@ -8,11 +9,59 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.support import CHROMIUM, LOAD_MS, NO_CHROMIUM, TITLES, open_app, screenshot
+from tests.browser.support import (
+    CHROMIUM,
+    LOAD_MS,
+    NO_CHROMIUM,
+    TITLES,
+    WALL,
+    canvas_shot,
+    not_blank_share,
+    open_app,
+    screenshot,
+    serve_fixture,
+    wait_for_map_drawn,
+)
+from tests.test_web_trust_second import STRAY_CODE, boundaries_with_codes_only
 
 pytestmark = pytest.mark.browser
 if not CHROMIUM.is_file():
     pytest.skip(NO_CHROMIUM, allow_module_level=True)
+
+
+# ---------------------------------------------------------------- 17. boundaries with area codes only
+
+@pytest.fixture(scope="module")
+def codes_only_server(tmp_path_factory):
+    running = serve_fixture(tmp_path_factory.mktemp("codes-only"), boundaries_with_codes_only)
+    yield running
+    running.stop()
+
+
+def drawn_share(chromium, server, name: str) -> tuple[float, object]:
+    """How much of the wall overview's map canvas is drawn on, and the page (left open)."""
+    context = chromium.new_context(viewport=WALL, locale="zh-CN")
+    context.set_default_timeout(LOAD_MS)
+    page = context.new_page()
+    open_app(page, server, "/?kiosk=1", TITLES["overview"][0])
+    wait_for_map_drawn(page, timeout_s=40)
+    page.wait_for_timeout(1000)  # deck.gl draws its layers over a few frames
+    screenshot(page, name)
+    return not_blank_share(canvas_shot(page)), page
+
+
+def test_the_wall_map_draws_the_areas_from_a_codes_only_file(chromium, server, codes_only_server):
+    named, named_page = drawn_share(chromium, server, "kiosk-overview-named-boundaries")
+    codes, codes_page = drawn_share(chromium, codes_only_server, "kiosk-overview-codes-only-boundaries")
+    try:
+        # The same shapes, so about as much of the canvas; dots alone would cover a sliver of it.
+        assert codes >= 0.8 * named, (codes, named)
+        notice = codes_page.get_by_text("1 个图形未画出")
+        assert notice.is_visible() and STRAY_CODE in notice.inner_text()
+        assert not named_page.get_by_text("个图形未画出").count()
+    finally:
+        named_page.context.close()
+        codes_page.context.close()
 
 
 # ---------------------------------------------------------------- 18. the matrix title and its columns
