@@ -10,11 +10,15 @@ from __future__ import annotations
 import csv
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.data import briefing
@@ -22,8 +26,10 @@ from dashboard.data.ingest import ingest
 from dashboard.data.status import summary_table
 from dashboard.i18n import spreadsheet_safe, spreadsheet_safe_frame
 from dashboard.settings import Settings
+from dashboard.web import access, auth
 from tests.conftest import serving
 from tests.fixtures import build_fixture
+from tests.test_web_trust import USERS, FakeClock, log_in, users_toml
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "dashboard" / "app.py"
@@ -51,6 +57,82 @@ def rewrite_csv(path: Path, change) -> None:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
+
+
+# ---------------------------------------------------------------- 2. a lockout nobody can lift
+
+def test_a_second_replica_sees_the_first_ones_failures(tmp_path):
+    clock = FakeClock()
+    store = tmp_path / "state" / auth.LOGIN_STORE_NAME
+    first, second = (auth.LoginThrottle(clock=clock, path=store) for _ in range(2))
+    for _ in range(auth.PER_USER.lockout_after):
+        first.failed("zhang", "10.0.0.5")
+    locked = first.retry_after("zhang", "10.0.0.5")
+    assert locked > 0
+    # The other replica (another connection to the shared file), from another address, and a
+    # restart (a new throttle on the same file): the same wait.
+    assert second.retry_after("zhang", "10.0.0.6") == locked
+    assert auth.LoginThrottle(clock=clock, path=store).retry_after("zhang", "10.0.0.7") == locked
+    second.succeeded("zhang", "10.0.0.6")
+    assert first.retry_after("zhang", "10.0.0.5") == 0
+    assert (store.stat().st_mode & 0o777) == 0o600  # it names users and addresses
+
+
+HOLD_BOTH_SLOTS = """
+import sys
+from pathlib import Path
+from dashboard.web import auth
+slots = auth.CheckSlots(Path(sys.argv[1]))
+print(slots.acquire(), slots.acquire(), flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_the_cap_on_password_checks_counts_every_process_on_the_state_directory(tmp_path):
+    folder = tmp_path / "state" / auth.CHECK_SLOTS_FOLDER_NAME
+    other = subprocess.Popen([sys.executable, "-c", HOLD_BOTH_SLOTS, str(folder)], cwd=REPO, text=True,
+                             env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert other.stdout.readline().split() == ["True", "True"]  # the other process holds the cap
+        slots = auth.CheckSlots(folder)
+        assert not slots.acquire()
+        other.stdin.write("\n")
+        other.stdin.flush()
+        other.wait(timeout=30)
+        assert slots.acquire() and slots.acquire() and not slots.acquire()  # its slots came free
+        slots.release()
+        assert slots.acquire()
+    finally:
+        other.kill()
+
+
+@pytest.fixture
+def login_app(app_env, tmp_path, monkeypatch):
+    """Users, and a state directory of this test's own (the login guard is kept per directory)."""
+    users = tmp_path / "users.toml"
+    users.write_text(users_toml(USERS))
+    monkeypatch.setenv("DASHBOARD_USERS_FILE", str(users))
+    monkeypatch.setenv("DASHBOARD_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+THROTTLED = "登录失败次数过多"
+
+
+def test_a_lockout_holds_when_every_cache_is_cleared(login_app):
+    guard = access.login_guard()
+    guard.throttle.clock = FakeClock()  # the guard the form uses, on a clock that does not move
+    at = open_page()
+    for _ in range(auth.PER_USER.free_failures + 1):
+        at = log_in(at, "zhang", "wrong")
+    at = log_in(at, "zhang", "zhang-pw")
+    assert any(THROTTLED in error.value for error in at.error)
+    # What BackMsg.clear_cache does to the process (AppSession._handle_clear_cache_request).
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = log_in(open_page(), "zhang", "zhang-pw")
+    assert any(THROTTLED in error.value for error in at.error), "the clear lifted the lockout"
+    assert not at.metric
 
 
 # ---------------------------------------------------------------- 7. CSV formula injection

@@ -12,6 +12,8 @@ users table on every run, so a removed or demoted user loses access at the next 
 from __future__ import annotations
 
 import math
+import threading
+from pathlib import Path
 
 import streamlit as st
 
@@ -44,10 +46,20 @@ def users() -> dict[str, auth.User]:
     return _users_for(auth.users_signature())
 
 
-@st.cache_resource(show_spinner=False)
+# The login guards of this process, by state directory. Module state, never a Streamlit cache:
+# clear_cache, which a websocket can send, empties every cache, and a lockout with it.
+_guards: dict[Path, auth.LoginGuard] = {}
+_guards_lock = threading.Lock()
+
+
 def login_guard() -> auth.LoginGuard:
-    """One per process: the throttle and the cap on password checks count every session."""
-    return auth.LoginGuard()
+    """One per process and state directory: the throttle and the cap on password checks count
+    every session, and, through the state directory, every replica that shares it."""
+    state_dir = Settings.from_env().state_dir
+    with _guards_lock:
+        if state_dir not in _guards:
+            _guards[state_dir] = auth.shared_login_guard(state_dir)
+        return _guards[state_dir]
 
 
 def current_user() -> auth.User | None:
