@@ -26,7 +26,7 @@ from dashboard.data.ingest import ingest
 from dashboard.data.status import summary_table
 from dashboard.i18n import spreadsheet_safe, spreadsheet_safe_frame
 from dashboard.settings import Settings
-from dashboard.web import access, auth
+from dashboard.web import access, auth, cache_clearing
 from tests.conftest import serving
 from tests.fixtures import build_fixture
 from tests.test_web_trust import USERS, FakeClock, log_in, users_toml
@@ -133,6 +133,21 @@ def test_a_lockout_holds_when_every_cache_is_cleared(login_app):
     at = log_in(open_page(), "zhang", "zhang-pw")
     assert any(THROTTLED in error.value for error in at.error), "the clear lifted the lockout"
     assert not at.metric
+
+
+def test_only_an_admin_may_clear_the_caches(login_app, tmp_path, monkeypatch):
+    may = cache_clearing.may_clear_caches
+    assert may({access.USER: "ops"}) and not may({access.USER: "zhang"}) and not may({access.USER: "wall"})
+    assert not may({}) and not may({access.USER: "nobody"})
+    # The role the last run was given counts only without users: a logged-in user is looked up now.
+    assert not may({access.ROLE_OF_LAST_RUN: "admin"})
+    (tmp_path / "users.toml").write_text(users_toml({**USERS, "ops": "leader"}))
+    assert not may({access.USER: "ops"})  # demoted since logging in
+    (tmp_path / "users.toml").write_text("not toml [")
+    assert not may({access.USER: "ops"})
+    monkeypatch.delenv("DASHBOARD_USERS_FILE")
+    assert may({access.ROLE_OF_LAST_RUN: "admin"})  # the operator at this machine
+    assert not may({access.ROLE_OF_LAST_RUN: "screen"}) and not may({access.ROLE_OF_LAST_RUN: None}) and not may({})
 
 
 # ---------------------------------------------------------------- 7. CSV formula injection

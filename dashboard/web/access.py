@@ -25,6 +25,9 @@ USER = "_username"
 # at the next one.
 SCREEN_TOKEN = "_screen_token"
 TOKEN_PARAM = "token"
+# The role the session's last run was given, for what happens outside a run: Streamlit's
+# clear_cache (web/cache_clearing.py) is refused unless it is admin.
+ROLE_OF_LAST_RUN = "_role_of_last_run"
 TOKEN_REFUSED = ("此屏幕链接已失效（已吊销或过期），请登录或重新生成链接 / This screen link is no longer valid "
                  "(revoked or expired): log in, or make a new one with python -m dashboard screen-token")
 USERS_FILE_BROKEN = (
@@ -105,6 +108,10 @@ def role() -> str | None:
     if _presented_token():
         return screen_tokens.ROLE if screen_name() else None
     return None if users() else auth.LOCAL_ROLE
+
+
+def remember_role(session_role: str | None) -> None:
+    st.session_state[ROLE_OF_LAST_RUN] = session_role
 
 
 def _request_headers() -> dict[str, str]:
