@@ -22,12 +22,14 @@ import streamlit as st  # noqa: E402
 from dashboard.app_pages import PAGES  # noqa: E402
 from dashboard.data.status import read_status  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
-from dashboard.web import access, auth, cache, feeds, screens, sidebar, state  # noqa: E402
+from dashboard.web import access, auth, cache, cache_clearing, feeds, screens, sidebar, state  # noqa: E402
 
+cache_clearing.install()
 kiosk, rotate_seconds = screens.kiosk_from_url()
 lang = state.current_lang()
 st.set_page_config(page_title=t("app.title", lang), page_icon="🛡️", layout="wide",
                    initial_sidebar_state="collapsed" if kiosk else "auto")
+access.remember_role(None)  # until this run has shown who is looking
 access.refuse_if_unsafe()
 if not access.login_gate():
     # Register the pages (hidden, never run) so the link's page path survives the login run;
@@ -35,6 +37,8 @@ if not access.login_gate():
     st.navigation([st.Page(spec.path, url_path=spec.url_path, default=spec.default) for spec in PAGES],
                   position="hidden")
     st.stop()
+role = access.role()
+access.remember_role(role)
 
 days = cache.export_days()
 areas = cache.area_frame()
@@ -44,7 +48,6 @@ if not days:
 problems = state.sync_from_url(days, areas)
 lang = state.current_lang()
 
-role = access.role()
 allowed = [spec for spec in PAGES if auth.may_open(role, spec.url_path)]
 pages = {
     spec.url_path: st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon, url_path=spec.url_path,

@@ -257,6 +257,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "fatigue.days": ("连续在岗", "days in a row"),
     # Health page
     "health.matrix": ("各日数据到达情况", "What arrived, per day"),
+    "health.missing_legend": ("表中“—”表示该日没有此文件（缺失），不是 0", "In the table, “—” means no file that day (missing), not 0"),
     "health.matrix.caption": ("格内：已入库行数 / 拒收行数；灰色为缺失，红色为失败", "Cell: rows loaded / rejected; grey means missing, red means failed"),
     "health.rejects": ("拒收记录（{day} 及参考数据）", "Rejected rows ({day} and reference files)"),
     "health.rejects.empty": ("{day} 的文件没有拒收记录", "No rejected row in the files of {day}"),
@@ -295,6 +296,11 @@ CATALOG: dict[str, tuple[str, str]] = {
                       "{name}\n{active} in isolation\nhome {home}, monitoring {monitoring}, centralized {centralized}"),
     "tip.post": ("{name}（{kind}）\n在岗 {on_duty} / 最少 {min_staff}", "{name} ({kind})\n{on_duty} on duty / minimum {min_staff}"),
     "tip.post_short": ("⚠ 在岗不足", "⚠ understaffed"),
+    "map.unplaced": ("⚠ 区划边界中有 {n} 个图形未画出：其 area_code 在 areas.csv 中找不到，自身也没有名称和层级（{codes}）",
+                     "⚠ {n} boundary shapes are not drawn: their area_code is not in areas.csv and they name no level ({codes})"),
+    "map.no_outlines": ("⚠ 没有可用的区划边界（reference/boundaries.geojson 缺失，或其 area_code 与 areas.csv 对不上），社区以圆点显示",
+                        "⚠ No usable boundaries (reference/boundaries.geojson is missing, or its area_code values are not in "
+                        "areas.csv): communities are drawn as dots"),
     "map.empty": ("没有区划边界数据，无法绘制地图（请检查 reference/boundaries.geojson）",
                   "No boundary data, so no map can be drawn (check reference/boundaries.geojson)"),
     "map.legend": ("图例：红=封控区 橙=管控区 黄=防范区；覆盖率越低颜色越深；点位红色为在岗不足。点击社区可下钻。",
@@ -472,6 +478,35 @@ def literal(value) -> str:
     """
     text = _AUTOLINK_TRIGGERS.sub(WORD_JOINER, " ".join(str(value).split()))
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+# What makes Excel or WPS read a cell as a formula (OWASP, "CSV Injection"): a staff name exported
+# as =HYPERLINK(...) or @SUM(...) would run when the downloaded CSV is opened.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """Text from an export, ready for a cell of a CSV or a table someone may paste into a
+    spreadsheet: if it starts like a formula, a leading ' makes the spreadsheet show it as typed.
+
+    Only text is changed. A count, a share, a date or a missing value comes back as it is, so a
+    numeric column stays numeric and a real -3 stays a number.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with spreadsheet_safe applied to every cell of its text columns: what a page
+    hands to st.dataframe, whose "Download as CSV" writes the cells exactly as it got them."""
+    text_columns = list(frame.select_dtypes(include=["object", "string"]).columns)
+    if not text_columns:
+        return frame
+    safe = frame.copy()
+    for column in text_columns:
+        safe[column] = safe[column].map(spreadsheet_safe)
+    return safe
 
 
 def label_on(key: str, data_day, day, lang: str) -> str:

@@ -16,7 +16,10 @@ for held in cache.query("health/held").itertuples():
 matrix = cache.query("health/feed_matrix")
 st.caption(t("health.matrix.caption", f.lang))
 layout.show_figure(charts.feed_matrix(matrix, f.lang))
-layout.show_table(tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang), t("no_data", f.lang))
+arrivals = tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang)
+layout.show_table(arrivals, t("no_data", f.lang))
+if arrivals.frame[list(arrivals.counts)].isna().any(axis=None):
+    st.caption(t("health.missing_legend", f.lang))
 
 st.subheader(t("health.conflicts", f.lang, day=i18n.day(f.day, f.lang)))
 layout.show_table(reconciliation.conflicts_table(cache.query("health/isolation_conflicts", day=f.day, area=f.area),

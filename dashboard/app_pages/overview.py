@@ -101,7 +101,8 @@ with map_column:
                                              format_func=lambda d: i18n.short_day(d, f.lang),
                                              help=t("overview.replay.help", f.lang))
     play = play_column.button(t("overview.replay.play", f.lang), width="stretch")
-    briefing = to_markdown(cache.report(f.day, f.at, f.area), f.lang, cache.area_name(f.area, f.lang) if f.area else None)
+    briefing = to_markdown(cache.report(f.day, f.at, f.area), f.lang,
+                           i18n.spreadsheet_safe(cache.area_name(f.area, f.lang)) if f.area else None)
     download_column.download_button(t("overview.briefing", f.lang), briefing,
                                     file_name=f"briefing-{f.day.isoformat()}-{f.area or 'district'}-{f.lang}.md", mime="text/markdown",
                                     help=t("overview.briefing.help", f.lang), icon=":material/download:",

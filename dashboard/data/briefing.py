@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.data.report import to_markdown as report_markdown
-from dashboard.i18n import WORD_JOINER, enum, is_missing, literal, moment, num, short_day, t
+from dashboard.i18n import WORD_JOINER, enum, is_missing, literal, moment, num, short_day, spreadsheet_safe, t
 
 # WeCom's markdown message takes at most 4,096 bytes of content.
 ROBOT_LIMIT_BYTES = 4096
@@ -87,19 +87,22 @@ def changes(before: dict, after: dict, lang: str) -> str:
 
 
 def _sections(inputs: BriefingInputs) -> list[tuple[str, list[str]]]:
-    """(heading, lines) for everything after the report's own figures: plain text, escaped."""
+    """(heading, lines) for everything after the report's own figures: plain text, escaped.
+
+    Names from exports also go through spreadsheet_safe: the page is pasted into Excel or WPS,
+    where a line that starts like a formula would run."""
     lang, report = inputs.lang, inputs.report
     awaiting_lines = [t("brief.awaiting_transfer", lang, n=num(report.get("positives_awaiting_transfer"), lang)),
                       t("brief.releases_overdue", lang, n=num(report.get("releases_overdue"), lang))]
-    awaiting_lines += [t("brief.awaiting_line", lang, community=literal(row.name), n=num(row.awaiting, lang),
+    awaiting_lines += [t("brief.awaiting_line", lang, community=literal(spreadsheet_safe(row.name)), n=num(row.awaiting, lang),
                          hours=num(row.longest_wait_hours, lang)) for row in inputs.awaiting.itertuples(index=False)]
     corrections = [t("brief.correction_line", lang, day=short_day(c["day"], lang), feed=t(f"feed.{c['kind']}", lang),
                      at=moment(c["ingested_at"], lang), changes=changes(c["before"], c["after"], lang))
                    for c in report.get("corrections") or []]
-    attention = [f"{literal(kind)}：{literal(item)}" if lang == "zh" else f"{literal(kind)}: {literal(item)}"
-                 for kind, item in inputs.attention]
+    attention = [(f"{literal(spreadsheet_safe(kind))}：" if lang == "zh" else f"{literal(spreadsheet_safe(kind))}: ")
+                 + literal(spreadsheet_safe(item)) for kind, item in inputs.attention]
     stale = [t(f"feed.{kind}", lang) for kind, feed in report["feeds"].items() if feed["stale"]]
-    area = inputs.area_name or t("sidebar.whole_district", lang)
+    area = spreadsheet_safe(inputs.area_name) or t("sidebar.whole_district", lang)
     context = [
         t("brief.filters", lang, day=report["as_of"], area=literal(area), language=lang),
         t("brief.data_as_of", lang, day=report["as_of"], moment=moment(inputs.data_as_of, lang)),
@@ -115,7 +118,7 @@ def _sections(inputs: BriefingInputs) -> list[tuple[str, list[str]]]:
 
 
 def to_markdown(inputs: BriefingInputs, *, with_pictures: bool = True) -> str:
-    area_name = literal(inputs.area_name) if inputs.area_name else None  # names come from an export
+    area_name = literal(spreadsheet_safe(inputs.area_name)) if inputs.area_name else None  # names come from an export
     text = report_markdown(inputs.report, inputs.lang, area_name)
     for heading, lines in _sections(inputs):
         text += f"\n## {heading}\n" + "".join(f"- {line}\n" for line in lines)
@@ -169,8 +172,9 @@ def trend_svg(trend: Trend, lang: str, width: int = 560, height: int = 170) -> s
 def to_html(inputs: BriefingInputs) -> str:
     """One page, every value escaped, styles and pictures inline: it opens offline."""
     lang = inputs.lang
+    area_name = spreadsheet_safe(inputs.area_name)
     body = []
-    for line in report_markdown(inputs.report, lang, inputs.area_name).splitlines():
+    for line in report_markdown(inputs.report, lang, area_name).splitlines():
         if line.startswith("# "):
             body.append(f"<h1>{html.escape(line[2:])}</h1>")
         elif line.startswith("## "):
@@ -186,7 +190,7 @@ def to_html(inputs: BriefingInputs) -> str:
     if inputs.trends:
         body.append(f"<h2>{html.escape(t('brief.trends', lang))}</h2>")
         body.append("".join(f"<figure>{trend_svg(trend, lang)}</figure>" for trend in inputs.trends))
-    title = html.escape(next((line[2:] for line in report_markdown(inputs.report, lang, inputs.area_name)
+    title = html.escape(next((line[2:] for line in report_markdown(inputs.report, lang, area_name)
                               .splitlines() if line.startswith("# ")), ""))
     return (f'<!doctype html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'

@@ -348,8 +348,8 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
 
     if progress:
         progress("ingest", len(files), len(files))
-    if inputs.boundaries:
-        store_boundaries(con, inputs.boundaries)
+    if inputs.boundaries and (unmatched := store_boundaries(con, inputs.boundaries)):
+        result.outcomes.append(unmatched)
     result.outcomes.extend(forget_removed(con, present - run.empty))
     try:
         partitions.recount_rounds(con, run.db_path)

@@ -97,21 +97,46 @@ def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_i
                 {"kind": kind.kind, "day": day, "file": file, "sha": sha, "id": file_id})
 
 
-def store_boundaries(con, path: Path) -> None:
+def store_boundaries(con, path: Path) -> FileOutcome | None:
+    """Replace the boundaries with the file's features, as given; the map fills a missing name or
+    level from areas.csv. Returns a note naming the features whose area_code matches no area (nor
+    the district the streets belong to), or None when every feature matches."""
     with open_regular(path) as f:
         features = json.loads(f.read().decode("utf-8"))["features"]
+    properties = [f.get("properties") or {} for f in features]
     con.execute("delete from boundaries")
     frame = pd.DataFrame(
         {
-            "area_code": [str(f["properties"].get("area_code", "")) for f in features],
-            "name": [f["properties"].get("name") for f in features],
-            "level": [f["properties"].get("level") for f in features],
-            "parent_code": [f["properties"].get("parent_code") for f in features],
-            "geometry": [json.dumps(f["geometry"], separators=(",", ":")) for f in features],
+            "area_code": [_code_text(p.get("area_code")) for p in properties],
+            "name": [p.get("name") for p in properties],
+            "level": [p.get("level") for p in properties],
+            "parent_code": [p.get("parent_code") for p in properties],
+            "geometry": [json.dumps(f.get("geometry"), separators=(",", ":")) for f in features],
         }
     )
     if len(frame):
         con.from_df(frame).insert_into("boundaries")
+    known = {code for (code,) in con.execute("select area_code from areas union select parent_code from areas"
+                                             " where parent_code is not null").fetchall()}
+    unmatched = [code for code in frame["area_code"] if code not in known]
+    if not unmatched:
+        return None
+    shown = ", ".join(code or "(none)" for code in unmatched[:UNMATCHED_SHOWN])
+    more = f" and {len(unmatched) - UNMATCHED_SHOWN} more" if len(unmatched) > UNMATCHED_SHOWN else ""
+    return FileOutcome("boundaries", None, str(path.name), "note", message=(
+        f"{len(unmatched)} of {len(frame)} features match no area_code in areas.csv: {shown}{more}; "
+        "one without a name and level of its own is not drawn"))
+
+
+# How many unmatched codes the note lists; the count says how many there are.
+UNMATCHED_SHOWN = 10
+
+
+def _code_text(value) -> str:
+    """An area code as areas.csv writes it: GIS tools export 410103001 as a number, or as 410103001.0."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
 
 
 def forget_removed(con, present: set[tuple[str, date | None]]) -> list[FileOutcome]:

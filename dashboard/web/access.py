@@ -12,6 +12,8 @@ users table on every run, so a removed or demoted user loses access at the next 
 from __future__ import annotations
 
 import math
+import threading
+from pathlib import Path
 
 import streamlit as st
 
@@ -23,6 +25,9 @@ USER = "_username"
 # at the next one.
 SCREEN_TOKEN = "_screen_token"
 TOKEN_PARAM = "token"
+# The role the session's last run was given, for what happens outside a run: Streamlit's
+# clear_cache (web/cache_clearing.py) is refused unless it is admin.
+ROLE_OF_LAST_RUN = "_role_of_last_run"
 TOKEN_REFUSED = ("此屏幕链接已失效（已吊销或过期），请登录或重新生成链接 / This screen link is no longer valid "
                  "(revoked or expired): log in, or make a new one with python -m dashboard screen-token")
 USERS_FILE_BROKEN = (
@@ -44,10 +49,20 @@ def users() -> dict[str, auth.User]:
     return _users_for(auth.users_signature())
 
 
-@st.cache_resource(show_spinner=False)
+# The login guards of this process, by state directory. Module state, never a Streamlit cache:
+# clear_cache, which a websocket can send, empties every cache, and a lockout with it.
+_guards: dict[Path, auth.LoginGuard] = {}
+_guards_lock = threading.Lock()
+
+
 def login_guard() -> auth.LoginGuard:
-    """One per process: the throttle and the cap on password checks count every session."""
-    return auth.LoginGuard()
+    """One per process and state directory: the throttle and the cap on password checks count
+    every session, and, through the state directory, every replica that shares it."""
+    state_dir = Settings.from_env().state_dir
+    with _guards_lock:
+        if state_dir not in _guards:
+            _guards[state_dir] = auth.shared_login_guard(state_dir)
+        return _guards[state_dir]
 
 
 def current_user() -> auth.User | None:
@@ -93,6 +108,10 @@ def role() -> str | None:
     if _presented_token():
         return screen_tokens.ROLE if screen_name() else None
     return None if users() else auth.LOCAL_ROLE
+
+
+def remember_role(session_role: str | None) -> None:
+    st.session_state[ROLE_OF_LAST_RUN] = session_role
 
 
 def _request_headers() -> dict[str, str]:

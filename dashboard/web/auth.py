@@ -7,9 +7,12 @@ a `role` and a display `name`. `python -m dashboard hash-password` makes a hash.
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
 import logging
+import os
 import re
+import sqlite3
 import threading
 import time
 import tomllib
@@ -217,48 +220,126 @@ PER_ADDRESS = Backoff(free_failures=10, lockout_after=30)
 class LoginThrottle:
     """Failed logins per username and per client address, and the wait they impose.
 
-    Pure and clock-injected: tests pass their own clock and never sleep.
+    The failures live in SQLite: in memory (tests, and the fallback when the state directory is not
+    writable), or in a file of the state directory. In the file they outlive any clearing of
+    Streamlit's caches and a restart, and every replica that shares the directory counts the same
+    failures, so a lockout holds whichever replica the next try reaches. Replicas must agree on
+    the time, so the clock is wall time; tests pass their own clock and never sleep.
     """
 
-    MAX_KEYS = 10_000  # guessing with ever new usernames must not grow memory without bound
+    MAX_KEYS = 10_000  # guessing with ever new usernames must not grow the store without bound
     MAX_KEY_LENGTH = 64
 
     def __init__(self, per_user: Backoff = PER_USER, per_address: Backoff = PER_ADDRESS,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.time, path: Path | str = ":memory:"):
         self.rules = {"user": per_user, "address": per_address}
         self.clock = clock
-        self._failures: dict[tuple[str, str], list[float]] = {}
+        self.path = path
+        # One connection per throttle, used under this lock; SQLite's own file locks order the
+        # writes of other processes.
         self._lock = threading.Lock()
+        self._con = _open_store(path)
 
     def _keys(self, username: str, address: str) -> list[tuple[str, str]]:
-        return [("user", username[:self.MAX_KEY_LENGTH]), ("address", address[:self.MAX_KEY_LENGTH])]
+        return [("user", str(username)[:self.MAX_KEY_LENGTH]), ("address", str(address)[:self.MAX_KEY_LENGTH])]
+
+    def _recent(self, kind: str, key: str, now: float) -> list[float]:
+        window = self.rules[kind].window
+        return [at for (at,) in self._con.execute(
+            "select at from login_failures where kind = ? and key = ? and at > ? order by at",
+            (kind, key, now - window))]
 
     def retry_after(self, username: str, address: str) -> float:
         """Seconds until this username may try again from this address; 0 when it may now."""
         now = self.clock()
         with self._lock:
-            return max(self.rules[key[0]].wait(self._failures.get(key, []), now)
-                       for key in self._keys(username, address))
+            return max(self.rules[kind].wait(self._recent(kind, key, now), now)
+                       for kind, key in self._keys(username, address))
 
     def failed(self, username: str, address: str) -> None:
         now = self.clock()
-        with self._lock:
-            for key in self._keys(username, address):
-                window = self.rules[key[0]].window
-                self._failures[key] = [m for m in self._failures.get(key, []) if now - m < window] + [now]
-            if len(self._failures) > self.MAX_KEYS:
-                oldest_first = sorted(self._failures, key=lambda k: self._failures[k][-1])
-                for key in oldest_first[:len(self._failures) - self.MAX_KEYS]:
-                    del self._failures[key]
+        with self._lock, _writing(self._con) as con:
+            for kind, key in self._keys(username, address):
+                con.execute("delete from login_failures where kind = ? and at <= ?",
+                            (kind, now - self.rules[kind].window))
+                con.execute("insert into login_failures values (?, ?, ?)", (kind, key, now))
+            (keys,) = con.execute("select count(*) from (select 1 from login_failures group by kind, key)").fetchone()
+            if keys > self.MAX_KEYS:
+                con.execute("delete from login_failures where (kind, key) in (select kind, key from login_failures"
+                            " group by kind, key order by max(at) limit ?)", (keys - self.MAX_KEYS,))
 
     def succeeded(self, username: str, address: str) -> None:
         """A right password clears the user's count; the address's decays with its window."""
-        with self._lock:
-            self._failures.pop(self._keys(username, address)[0], None)
+        kind, key = self._keys(username, address)[0]
+        with self._lock, _writing(self._con) as con:
+            con.execute("delete from login_failures where kind = ? and key = ?", (kind, key))
 
     def __len__(self) -> int:
         """How many usernames and addresses are remembered."""
-        return len(self._failures)
+        with self._lock:
+            return self._con.execute("select count(*) from (select 1 from login_failures group by kind, key)"
+                                     ).fetchone()[0]
+
+
+def _open_store(path: Path | str) -> sqlite3.Connection:
+    """The failures table, in memory or in a file created 0600 (it names users and addresses),
+    never through a link planted in its place."""
+    if str(path) != ":memory:":
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+    # isolation_level=None: no implicit transactions; _writing opens one that takes the write
+    # lock at once, so two replicas never interleave their read-modify-write.
+    con = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
+    con.execute("create table if not exists login_failures (kind text not null, key text not null, at real not null)")
+    con.execute("create index if not exists login_failures_by_key on login_failures (kind, key, at)")
+    return con
+
+
+class _writing:
+    """A write transaction: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on an error."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.con.execute("begin immediate")
+        return self.con
+
+    def __exit__(self, kind, error, traceback) -> None:
+        self.con.execute("rollback" if kind else "commit")
+
+
+class CheckSlots:
+    """At most `slots` password checks at once, over every process that shares `directory`: one
+    lock file per slot, held (flock) while a check runs. The kernel lets go of a slot when its
+    process dies, so a crash never leaves one taken. acquire and release, as a semaphore's."""
+
+    def __init__(self, directory: Path, slots: int = MAX_CONCURRENT_CHECKS):
+        self.paths = [Path(directory) / f"login-check-{index}.lock" for index in range(slots)]
+        Path(directory).mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._held: list[int] = []
+        self._held_lock = threading.Lock()
+
+    def acquire(self, blocking: bool = False) -> bool:
+        """A free slot, or False at once: a login waits for nobody (blocking is not supported)."""
+        for path in self.paths:
+            # A descriptor of its own per try: flock excludes other descriptors, threads included.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            with self._held_lock:
+                self._held.append(fd)
+            return True
+        return False
+
+    def release(self) -> None:
+        with self._held_lock:
+            fd = self._held.pop()
+        os.close(fd)  # closing the descriptor releases its lock
 
 
 @dataclass(frozen=True)
@@ -274,7 +355,8 @@ class LoginGuard:
     """Every login attempt goes through here: throttle, a cap on concurrent bcrypt checks, the audit log."""
 
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    checks: threading.BoundedSemaphore = field(
+    # A threading.BoundedSemaphore counts this process; CheckSlots every process on a state directory.
+    checks: threading.BoundedSemaphore | CheckSlots = field(
         default_factory=lambda: threading.BoundedSemaphore(MAX_CONCURRENT_CHECKS))
     wall_clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
     # Failed attempts by outcome, since the process started.
@@ -307,6 +389,24 @@ class LoginGuard:
         LOGGER.warning("failed login: user=%r address=%r reason=%s at=%s", username[:LoginThrottle.MAX_KEY_LENGTH],
                        address, result.outcome, self.wall_clock().isoformat(timespec="seconds"))
         return result
+
+
+# In the state directory: the failed logins, and the lock files of the password-check slots.
+LOGIN_STORE_NAME = "login_failures.sqlite3"
+CHECK_SLOTS_FOLDER_NAME = "login-checks"
+
+
+def shared_login_guard(state_dir: Path) -> LoginGuard:
+    """The guard every session of this process uses, its throttle and cap kept in state_dir, so
+    that replicas sharing that directory share both. If the directory cannot be written, the
+    server still lets people log in, with both kept in this process only, and says so in its log."""
+    try:
+        return LoginGuard(throttle=LoginThrottle(path=state_dir / LOGIN_STORE_NAME),
+                          checks=CheckSlots(state_dir / CHECK_SLOTS_FOLDER_NAME))
+    except (OSError, sqlite3.Error) as error:
+        LOGGER.error("cannot keep failed logins in %s (%s): the login throttle counts this process only, "
+                     "and no longer holds across replicas or a restart", state_dir, error)
+        return LoginGuard()
 
 
 def client_address(ip_address: str | None) -> str:

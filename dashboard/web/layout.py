@@ -57,6 +57,9 @@ h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
 # The map's panel on a phone: the whole selected area must fit its width.
 PHONE_MAP = (360, 340)
 KIOSK_TABLE_ROWS = 12
+# What a table shows for a missing value: Streamlit's grid would print "None", which a reader
+# takes for a name, and 0 would claim a count nobody made.
+MISSING_CELL = "—"
 # A wall's overview at 1080 CSS px (a 4K screen is zoomed 2x, so the same): what fits below the
 # header and the KPI strip with nothing below the fold, the staleness banner included.
 KIOSK_MAP_HEIGHT = 600
@@ -134,13 +137,16 @@ def show_table(table: Table, empty_message: str, *, height: int | str = "auto", 
     if kiosk():
         st.html(table_html(table.frame, state.current_lang(), table=table, max_rows=kiosk_rows))
         return
-    frame = table.frame.copy()
+    # The grid's "Download as CSV" (and its copy) writes the cells as sent: text that starts like
+    # a formula is sent with a leading ' so that Excel or WPS does not run it.
+    frame = i18n.spreadsheet_safe_frame(table.frame).copy()
     # Shares are shown as percentages with one decimal, the same rounding everywhere.
     for name in table.percent:
         frame[name] = frame[name] * 100
     config = {name: st.column_config.NumberColumn(format="%.1f%%") for name in table.percent}
     config.update({name: st.column_config.NumberColumn(format="localized") for name in table.counts})
-    st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch")
+    st.dataframe(frame, hide_index=True, column_config=config, height=height, width="stretch",
+                 placeholder=MISSING_CELL)
 
 
 def for_screen(figure, *, height: int | None = None, kiosk_height: int | None = None):
@@ -219,8 +225,27 @@ def map_options(width_px: int, height_px: int) -> dict:
     return {"width_px": width_px, "height_px": height_px, "dark": kiosk(), "fit_activity": not phone()}
 
 
+# How many unplaced area codes the map's notice names.
+UNPLACED_SHOWN = 5
+
+
+def outline_notice(base: shapes.Geo, lang: str) -> str | None:
+    """Why the map lacks outlines, when it does: a map that cannot draw its areas says so."""
+    if not base.outlined:
+        return t("map.no_outlines", lang)
+    if base.unplaced:
+        codes = t("list.sep", lang).join(i18n.literal(code or "—") for code in base.unplaced[:UNPLACED_SHOWN])
+        more = len(base.unplaced) - UNPLACED_SHOWN
+        return t("map.unplaced", lang, n=len(base.unplaced), codes=codes + (f" +{more}" if more > 0 else ""))
+    return None
+
+
 def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
-    """Draw the deck and its legend; a click on a community drills down to it (not on a wall)."""
+    """Draw the deck and its legend; a click on a community drills down to it (not on a wall).
+    Above it, why it lacks outlines, if it does."""
+    notice = outline_notice(geo(), f.lang)
+    if notice:
+        st.caption(notice)
     if phone():
         height = PHONE_MAP[1]
     key = f"map-{name}-{f.area or 'district'}"

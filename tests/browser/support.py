@@ -90,6 +90,8 @@ def server_environment(data_dir: Path, db_path: Path, workdir: Path, **env: str)
         # A developer's own .streamlit/secrets.toml (users, keys) must not change what the tests see.
         DASHBOARD_SECRETS=str(workdir / "no-secrets.toml"),
         HOME=str(home),
+        # This checkout's package, whatever an editable install elsewhere points at.
+        PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
         **env,
     )
     return environment

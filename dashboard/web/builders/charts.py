@@ -241,7 +241,15 @@ def feed_matrix(df: pd.DataFrame, lang: str) -> go.Figure:
         hovertemplate="%{y} %{x}: %{text}<extra></extra>"))
     fig.update_yaxes(type="category", autorange="reversed")
     fig.update_xaxes(side="top")
-    return _layout(fig, t("health.matrix", lang), height=max(260, 110 + 30 * len(days)))
+    fig = _layout(fig, t("health.matrix", lang), height=max(290, 140 + 30 * len(days)))
+    # The feed names sit above the grid, where the title would be: the title goes to the top of
+    # the figure and the margin makes room for both.
+    fig.update_layout(title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 8}},
+                      margin={"t": MATRIX_TOP_MARGIN})
+    return fig
+
+
+MATRIX_TOP_MARGIN = 80  # the title's line, then the feed names' line
 
 
 DARK_PAPER = "#111a2e"

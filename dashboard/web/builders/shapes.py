@@ -20,6 +20,9 @@ class Geo:
     communities: list[dict] = field(default_factory=list)
     # area_code -> name, level, parent_code, population, lat, lon
     areas: dict[str, dict] = field(default_factory=dict)
+    # Boundary features with a shape that could not be placed: no level of their own, and an
+    # area_code that matches no area. Their codes, so that the map can say why they are missing.
+    unplaced: tuple[str, ...] = ()
 
     @property
     def outlined(self) -> bool:
@@ -43,18 +46,35 @@ def feature(row, extra: dict | None = None) -> dict:
 
 
 def geo_from_frames(boundaries: pd.DataFrame, areas: pd.DataFrame) -> Geo:
-    """Parse the boundaries query (GeoJSON text per area) and the areas query into a Geo."""
-    by_level: dict[str, list[dict]] = {"district": [], "street": [], "community": []}
-    for row in boundaries.itertuples(index=False):
-        if row.level in by_level and isinstance(row.geometry, str) and row.geometry:
-            by_level[row.level].append(feature(row))
+    """Parse the boundaries query (GeoJSON text per area) and the areas query into a Geo.
+
+    A feature's missing name, level or parent is taken from areas.csv by its area_code: a GIS
+    office exports the shapes with their codes only. The district is not a row of areas.csv;
+    a feature whose code is the streets' parent is the district.
+    """
     area_index = {
         row.area_code: {"name": row.name, "level": row.level, "parent_code": row.parent_code,
                         "population": None if is_missing(row.population) else int(row.population),
                         "lat": float(row.lat), "lon": float(row.lon)}
         for row in areas.itertuples(index=False)
     }
-    return Geo(by_level["district"], by_level["street"], by_level["community"], area_index)
+    districts = {a["parent_code"] for a in area_index.values() if a["level"] == "street"}
+    by_level: dict[str, list[dict]] = {"district": [], "street": [], "community": []}
+    unplaced = []
+    for row in boundaries.itertuples(index=False):
+        if not (isinstance(row.geometry, str) and row.geometry):
+            continue
+        known = area_index.get(row.area_code, {})
+        filled = row._replace(
+            name=known.get("name") if is_missing(row.name) else row.name,
+            level=(known.get("level") or ("district" if row.area_code in districts else None))
+            if is_missing(row.level) else row.level,
+            parent_code=known.get("parent_code") if is_missing(row.parent_code) else row.parent_code)
+        if filled.level in by_level:
+            by_level[filled.level].append(feature(filled))
+        else:
+            unplaced.append(row.area_code)
+    return Geo(by_level["district"], by_level["street"], by_level["community"], area_index, tuple(unplaced))
 
 
 def finite_position(a: dict) -> bool:
