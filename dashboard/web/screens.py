@@ -76,6 +76,37 @@ BANNER_CSS = """
 """
 
 
+# A failed run on a wall: one dark panel over the whole screen, above Streamlit's own header, so
+# that nothing half-drawn, white or clickable shows through. Static rules only.
+RETRY_CSS = """
+<style>
+.retry-panel {position: fixed; inset: 0; z-index: 1000100; background: #0b1220; color: #e5e7eb;
+  display: flex; flex-direction: column; align-items: center; justify-content: center; gap: 1.2rem;
+  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; text-align: center;}
+.retry-panel .retry-title {font-size: 3.2rem; font-weight: 600; color: #fde68a;}
+.retry-panel .retry-detail {font-size: 1.6rem; color: #cbd5e1; font-variant-numeric: tabular-nums;}
+</style>
+"""
+
+
+def show_run_failed(lang: str, last_good: datetime | None, next_try: datetime | None) -> None:
+    """Say that this run failed and that the screen retries by itself, with the last good update.
+
+    A wall gets the dark panel; a desk a plain error line, its sidebar still usable. Neither
+    shows the exception: that goes to the server's log.
+    """
+    details = [t("app.retrying.last_good", lang, at=i18n.moment(last_good, lang)) if last_good
+               else t("app.retrying.never", lang)]
+    if next_try:
+        details.append(t("app.retrying.next", lang, at=f"{next_try:%H:%M:%S}"))
+    if not is_kiosk():
+        st.error(t("app.retrying", lang) + " · " + " · ".join(details))
+        return
+    st.html(RETRY_CSS + '<div class="retry-panel" role="alert"><div class="retry-title">'
+            + html.escape(t("app.retrying", lang)) + '</div><div class="retry-detail">'
+            + html.escape(" · ".join(details)) + "</div></div>")
+
+
 def is_kiosk() -> bool:
     return bool(st.session_state.get(KIOSK))
 
