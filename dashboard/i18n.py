@@ -74,6 +74,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     # Wall screens, login and sharing
     "banner.stale": ("{feed}：最新导出为 {day}，已超过 {hours} 小时未更新，显示的是最后一份数据",
                      "{feed}: newest export is {day}, more than {hours} h old; showing the last data received"),
+    "banner.stale_wall": ("已超过 {hours} 小时未更新，显示的是最后一份数据：{feeds}",
+                          "More than {hours} h without new data, showing the last received: {feeds}"),
+    "banner.stale_wall_group": ("{feeds}（最新 {day}）", "{feeds} (newest {day})"),
     "list.sep": ("、", ", "),
     "banner.ingest_failed": ("最近一次数据导入失败（{at}）：{message}", "The last ingest failed ({at}): {message}"),
     "sidebar.copy_link": ("复制本视图链接", "Copy link to this view"),
