@@ -26,6 +26,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     # App and navigation
     "app.title": ("二七区疫情防控态势", "Erqi District Epidemic Control"),
     "app.subtitle": ("二七区疫情防控指挥部", "Erqi district epidemic-control command center"),
+    "app.retrying": ("暂时无法更新，正在重试", "Cannot update just now: retrying"),
+    "app.retrying.last_good": ("上次成功更新：{at}", "Last good update: {at}"),
+    "app.retrying.never": ("本屏幕尚未成功更新过", "This screen has not updated yet"),
+    "app.retrying.next": ("下次重试 {at}", "next try {at}"),
     "app.no_days": ("快照中没有任何导出日的数据，请先运行 python -m dashboard ingest",
                     "The snapshot holds no export day yet: run python -m dashboard ingest first"),
     "app.preparing": ("首次运行：正在准备演示数据……", "First run: preparing the demo data..."),
@@ -75,6 +79,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     # Wall screens, login and sharing
     "banner.stale": ("{feed}：最新导出为 {day}，已超过 {hours} 小时未更新，显示的是最后一份数据",
                      "{feed}: newest export is {day}, more than {hours} h old; showing the last data received"),
+    "banner.stale_wall": ("已超过 {hours} 小时未更新，显示的是最后一份数据：{feeds}",
+                          "More than {hours} h without new data, showing the last received: {feeds}"),
+    "banner.stale_wall_group": ("{feeds}（最新 {day}）", "{feeds} (newest {day})"),
     "list.sep": ("、", ", "),
     "banner.ingest_failed": ("最近一次数据导入失败（{at}）：{message}", "The last ingest failed ({at}): {message}"),
     "sidebar.copy_link": ("复制本视图链接", "Copy link to this view"),

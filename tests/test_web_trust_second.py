@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -24,9 +25,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard.data import briefing
 from dashboard.data.ingest import ingest
 from dashboard.data.status import summary_table
-from dashboard.i18n import spreadsheet_safe, spreadsheet_safe_frame
+from dashboard.i18n import moment, spreadsheet_safe, spreadsheet_safe_frame
 from dashboard.settings import Settings
-from dashboard.web import access, auth, cache_clearing
+from dashboard.web import access, auth, cache, cache_clearing
 from tests.conftest import serving
 from tests.fixtures import build_fixture
 from tests.test_web_trust import USERS, FakeClock, log_in, users_toml
@@ -80,6 +81,7 @@ def test_a_second_replica_sees_the_first_ones_failures(tmp_path):
 
 HOLD_BOTH_SLOTS = """
 import sys
+import tomllib
 from pathlib import Path
 from dashboard.web import auth
 slots = auth.CheckSlots(Path(sys.argv[1]))
@@ -148,6 +150,68 @@ def test_only_an_admin_may_clear_the_caches(login_app, tmp_path, monkeypatch):
     monkeypatch.delenv("DASHBOARD_USERS_FILE")
     assert may({access.ROLE_OF_LAST_RUN: "admin"})  # the operator at this machine
     assert not may({access.ROLE_OF_LAST_RUN: "screen"}) and not may({access.ROLE_OF_LAST_RUN: None}) and not may({})
+
+
+# ---------------------------------------------------------------- 5. a wall that heals itself
+
+SECRET_PATH = "/srv/secret/snapshot.duckdb"
+RETRYING = "暂时无法更新，正在重试"
+
+
+def html_text(at: AppTest) -> str:
+    return "\n".join(str(getattr(node, "body", "")) for node in at.get("html"))
+
+
+def everything_shown(at: AppTest) -> str:
+    """The text of every element of the page, markdown and html alike."""
+    return html_text(at) + "\n".join(str(getattr(node, "value", "")) for node in at.main)
+
+
+def unreadable_snapshot(*args, **kwargs):
+    raise OSError(f"IO Error: {SECRET_PATH} is not a valid DuckDB database file")
+
+
+@pytest.mark.parametrize("breaks", ["export_days", "headline"])  # before the router's navigation, and in a page
+def test_a_failed_run_on_a_wall_shows_the_dark_retry_panel_and_heals(app_env, monkeypatch, breaks):
+    at = open_page(kiosk="1")
+    assert at.metric and not at.exception
+    last_good = at.session_state[cache.REFRESHED_AT]
+    with monkeypatch.context() as broken:
+        broken.setattr(cache, breaks, unreadable_snapshot)
+        at.session_state[cache.NEXT_CHECK_AT] = None
+        at.run()
+        assert not at.exception, "a white error box"
+        shown = html_text(at)
+        assert "retry-panel" in shown and RETRYING in shown
+        assert f"上次成功更新：{moment(last_good, 'zh')}" in shown
+        assert SECRET_PATH not in everything_shown(at)
+        # The refresh check ran in the failed run too (it sets the next check's time): registered
+        # before the failure, so it will run the app again.
+        assert at.session_state[cache.NEXT_CHECK_AT] is not None
+        assert at.session_state[cache.RUN_FAILED] is True
+    at.run()  # what the check does at its next tick, the snapshot good again
+    assert at.metric and not at.exception and "retry-panel" not in html_text(at)
+    assert at.session_state[cache.RUN_FAILED] is False
+
+
+def test_a_wall_whose_first_run_fails_retries_too(app_env, monkeypatch):
+    monkeypatch.setattr(cache, "export_days", unreadable_snapshot)
+    at = open_page(kiosk="1")
+    assert not at.exception and RETRYING in html_text(at)
+    assert at.session_state[cache.NEXT_CHECK_AT] is not None and at.session_state[cache.RUN_FAILED] is True
+
+
+def test_a_failed_run_on_a_desk_is_one_error_line_without_details(app_env, monkeypatch):
+    monkeypatch.setattr(cache, "export_days", unreadable_snapshot)
+    at = open_page("staff")
+    assert not at.exception
+    assert [error.value for error in at.error if RETRYING in error.value]
+    assert SECRET_PATH not in everything_shown(at)
+
+
+def test_error_boxes_carry_no_ask_google_links():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorLinks"] == "false"
 
 
 # ---------------------------------------------------------------- 7. CSV formula injection

@@ -78,14 +78,14 @@ if layout.kiosk():
         if base.empty:
             st.warning(t("map.empty", f.lang))
         else:
-            deck = situation_map.map_deck(f.day, f, f.layers, base, **layout.map_options(1100, layout.KIOSK_MAP_HEIGHT))
-            layout.show_map(deck, f, "overview", height=layout.KIOSK_MAP_HEIGHT)
+            deck = situation_map.map_deck(f.day, f, f.layers, base, **layout.map_options(1100, layout.kiosk_map_height()))
+            layout.show_map(deck, f, "overview", height=layout.kiosk_map_height())
     with side_column:
         show_attention(rows=attention.WALL_LINES)
         for row in ((0, 1), (2, 3)):
             for column, number in zip(st.columns(2), row):
                 with column:
-                    show_trend(number, kiosk_height=layout.KIOSK_TREND_HEIGHT)
+                    show_trend(number, kiosk_height=layout.kiosk_trend_height())
     st.stop()
 
 with st.container(key="overview-main"):

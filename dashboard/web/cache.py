@@ -49,6 +49,11 @@ _cached_for_lock = threading.Lock()
 # A wall screen says when it last redrew and when it next checks for a new snapshot; and which
 # KPIs the last swap changed (kpis.mark_changes keeps the rule, this the session's memory).
 REFRESHED_AT, NEXT_CHECK_AT, KPI_CHANGES = "_refreshed_at", "_next_check_at", "_kpi_changes"
+# The snapshot version the session's last run started on, and whether that run failed: the
+# refresh check reruns the app on a new version, and after a failed run at every tick.
+SHOWN_VERSION, RUN_FAILED = "_shown_version", "_run_failed"
+# When this process last finished a good run, for a screen whose own first run failed.
+_last_good_run: dict[str, datetime] = {}
 
 
 def settings() -> Settings:
@@ -222,23 +227,77 @@ def area_name(area: str, lang: str) -> str:
     return str(names.get(area, area))
 
 
-def watch_for_updates(f: state.Filters) -> None:
-    """Rerun when an ingest swaps in a new snapshot, and keep "now" current on today's view.
+def watch_for_updates() -> None:
+    """Rerun when an ingest swaps in a new snapshot, after a failed run, and to keep "now" current
+    on today's view.
 
-    Screens stay open for days: without this they would show the data and the staff
-    instant of the moment they were opened. "Now" moves in steps of NOW_STEP so that a wall
-    screen is not redrawn every minute.
+    Screens stay open for days: without this they would show the data and the staff instant of
+    the moment they were opened, or an error until someone reloads. So the router registers this
+    before anything that can fail, and the check itself reads only the snapshot file's identity
+    and the session's state. "Now" moves in steps of NOW_STEP so that a wall screen is not
+    redrawn every minute.
     """
-    version = snapshot().version()
-    st.session_state[REFRESHED_AT] = datetime.now()
+    # The fragment also runs once inline, as the router registers it: that run is the one being
+    # checked, so only the later, timed runs may ask for another.
+    registering = [True]
 
     @st.fragment(run_every=settings().refresh_seconds)
     def check() -> None:
         st.session_state[NEXT_CHECK_AT] = datetime.now() + timedelta(seconds=settings().refresh_seconds)
-        if snapshot().version() != version or (f.day == date.today() and state.now_for(f.day) - f.at >= NOW_STEP):
+        if registering[0]:
+            registering[0] = False
+        elif _needs_a_run():
             st.rerun(scope="app")
 
     check()
+
+
+def _needs_a_run() -> bool:
+    state_now = st.session_state
+    if state_now.get(RUN_FAILED):
+        return True
+    try:
+        version = _snapshot(str(settings().db_path)).version()
+    except OSError:
+        return True  # no snapshot file at all: the app's run says so
+    if version != state_now.get(SHOWN_VERSION):
+        return True
+    f = state_now.get("_filters")
+    return f is not None and f.day == date.today() and state.now_for(f.day) - f.at >= NOW_STEP
+
+
+def run_started() -> None:
+    """A run begins on the current snapshot: the refresh check compares the file against it."""
+    st.session_state[SHOWN_VERSION] = snapshot().version()
+
+
+def page_reached() -> None:
+    """Everything before the page worked: this run counts as a good update unless the page fails.
+
+    Said before the page runs, since a page may end with st.stop(), after which Streamlit refuses
+    any further write to the session's state."""
+    st.session_state[RUN_FAILED] = False
+    st.session_state[REFRESHED_AT] = datetime.now()
+
+
+def run_failed(last_good: datetime | None) -> None:
+    """The run failed: the refresh check runs the app again at its next tick, and the screen's
+    last good update is the one before this run."""
+    st.session_state[RUN_FAILED] = True
+    st.session_state[REFRESHED_AT] = last_good
+
+
+def run_ended(failed: bool) -> None:
+    """For screens whose own first run fails: when this server last finished a good run. Plain
+    process state, so it can be written even after a page's st.stop()."""
+    if not failed:
+        _last_good_run[str(settings().db_path)] = datetime.now()
+
+
+def last_good_run() -> datetime | None:
+    """When this screen last showed good figures; else when any screen of this server did."""
+    mine = st.session_state.get(REFRESHED_AT)
+    return mine if isinstance(mine, datetime) else _last_good_run.get(str(settings().db_path))
 
 
 def headline(day: date, at: datetime, area: str) -> HeadlineFigures:

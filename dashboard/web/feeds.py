@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -11,7 +12,7 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.data.contract import EXPORT_KINDS
 from dashboard.i18n import t
-from dashboard.web import cache, state
+from dashboard.web import cache, screens, state
 
 OPTIONAL_FEEDS = frozenset(kind.kind for kind in EXPORT_KINDS if kind.optional)
 
@@ -42,7 +43,7 @@ def feed_notice(f: state.Filters, kinds: tuple[str, ...]) -> dict[str, Feed]:
     """Say, for every feed the page uses, which export its figures come from."""
     status = feeds(f.day)
     lang = f.lang
-    lines, stale = [], []
+    lines, stale, warnings = [], [], []
     for kind in kinds:
         feed = status.get(kind, Feed(kind, None, True, None))
         name = t(f"feed.{kind}", lang)
@@ -53,11 +54,18 @@ def feed_notice(f: state.Filters, kinds: tuple[str, ...]) -> dict[str, Feed]:
                 stale.append(name)
         elif feed.stale:
             stale.append(name)
-            st.warning(t("feed.stale", lang, feed=name, day=i18n.day(f.day, lang),
-                         latest=i18n.day(feed.latest_export, lang)), icon="⚠️")
+            warnings.append(t("feed.stale", lang, feed=name, day=i18n.day(f.day, lang),
+                              latest=i18n.day(feed.latest_export, lang)))
         else:
             lines.append(t("feed.fresh", lang, feed=name, day=i18n.short_day(feed.latest_export, lang),
                            ingested=i18n.short_moment(feed.ingested_at, lang)))
+    if warnings and screens.is_kiosk():
+        # One line, cut to the width: a wall's page is sized to the lines above it.
+        st.html(f'<div class="kiosk-notice" role="status">⚠ {html.escape(" · ".join(warnings))}</div>')
+        screens.add_notice_line()
+    else:
+        for warning in warnings:
+            st.warning(warning, icon="⚠️")
     if lines:
         st.caption(t("feed.as_of", lang) + " · " + " · ".join(lines))
     return status

@@ -3,13 +3,15 @@ fits the screen with nothing below the fold, dark throughout, with no control to
 phone shows the cards two a row, the attention list before the map, within three screens.
 
 The fixture's exports are from 2022, so every page also carries the staleness banner: the pages
-must fit with it.
+must fit with it, and with every banner and notice at once (issue 16).
 """
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
+from dashboard.data.status import write_status
 from dashboard.i18n import t
 from tests.browser.support import (
     CHROMIUM,
@@ -26,10 +28,12 @@ from tests.browser.support import (
     path_of,
     screenshot,
     scroll_to_top,
+    serve_fixture,
     vertical_overflow,
     visible_controls,
     wait_for_map_drawn,
 )
+from tests.test_web_trust_second import boundaries_with_codes_only
 
 pytestmark = pytest.mark.browser
 if not CHROMIUM.is_file():
@@ -174,3 +178,58 @@ def test_phone_charts_have_no_mode_bar_over_their_titles(phone_overview):
 def test_phone_overview_is_at_most_three_screens_tall(phone_overview):
     height = phone_overview.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     assert height <= 3 * PHONE["height"], height
+
+
+# ---------------------------------------------------------------- every banner and notice at once (issue 16)
+
+def everything_stale_and_a_stray_shape(data_dir) -> None:
+    """Each core feed silent since a different day (the banner's lines), three of them without
+    an export for the day shown (the page's own notice), and a boundary shape that matches no
+    area (the map's notice)."""
+    exports = data_dir / "exports"
+    for day, kind in (("2022-01-06", "testing_records"), ("2022-01-06", "control_zones"),
+                      ("2022-01-05", "isolation"), ("2022-01-06", "isolation")):
+        (exports / day / f"{kind}.csv").unlink()
+    boundaries_with_codes_only(data_dir)
+
+
+@pytest.fixture(scope="module")
+def crowded_server(tmp_path_factory):
+    running = serve_fixture(tmp_path_factory.mktemp("crowded"), everything_stale_and_a_stray_shape)
+    # And the last ingest failed, with a long reason: the banner's line for it.
+    write_status(running.db_path, False, "exports/2022-01-06/shifts.csv: " + "the file could not be read; " * 12)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(params=ROTATION)
+def crowded_page(request, wall, crowded_server):
+    screen, context = wall
+    name = request.param
+    page = context.new_page()
+    open_app(page, crowded_server, path_of(name) + "?kiosk=1", TITLES[name][0])
+    wait_for_map_drawn(page, timeout_s=40)
+    scroll_to_top(page)
+    screenshot(page, f"kiosk-crowded-{name}-{screen}")
+    yield name, page
+    page.close()
+
+
+def test_every_rotation_page_fits_with_every_banner_and_notice(crowded_page):
+    name, page = crowded_page
+    assert exceptions(page) == []
+    assert vertical_overflow(page) == {}, f"{name} scrolls"
+    width, inner = overflow(page)
+    assert width <= inner + 1
+    # Nothing is cut at the bottom edge: the last element ends inside the screen.
+    bottom = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '[data-testid="stMain"] [data-testid="stElementContainer"]')].map(e => e.getBoundingClientRect().bottom))""")
+    assert bottom <= page.viewport_size["height"] + 1, (name, bottom)
+    banner = page.locator(".stale-banner")
+    # Every notice is there: silent feeds and the failed ingest, the page's stale feeds (pages
+    # whose feeds all have the day's export have none), the shape the map cannot place.
+    expect(banner).to_contain_text(t("feed.isolation", "zh"))
+    expect(banner).to_contain_text("最近一次数据导入失败")
+    if name in ("overview", "zones", "testing", "isolation"):
+        expect(page.locator(".kiosk-notice")).to_be_visible()
+    expect(page.get_by_text("个图形未画出")).to_be_visible()

@@ -1,6 +1,7 @@
 """The second trust pass (issue 16), where only a real server and Chromium show it: a lockout
-that Streamlit's clear_cache message cannot lift, sent over a real websocket; the map drawn from
-boundaries that carry only area codes; and the data-health matrix's title clear of its column names.
+that Streamlit's clear_cache message cannot lift, sent over a real websocket; a wall screen that
+heals by itself after a failed run; the map drawn from boundaries that carry only area codes; and
+the data-health matrix's title clear of its column names.
 
 tests/test_web_trust_second.py has the AppTest side.
 """
@@ -9,22 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
+import shutil
 
 import pytest
 from playwright.sync_api import expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bench.st_client import Tab
+from dashboard.i18n import t
 from dashboard.web import auth
 from tests.browser.support import (
     CHROMIUM,
     LOAD_MS,
     NO_CHROMIUM,
+    REFRESH_SECONDS,
     TITLES,
     USER_LABEL,
     WALL,
     canvas_shot,
+    exceptions,
     log_in,
+    luminance_share,
     not_blank_share,
     open_app,
     screenshot,
@@ -137,6 +144,55 @@ def test_the_operator_without_users_may_clear_the_caches(tmp_path_factory):
         assert before >= 1 and after > before
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------- 5. a wall that heals itself
+
+@pytest.fixture(scope="module")
+def healing_server(tmp_path_factory):
+    running = serve_fixture(tmp_path_factory.mktemp("healing"))
+    yield running
+    running.stop()
+
+
+def swap_in(db_path, content: bytes | None = None, copy_of=None) -> None:
+    """Replace the snapshot whole, as an ingest does (os.replace): with bytes, or a copy of a file."""
+    temporary = db_path.with_name(db_path.name + ".swap")
+    if copy_of is not None:
+        shutil.copyfile(copy_of, temporary)
+    else:
+        temporary.write_bytes(content)
+    os.replace(temporary, db_path)
+
+
+def test_a_wall_shows_the_retry_panel_on_a_failed_run_and_heals_without_a_reload(new_page, healing_server):
+    server = healing_server
+    good = server.db_path.with_name("good-copy.duckdb")
+    shutil.copyfile(server.db_path, good)
+    page = new_page()
+    open_app(page, server, "/?kiosk=1", TITLES["overview"][0])
+    samples = page.locator('[data-testid="stMetric"]', has_text=t("kpi.samples", "zh"))
+    expect(samples).to_be_visible()
+    shown = samples.locator('[data-testid="stMetricValue"]').inner_text()
+    page.evaluate("window.__marker = 1")
+    within_two_checks = (2 * REFRESH_SECONDS + 20) * 1000
+
+    swap_in(server.db_path, b"not a DuckDB file at all " * 4096)  # a run on it fails
+    panel = page.locator(".retry-panel")
+    expect(panel).to_be_visible(timeout=within_two_checks)
+    expect(panel).to_contain_text("暂时无法更新，正在重试")
+    expect(panel).to_contain_text("上次成功更新")
+    screenshot(page, "kiosk-overview-retrying")
+    assert exceptions(page) == [], "a white error box"
+    assert luminance_share(page.screenshot(), above=200) < 0.01, "the panel is not dark"
+    assert str(server.db_path) not in page.locator("body").inner_text()
+
+    swap_in(server.db_path, copy_of=good)  # the next good snapshot
+    expect(panel).to_have_count(0, timeout=within_two_checks)
+    expect(samples.locator('[data-testid="stMetricValue"]')).to_have_text(shown, timeout=within_two_checks)
+    wait_for_app(page)
+    screenshot(page, "kiosk-overview-healed")
+    assert page.evaluate("window.__marker") == 1, "the page was reloaded"
 
 
 # ---------------------------------------------------------------- 17. boundaries with area codes only
