@@ -52,7 +52,7 @@ access.remember_role(role)
 # Before anything that can fail: a failed run still leaves the check that retries it, so a wall
 # screen heals by itself once the snapshot is good again.
 cache.watch_for_updates()
-navigated = failed = False
+navigated = reached = failed = False
 last_good = cache.last_good_run()
 try:
     cache.run_started()
@@ -88,6 +88,7 @@ try:
     cache.first_run_notice(lang)
     access.require_page(current)
     cache.page_reached()
+    reached = True
     page.run()
 except Exception:
     # The screen says it is retrying, never a traceback or a white error box; the server's log
@@ -99,4 +100,4 @@ except Exception:
     cache.run_failed(last_good)
     screens.show_run_failed(lang, last_good, st.session_state.get(cache.NEXT_CHECK_AT))
 finally:
-    cache.run_ended(failed)
+    cache.run_ended(good=reached and not failed)

@@ -27,7 +27,7 @@ from dashboard.data.ingest import ingest
 from dashboard.data.status import summary_table
 from dashboard.i18n import moment, spreadsheet_safe, spreadsheet_safe_frame
 from dashboard.settings import Settings
-from dashboard.web import access, auth, cache, cache_clearing
+from dashboard.web import access, auth, cache, cache_clearing, login_store
 from tests.conftest import serving
 from tests.fixtures import build_fixture
 from tests.test_web_trust import USERS, FakeClock, log_in, users_toml
@@ -64,7 +64,7 @@ def rewrite_csv(path: Path, change) -> None:
 
 def test_a_second_replica_sees_the_first_ones_failures(tmp_path):
     clock = FakeClock()
-    store = tmp_path / "state" / auth.LOGIN_STORE_NAME
+    store = tmp_path / "state" / login_store.LOGIN_STORE_NAME
     first, second = (auth.LoginThrottle(clock=clock, path=store) for _ in range(2))
     for _ in range(auth.PER_USER.lockout_after):
         first.failed("zhang", "10.0.0.5")
@@ -79,29 +79,28 @@ def test_a_second_replica_sees_the_first_ones_failures(tmp_path):
     assert (store.stat().st_mode & 0o777) == 0o600  # it names users and addresses
 
 
-HOLD_BOTH_SLOTS = """
+HOLD_EVERY_SLOT = """
 import sys
-import tomllib
 from pathlib import Path
-from dashboard.web import auth
-slots = auth.CheckSlots(Path(sys.argv[1]))
-print(slots.acquire(), slots.acquire(), flush=True)
+from dashboard.web import login_store
+slots = login_store.CheckSlots(Path(sys.argv[1]), int(sys.argv[2]))
+print(*[slots.acquire() for _ in range(int(sys.argv[2]))], flush=True)
 sys.stdin.readline()
 """
 
 
 def test_the_cap_on_password_checks_counts_every_process_on_the_state_directory(tmp_path):
-    folder = tmp_path / "state" / auth.CHECK_SLOTS_FOLDER_NAME
-    other = subprocess.Popen([sys.executable, "-c", HOLD_BOTH_SLOTS, str(folder)], cwd=REPO, text=True,
+    folder, cap = tmp_path / "state" / login_store.CHECK_SLOTS_FOLDER_NAME, auth.MAX_CONCURRENT_CHECKS
+    other = subprocess.Popen([sys.executable, "-c", HOLD_EVERY_SLOT, str(folder), str(cap)], cwd=REPO, text=True,
                              env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        assert other.stdout.readline().split() == ["True", "True"]  # the other process holds the cap
-        slots = auth.CheckSlots(folder)
+        assert other.stdout.readline().split() == ["True"] * cap  # the other process holds the cap
+        slots = login_store.CheckSlots(folder, cap)
         assert not slots.acquire()
         other.stdin.write("\n")
         other.stdin.flush()
         other.wait(timeout=30)
-        assert slots.acquire() and slots.acquire() and not slots.acquire()  # its slots came free
+        assert all(slots.acquire() for _ in range(cap)) and not slots.acquire()  # its slots came free
         slots.release()
         assert slots.acquire()
     finally:

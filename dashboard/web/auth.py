@@ -7,10 +7,8 @@ a `role` and a display `name`. `python -m dashboard hash-password` makes a hash.
 
 from __future__ import annotations
 
-import fcntl
 import ipaddress
 import logging
-import os
 import re
 import sqlite3
 import threading
@@ -26,6 +24,7 @@ import bcrypt
 
 from dashboard import settings
 from dashboard.app_pages import EVERYONE, PAGES
+from dashboard.web.login_store import CHECK_SLOTS_FOLDER_NAME, LOGIN_STORE_NAME, CheckSlots, open_store, writing
 
 # The pages each role may open, by url_path, from the one page table.
 ROLES = {role: frozenset(spec.url_path for spec in PAGES if role in spec.roles) for role in EVERYONE}
@@ -238,7 +237,7 @@ class LoginThrottle:
         # One connection per throttle, used under this lock; SQLite's own file locks order the
         # writes of other processes.
         self._lock = threading.Lock()
-        self._con = _open_store(path)
+        self._con = open_store(path)
 
     def _keys(self, username: str, address: str) -> list[tuple[str, str]]:
         return [("user", str(username)[:self.MAX_KEY_LENGTH]), ("address", str(address)[:self.MAX_KEY_LENGTH])]
@@ -258,7 +257,7 @@ class LoginThrottle:
 
     def failed(self, username: str, address: str) -> None:
         now = self.clock()
-        with self._lock, _writing(self._con) as con:
+        with self._lock, writing(self._con) as con:
             for kind, key in self._keys(username, address):
                 con.execute("delete from login_failures where kind = ? and at <= ?",
                             (kind, now - self.rules[kind].window))
@@ -271,7 +270,7 @@ class LoginThrottle:
     def succeeded(self, username: str, address: str) -> None:
         """A right password clears the user's count; the address's decays with its window."""
         kind, key = self._keys(username, address)[0]
-        with self._lock, _writing(self._con) as con:
+        with self._lock, writing(self._con) as con:
             con.execute("delete from login_failures where kind = ? and key = ?", (kind, key))
 
     def __len__(self) -> int:
@@ -279,67 +278,6 @@ class LoginThrottle:
         with self._lock:
             return self._con.execute("select count(*) from (select 1 from login_failures group by kind, key)"
                                      ).fetchone()[0]
-
-
-def _open_store(path: Path | str) -> sqlite3.Connection:
-    """The failures table, in memory or in a file created 0600 (it names users and addresses),
-    never through a link planted in its place."""
-    if str(path) != ":memory:":
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600))
-    # isolation_level=None: no implicit transactions; _writing opens one that takes the write
-    # lock at once, so two replicas never interleave their read-modify-write.
-    con = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
-    con.execute("create table if not exists login_failures (kind text not null, key text not null, at real not null)")
-    con.execute("create index if not exists login_failures_by_key on login_failures (kind, key, at)")
-    return con
-
-
-class _writing:
-    """A write transaction: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on an error."""
-
-    def __init__(self, con: sqlite3.Connection):
-        self.con = con
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.con.execute("begin immediate")
-        return self.con
-
-    def __exit__(self, kind, error, traceback) -> None:
-        self.con.execute("rollback" if kind else "commit")
-
-
-class CheckSlots:
-    """At most `slots` password checks at once, over every process that shares `directory`: one
-    lock file per slot, held (flock) while a check runs. The kernel lets go of a slot when its
-    process dies, so a crash never leaves one taken. acquire and release, as a semaphore's."""
-
-    def __init__(self, directory: Path, slots: int = MAX_CONCURRENT_CHECKS):
-        self.paths = [Path(directory) / f"login-check-{index}.lock" for index in range(slots)]
-        Path(directory).mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._held: list[int] = []
-        self._held_lock = threading.Lock()
-
-    def acquire(self, blocking: bool = False) -> bool:
-        """A free slot, or False at once: a login waits for nobody (blocking is not supported)."""
-        for path in self.paths:
-            # A descriptor of its own per try: flock excludes other descriptors, threads included.
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            with self._held_lock:
-                self._held.append(fd)
-            return True
-        return False
-
-    def release(self) -> None:
-        with self._held_lock:
-            fd = self._held.pop()
-        os.close(fd)  # closing the descriptor releases its lock
 
 
 @dataclass(frozen=True)
@@ -391,18 +329,13 @@ class LoginGuard:
         return result
 
 
-# In the state directory: the failed logins, and the lock files of the password-check slots.
-LOGIN_STORE_NAME = "login_failures.sqlite3"
-CHECK_SLOTS_FOLDER_NAME = "login-checks"
-
-
 def shared_login_guard(state_dir: Path) -> LoginGuard:
     """The guard every session of this process uses, its throttle and cap kept in state_dir, so
     that replicas sharing that directory share both. If the directory cannot be written, the
     server still lets people log in, with both kept in this process only, and says so in its log."""
     try:
         return LoginGuard(throttle=LoginThrottle(path=state_dir / LOGIN_STORE_NAME),
-                          checks=CheckSlots(state_dir / CHECK_SLOTS_FOLDER_NAME))
+                          checks=CheckSlots(state_dir / CHECK_SLOTS_FOLDER_NAME, MAX_CONCURRENT_CHECKS))
     except (OSError, sqlite3.Error) as error:
         LOGGER.error("cannot keep failed logins in %s (%s): the login throttle counts this process only, "
                      "and no longer holds across replicas or a restart", state_dir, error)

@@ -259,7 +259,9 @@ def _needs_a_run() -> bool:
     try:
         version = _snapshot(str(settings().db_path)).version()
     except OSError:
-        return True  # no snapshot file at all: the app's run says so
+        # No snapshot file at the moment: a screen keeps what it shows until one is back (a new
+        # version then); a page waiting for the first ingest looks again by itself.
+        return False
     if version != state_now.get(SHOWN_VERSION):
         return True
     f = state_now.get("_filters")
@@ -287,10 +289,11 @@ def run_failed(last_good: datetime | None) -> None:
     st.session_state[REFRESHED_AT] = last_good
 
 
-def run_ended(failed: bool) -> None:
-    """For screens whose own first run fails: when this server last finished a good run. Plain
-    process state, so it can be written even after a page's st.stop()."""
-    if not failed:
+def run_ended(good: bool) -> None:
+    """For screens whose own first run fails: when this server last finished a good run (one
+    that drew its page without failing). Plain process state, so it can be written even after a
+    page's st.stop()."""
+    if good:
         _last_good_run[str(settings().db_path)] = datetime.now()
 
 
