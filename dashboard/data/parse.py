@@ -57,10 +57,14 @@ BAD_LINES = "select line, min(error_type) from csv_read_errors group by line ord
 BAD_LINES_TABLE = "create or replace temp table csv_bad_lines as select unnest($lines::bigint[]) as line"
 NUMBER_LINES = """
 create or replace temp view csv_rows as
-with bad as (
+with numbered as (
     select line - 1 - row_number() over (order by line) as good_before,
            row_number() over (order by line) as bad_upto,
     from csv_bad_lines
+),
+-- Bad lines in a row share their good_before: the join must see the last of them only.
+bad as (
+    select good_before, max(bad_upto) as bad_upto, from numbered group by all
 )
 select cells.*, cells.rowid + 2 + coalesce(bad.bad_upto, 0) as _line,
 from csv_cells as cells
