@@ -8,17 +8,23 @@ counting the lines of the written file, never from the parser.
 
 from __future__ import annotations
 
+import re
+import tracemalloc
+
 import duckdb
 import pytest
 
 from dashboard.data import parse
 from dashboard.data.contract import KINDS
-from tests.fixtures import TAIGUO, person_id
+from dashboard.data.ingest import ingest
+from dashboard.data.partitions import open_snapshot
+from tests.fixtures import DAYS, TAIGUO, person_id
 
 TESTING = KINDS["testing_records"]
 HEADER = "sample_id,person_id,area_code,site_id,round,sampled_at,result"
 KNOWN = {"area": {TAIGUO}, "site": {"CP01"}}
 KEY = b"k" * 32
+DAY = DAYS[-1]
 
 
 def sample(n: int, cells: str | None = None) -> str:
@@ -39,6 +45,11 @@ def parse_bytes(con, tmp_path, data: bytes):
     return parse.parse_file(con, path, TESTING, KNOWN, KEY, tmp_path)
 
 
+def count(settings, sql: str, **params):
+    with open_snapshot(settings.db_path) as con:
+        return con.execute(sql, params).fetchall()
+
+
 # Item 1: one stray quote ------------------------------------------------------------------------
 
 
@@ -48,3 +59,44 @@ def test_rows_after_consecutive_unreadable_lines_keep_their_line_numbers(con, tm
     parsed = parse_bytes(con, tmp_path, data.encode())
     assert sorted((r.line, r.column) for r in parsed.rejects) == [
         (2, ""), (3, ""), (4, "area_code"), (6, ""), (7, "area_code")]
+
+
+# Item 13: rejects stay on disk --------------------------------------------------------------------
+
+def test_a_file_bad_in_every_row_stores_the_first_thousand_rejects_and_counts_all(fresh_data):
+    rows = 1500
+    # Each row's ID fails its check digit: the stored values must still be masked.
+    bad_ids = [person_id(TAIGUO, n)[:17] + str((int(person_id(TAIGUO, n)[17].replace("X", "0")) + 1) % 10)
+               for n in range(rows)]
+    lines = [f"S{n},{bad_ids[n]},{TAIGUO},CP01,2,2022-01-06 08:00,negative" for n in range(rows)]
+    path = fresh_data.data_dir / "exports" / DAY.isoformat() / "testing_records.csv"
+    path.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+
+    result = ingest(fresh_data)
+
+    [outcome] = [o for o in result.outcomes if o.file.endswith(f"{DAY}/testing_records.csv")]
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected) == (1500, 0, 1500)
+    file = f"exports/{DAY}/testing_records.csv"
+    assert count(fresh_data, "select rows_rejected from ingest_log where file = $file", file=file) == [(1500,)]
+    stored = count(fresh_data, 'select line, "column", value from rejects where file = $file order by line', file=file)
+    assert [line for line, _, _ in stored] == list(range(2, 1002))
+    assert {column for _, column, _ in stored} == {"person_id"}
+    assert not any(re.search(r"\d{15}", value) for _, _, value in stored)
+    assert not set(bad_ids[:1000]) & {value for _, _, value in stored}
+    assert parse.STORED_REJECTS == 1000  # the number the README states
+
+
+def test_rejects_of_a_bad_file_are_not_held_in_python(con, tmp_path):
+    """100,000 rejects held as Python objects were about 77 MB (770 bytes each, issue 16)."""
+    rows = 100_000
+    body = "".join(f"S{n},{person_id(TAIGUO, n % 20_000)},999,CP01,1,2022-01-06 08:00,negative\n" for n in range(rows))
+    data = (HEADER + "\n" + body).encode()
+    tracemalloc.start()
+    try:
+        parsed = parse_bytes(con, tmp_path, data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [r.line for r in parsed.rejects] == list(range(2, 1002))
+    assert peak < 16 * (1 << 20)
+    assert (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected) == (rows, 0, rows)
