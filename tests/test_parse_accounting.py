@@ -14,7 +14,7 @@ import tracemalloc
 import duckdb
 import pytest
 
-from dashboard.data import parse
+from dashboard.data import parse, text
 from dashboard.data.contract import KINDS
 from dashboard.data.ingest import ingest
 from dashboard.data.partitions import open_snapshot
@@ -59,6 +59,49 @@ def test_rows_after_consecutive_unreadable_lines_keep_their_line_numbers(con, tm
     parsed = parse_bytes(con, tmp_path, data.encode())
     assert sorted((r.line, r.column) for r in parsed.rejects) == [
         (2, ""), (3, ""), (4, "area_code"), (6, ""), (7, "area_code")]
+
+
+# Item 10: a very long line ----------------------------------------------------------------------
+
+FIFTY_MB = 50 * (1 << 20)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_fifty_megabyte_line_is_one_reject_and_never_held_whole(con, tmp_path, encoding):
+    long_line = f"S2,{'9' * FIFTY_MB},{TAIGUO},CP01,1,2022-01-06 08:00,negative"
+    data = "\n".join([HEADER, sample(1), long_line, sample(3), sample(4)]).encode(encoding) + b"\n"
+    del long_line
+    tracemalloc.start()
+    try:
+        parsed = parse_bytes(con, tmp_path, data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [(r.line, r.reason) for r in parsed.rejects] == [(3, "line longer than 2,097,152 bytes")]
+    assert (parsed.rows_read, parsed.rows_loaded) == (4, 3)
+    # Held by Python while reading: at most the 2 MiB cap of the line and a 1 MiB chunk, a few
+    # times over for the joins; the whole line would be 50 MiB, and was held twice over.
+    assert peak < 16 * (1 << 20)
+
+
+def test_a_long_last_line_without_newline_is_one_reject(con, tmp_path):
+    data = "\n".join([HEADER, sample(1), "x" * (3 << 20)]).encode()
+    parsed = parse_bytes(con, tmp_path, data)
+    assert ([(r.line, r.reason) for r in parsed.rejects], parsed.rows_loaded) == (
+        [(3, "line longer than 2,097,152 bytes")], 1)
+
+
+def test_a_line_over_the_cap_in_bytes_but_not_in_characters_has_the_same_reason(con, tmp_path):
+    # 800,000 Chinese characters are 2.4 MB in UTF-8: DuckDB's reader rejects it, with the same words.
+    wide = f"S2,{person_id(TAIGUO, 2)},{TAIGUO},CP01,1,2022-01-06 08:00,{'阴' * 800_000}"
+    parsed = parse_bytes(con, tmp_path, "\n".join([HEADER, sample(1), wide, sample(3)]).encode() + b"\n")
+    assert [(r.line, r.reason) for r in parsed.rejects] == [(3, "line longer than 2,097,152 bytes")]
+    assert parsed.rows_loaded == 2
+
+
+def test_a_header_line_over_the_cap_refuses_the_file(con, tmp_path):
+    with pytest.raises(text.UnusableFile, match="first line is longer than 2,097,152 bytes"):
+        parse_bytes(con, tmp_path, ("x" * (3 << 20) + "\n" + sample(1) + "\n").encode())
 
 
 # Item 13: rejects stay on disk --------------------------------------------------------------------

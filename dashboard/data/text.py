@@ -6,6 +6,9 @@ saves CSV as GBK, so such a file is transcoded here to UTF-8, chunk by chunk, in
 temporary file. The same pass folds full-width characters (NFKC) only in files that contain
 them, and writes blank lines as rows of empty cells, because DuckDB skips blank lines and every
 reject must still name its line in the source file.
+
+A line too long to hold is taken out: written as a row of empty cells, with its line and reason
+in a second file that parse.py reads as rejects.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from pathlib import Path
 from dashboard.data import ids
 
 CHUNK = 1 << 20
+# A line longer than this (in UTF-8, as DuckDB reads it) is no export of ours: it is rejected, not
+# the file, and never held whole (at most this many characters of it, plus one chunk).
+MAX_LINE_BYTES = 1 << 21
+TOO_LONG = f"line longer than {MAX_LINE_BYTES:,} bytes"
 # Full-width digits, letters, punctuation and the ideographic space, which NFKC folds.
 FULL_WIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 # A blank line inside a block of whole lines (each ending in \n).
@@ -65,22 +72,55 @@ class Scan:
     header: list[str]
     full_width: bool = False
     blank_lines: bool = False
+    unreadable: int = 0  # lines to take out before DuckDB reads the file
+
+
+def _over_cap(start: list[str], text: str, end: int, chars: int) -> bool:
+    """Whether the line start + text[:end] of chars characters has more than MAX_LINE_BYTES bytes
+    in UTF-8, which only a line of more than a quarter as many characters can."""
+    if chars * 4 <= MAX_LINE_BYTES:
+        return False
+    return chars > MAX_LINE_BYTES or sum(len(piece.encode()) for piece in start) + len(
+        text[:end].encode()) > MAX_LINE_BYTES
 
 
 def _whole_lines(path: Path, codec: str):
-    """Decoded blocks of whole lines (the last block may lack its newline), in file order."""
+    """Decoded blocks of whole lines (the last block may lack its newline), in file order; a line
+    longer than MAX_LINE_BYTES comes as None, dropped as it was read. A chunk's bytes are fewer
+    than that, so only a line begun in an earlier chunk can be too long.
+
+    The start of a line waiting for its newline is kept as a list of pieces, joined once: adding
+    each chunk to it would copy the line again for every chunk.
+    """
     decoder = codecs.getincrementaldecoder(codec)()
-    carry = ""
+    start: list[str] = []
+    held = 0
+    too_long = False  # in a line already over the cap, until its newline
     with open_regular(path) as f:
-        while chunk := f.read(CHUNK):
-            text = carry + decoder.decode(chunk)
+        while True:
+            chunk = f.read(CHUNK)
+            text = decoder.decode(chunk, final=not chunk)
+            end = text.find("\n") + 1
+            if end and (too_long or _over_cap(start, text, end - 1, held + end - 1)):
+                yield None
+                text, start, held, too_long = text[end:], [], 0, False
             cut = text.rfind("\n") + 1
             if cut:
-                yield text[:cut]
-            carry = text[cut:]
-        carry += decoder.decode(b"", final=True)
-    if carry:
-        yield carry
+                yield "".join(start) + text[:cut]
+                text, start, held = text[cut:], [], 0
+            if not too_long and text:
+                held += len(text)
+                too_long = held > MAX_LINE_BYTES
+                if too_long:
+                    start, held = [], 0
+                else:
+                    start.append(text)
+            if not chunk:
+                break
+    if too_long or _over_cap(start, "", 0, held):
+        yield None
+    elif start:
+        yield "".join(start)
 
 
 def _ends_in_blank_line(block: str) -> bool:
@@ -90,8 +130,13 @@ def _ends_in_blank_line(block: str) -> bool:
 
 
 def _scan_as(path: Path, codec: str) -> Scan:
-    first_line, full_width, blank, any_text = None, False, False, False
+    first_line, full_width, blank, any_text, unreadable = None, False, False, False, 0
     for block in _whole_lines(path, codec):
+        if block is None:
+            if first_line is None:
+                raise UnusableFile(f"{path}: the first line is longer than {MAX_LINE_BYTES:,} bytes: not a header row")
+            unreadable, any_text = unreadable + 1, True
+            continue
         if first_line is None:
             first_line, _, rest = block.partition("\n")
         else:
@@ -109,7 +154,7 @@ def _scan_as(path: Path, codec: str) -> Scan:
         header = next(csv.reader([header_line]), [])
     except csv.Error:
         raise UnusableFile(f"{path}: the first line cannot be read as a CSV header row") from None
-    return Scan(codec, header, full_width, blank)
+    return Scan(codec, header, full_width, blank, unreadable)
 
 
 def scan(path: Path) -> Scan:
@@ -149,25 +194,48 @@ def _first_bad_byte(path: Path, codec: str) -> tuple[int, int]:
 
 
 def needs_rewrite(found: Scan) -> bool:
-    return found.encoding not in ("utf-8", "utf-8-sig") or found.full_width or found.blank_lines
+    return (found.encoding not in ("utf-8", "utf-8-sig") or found.full_width or found.blank_lines
+            or found.unreadable > 0)
+
+
+@dataclass
+class Readable:
+    """What DuckDB reads, line for line the source, and a CSV of (line, reason) for each line
+    taken out of it (None when there is none)."""
+
+    path: str
+    taken_out: str | None = None
+
+
+def _private_file(path: Path):
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 @contextmanager
 def readable(path: Path, found: Scan, cells_per_row: int, workdir: Path):
-    """A path DuckDB can read with the same lines as the source: the file itself, through a
-    descriptor opened without following links, or a transcoded copy in workdir."""
+    """A Readable with the same lines as the source: the file itself, through a descriptor opened
+    without following links, or a transcoded copy in workdir."""
     if not needs_rewrite(found):
         with open_regular(path) as f:
             # /proc/self/fd reads the file this descriptor holds, never what the name points at now.
-            yield f"/proc/self/fd/{f.fileno()}"
+            yield Readable(f"/proc/self/fd/{f.fileno()}")
         return
     copy = workdir / f"transcoded-{os.getpid()}.csv"
-    copy.unlink(missing_ok=True)
-    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    lines_out = workdir / f"taken-out-{os.getpid()}.csv"
     empty_row = "," * (cells_per_row - 1) + "\n"
+    line, taken = 1, 0
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        with _private_file(copy) as out, _private_file(lines_out) as taken_out_file:
+            taken_out = csv.writer(taken_out_file, lineterminator="\n")
             for block in _whole_lines(path, found.encoding):
+                if block is None:
+                    taken_out.writerow([line, TOO_LONG])
+                    out.write(empty_row)
+                    line, taken = line + 1, taken + 1
+                    continue
+                next_line = line + block.count("\n")
                 if found.full_width:
                     block = unicodedata.normalize("NFKC", block)
                 if found.blank_lines:
@@ -176,6 +244,8 @@ def readable(path: Path, found: Scan, cells_per_row: int, workdir: Path):
                     if _ends_in_blank_line(block):
                         block = block[:block.rfind("\n") + 1] + empty_row
                 out.write(block)
-        yield str(copy)
+                line = next_line
+        yield Readable(str(copy), str(lines_out) if taken else None)
     finally:
         copy.unlink(missing_ok=True)
+        lines_out.unlink(missing_ok=True)
