@@ -18,17 +18,24 @@ from dashboard.data import parse, text
 from dashboard.data.contract import KINDS
 from dashboard.data.ingest import ingest
 from dashboard.data.partitions import open_snapshot
-from tests.fixtures import DAYS, TAIGUO, person_id
+from tests.fixtures import DAYS, TAIGUO, ZONE_LEDGER, person_id
 
 TESTING = KINDS["testing_records"]
 HEADER = "sample_id,person_id,area_code,site_id,round,sampled_at,result"
 KNOWN = {"area": {TAIGUO}, "site": {"CP01"}}
 KEY = b"k" * 32
 DAY = DAYS[-1]
+# Fixture, 2022-01-06: 3,650 persons sampled, 20 of them twice (tests/fixtures.py, SAMPLING).
+SAMPLES_ON_LAST_DAY = 3_670
 
 
 def sample(n: int, cells: str | None = None) -> str:
     return cells or f"S{n},{person_id(TAIGUO, n)},{TAIGUO},CP01,1,2022-01-06 08:00,negative"
+
+
+def lines_after_header(data: bytes) -> int:
+    """Counted on the bytes: every \\n ends a line, and a last line may lack one."""
+    return data.count(b"\n") + (not data.endswith(b"\n")) - 1
 
 
 @pytest.fixture
@@ -50,7 +57,83 @@ def count(settings, sql: str, **params):
         return con.execute(sql, params).fetchall()
 
 
+def with_quote_on_line(path, line: int) -> None:
+    """A quote at the start of the third field of one line, as a hand edit in Excel leaves it."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    cells = lines[line - 1].split(",")
+    cells[2] = '"' + cells[2]
+    lines[line - 1] = ",".join(cells)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 # Item 1: one stray quote ------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("filename", "line", "data_lines", "rows_of_the_day"), [
+    ("testing_records.csv", 11, SAMPLES_ON_LAST_DAY, "select count(*) from testing_records where export_day = $day"),
+    ("control_zones.csv", 2, len(ZONE_LEDGER[DAY]), "select count(*) from control_zones where export_day = $day"),
+])
+def test_a_stray_quote_is_one_reject_and_the_lines_after_it_load(fresh_data, filename, line, data_lines,
+                                                                 rows_of_the_day):
+    path = fresh_data.data_dir / "exports" / DAY.isoformat() / filename
+    with_quote_on_line(path, line)
+    assert lines_after_header(path.read_bytes()) == data_lines
+
+    result = ingest(fresh_data)
+
+    assert result.ok
+    [outcome] = [o for o in result.outcomes if o.file.endswith(f"{DAY}/{filename}")]
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_rejected) == (data_lines, data_lines - 1, 1)
+    assert count(fresh_data, 'select line, "column", reason from rejects') == [(line, "", "unclosed quote")]
+    assert count(fresh_data, rows_of_the_day, day=DAY) == [(data_lines - 1,)]
+
+
+@pytest.mark.parametrize(("bad_line", "encoding"), [
+    ('S3,"{id},{area},CP01,1,2022-01-06 08:00,negative', "utf-8"),
+    ('S3, "{id},{area},CP01,1,2022-01-06 08:00,negative', "utf-8"),  # DuckDB opens a quote after one space
+    ('S3,{id},{area},CP01,1,2022-01-06 08:00,"negative', "utf-8"),
+    ('S3,"{id}"",{area},CP01,1,2022-01-06 08:00,negative', "utf-8"),  # "" is a quote inside the cell
+    ('S3,"{id},{area},CP01,1,2022-01-06 08:00,negative', "gb18030"),  # transcoded: the copy is checked
+    ('S3,＂{id},{area},CP01,1,２０２２-01-06 08:00,negative', "utf-8"),  # full-width: folded to '"'
+], ids=["field-start", "after-a-space", "last-field", "escaped-quote", "gbk", "full-width"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_an_unclosed_quote_takes_only_its_own_line(con, tmp_path, bad_line, encoding, newline):
+    rows = [HEADER, sample(1), sample(2), bad_line.format(id=person_id(TAIGUO, 3), area=TAIGUO), sample(4), sample(5)]
+    data = newline.join(rows).encode(encoding) + newline.encode()
+    parsed = parse_bytes(con, tmp_path, data)
+    assert [(r.line, r.column, r.reason) for r in parsed.rejects] == [(4, "", "unclosed quote")]
+    assert (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected) == (5, 4, 1)
+    assert sorted(key for (key,) in parsed.rows.select("sample_id").fetchall()) == ["S1", "S2", "S4", "S5"]
+
+
+def test_an_unclosed_quote_in_the_header_refuses_the_file(con, tmp_path):
+    with pytest.raises(text.UnusableFile, match="first line cannot be read as a CSV header row .unclosed quote"):
+        parse_bytes(con, tmp_path, (HEADER + ',"note\n' + sample(1) + ",\n").encode())
+
+
+def test_text_after_a_closing_quote_is_one_reject_with_its_own_line(con, tmp_path):
+    # DuckDB read this line as an error and a row, so the rows after it had the wrong line numbers.
+    junk = '"" x,x,,x,""x,x,,," ",x"" ,'
+    data = "\n".join([HEADER, sample(1), junk, sample(2), sample(3, f"S3,{person_id(TAIGUO, 3)},9,CP01,1,"
+                                                                   "2022-01-06 08:00,negative")]) + "\n"
+    parsed = parse_bytes(con, tmp_path, data.encode())
+    assert [(r.line, r.column, r.reason) for r in parsed.rejects] == [
+        (3, "", "text after a closing quote"), (5, "area_code", "unknown area code")]
+    assert (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected) == (4, 2, 2)
+
+
+def test_a_carriage_return_inside_a_line_is_one_reject(con, tmp_path):
+    # DuckDB failed the whole file on it.
+    bad = f"S2,{person_id(TAIGUO, 2)},{TAIGUO},CP01,1,2022-01-06 08:00,\rnegative"
+    parsed = parse_bytes(con, tmp_path, "\n".join([HEADER, sample(1), bad, sample(3)]).encode() + b"\n")
+    assert [(r.line, r.reason) for r in parsed.rejects] == [(3, "carriage return (\\r) inside the line")]
+    assert parsed.rows_loaded == 2
+
+
+def test_mixed_line_endings_load_every_line(con, tmp_path):
+    # One line saved with \r\n among \n lines: DuckDB failed the whole file.
+    data = (HEADER + "\n" + sample(1) + "\n" + sample(2) + "\r\n" + sample(3) + "\n").encode()
+    parsed = parse_bytes(con, tmp_path, data)
+    assert (parsed.rows_read, parsed.rows_loaded, parsed.rejects) == (3, 3, [])
 
 
 def test_rows_after_consecutive_unreadable_lines_keep_their_line_numbers(con, tmp_path):
