@@ -62,7 +62,7 @@ def check_outcome(con, tmp_path: Path, kind: FileKind, content: bytes) -> Parsed
         return None
     loaded = parsed.rows.aggregate("count(*)").fetchall()[0][0]
     assert loaded == parsed.rows_loaded
-    assert parsed.rows_read == parsed.rows_loaded + len(parsed.rejects)
+    assert parsed.rows_read == parsed.rows_loaded + parsed.rows_rejected
     for reject in parsed.rejects:
         assert reject.line is not None and reject.line >= 2 and reject.reason
     return parsed

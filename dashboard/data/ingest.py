@@ -274,7 +274,7 @@ def _read_file(con, run: _Run, kind: FileKind, day: date | None, path: Path) -> 
         log_outcome(con, outcome, sha, "", 0)
         run.result.outcomes.append(outcome)
         return
-    counts = (parsed.rows_read, parsed.rows_loaded, len(parsed.rejects))
+    counts = (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected)
     serving = vintages.serving_rows(con, kind.kind, day, sha)
     held = vintages.hold_reason(serving, parsed.rows_read, parsed.rows_loaded, run.max_drop)
     if held and (kind.kind, day, sha) in run.accepted:

@@ -5,6 +5,9 @@ expressions over those cells (the casting rules are the macros of parse.sql). Py
 decodes what DuckDB cannot (text.py) and masks reject values. A file that cannot be used at
 all raises UnusableFile; a bad row becomes a reject with its line, column and reason, and the
 good rows of the same file still load.
+
+Rejects stay in DuckDB's temp tables, which spill to disk; only the first STORED_REJECTS of a
+file, by line, come to Python, to be masked and stored. The count is of all of them.
 """
 
 from __future__ import annotations
@@ -35,13 +38,25 @@ from dashboard.data.contract import (
     Column,
     FileKind,
 )
-from dashboard.data.text import SYMLINK_NOT_READ, UnusableFile, open_regular, readable, scan
+from dashboard.data.text import (
+    MAX_LINE_BYTES,
+    SYMLINK_NOT_READ,
+    TOO_LONG,
+    Readable,
+    Scan,
+    UnusableFile,
+    open_regular,
+    readable,
+    scan,
+)
 
 __all__ = ["SYMLINK_NOT_READ", "UnusableFile", "open_regular", "parse_file", "ParsedFile", "Reject"]
 
 MACROS_SQL = Path(__file__).with_name("parse.sql")
-# A cell longer than this is no export of ours: the row is rejected, not the file.
-MAX_LINE_BYTES = 1 << 21
+# Rejects of one file kept in the snapshot, the first by line: enough to find what went wrong,
+# while a file bad in every row (a city day: millions) is not copied into it. The ingest log
+# counts all of them.
+STORED_REJECTS = 1000
 # Rows whose first non-empty cell starts with a summary word are Excel's totals, not data.
 SUMMARY_PATTERN = "^(?:" + "|".join(re.escape(word) for word in SUMMARY_WORDS) + ")"
 # Static statements over temp tables of fixed names: no name from a file reaches SQL text.
@@ -52,15 +67,33 @@ select * from read_csv($path, columns = $columns, header = false, skip = 1, auto
                        ignore_errors = true, store_rejects = true, max_line_size = $max_line,
                        rejects_table = 'csv_read_errors', rejects_scan = 'csv_read_scans')
 """
-BAD_LINES = "select line, min(error_type) from csv_read_errors group by line order by line"
+BAD_LINES = """
+create or replace temp table csv_bad_lines as
+select line,
+       case when min(error_type)::varchar in ('MISSING COLUMNS', 'TOO MANY COLUMNS') then $wrong_cells
+            when min(error_type)::varchar = 'LINE SIZE OVER MAXIMUM' then $too_long
+            else 'row cannot be read as CSV (' || lower(min(error_type)::varchar) || ')' end as reason,
+from csv_read_errors
+group by line
+"""
+# The lines text.py took out (they reach DuckDB as rows of empty cells), with their reasons.
+TAKEN_OUT = """
+create or replace temp table csv_taken_out as
+select * from read_csv($path, columns = {'line': 'BIGINT', 'reason': 'VARCHAR'}, header = false,
+                       auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true)
+"""
+NONE_TAKEN_OUT = "create or replace temp table csv_taken_out (line bigint, reason varchar)"
 # DuckDB keeps the good rows in file order: the row after k rejected lines is k lines further down.
-BAD_LINES_TABLE = "create or replace temp table csv_bad_lines as select unnest($lines::bigint[]) as line"
 NUMBER_LINES = """
 create or replace temp view csv_rows as
-with bad as (
+with numbered as (
     select line - 1 - row_number() over (order by line) as good_before,
            row_number() over (order by line) as bad_upto,
     from csv_bad_lines
+),
+-- Bad lines in a row share their good_before: the join must see the last of them only.
+bad as (
+    select good_before, max(bad_upto) as bad_upto, from numbered group by all
 )
 select cells.*, cells.rowid + 2 + coalesce(bad.bad_upto, 0) as _line,
 from csv_cells as cells
@@ -68,6 +101,10 @@ asof left join bad on cells.rowid >= bad.good_before
 """
 # With no unreadable line, a row's line follows from its position alone.
 NUMBER_LINES_PLAIN = "create or replace temp view csv_rows as select cells.*, cells.rowid + 2 as _line, from csv_cells as cells"
+WITHOUT_TAKEN_OUT = """
+create or replace temp view csv_read_rows as
+select csv_rows.* from csv_rows anti join csv_taken_out on csv_rows._line = csv_taken_out.line
+"""
 # Temp tables, in memory (spilling to the temp folder): never written into the snapshot file.
 # A relation's view is a view of the snapshot itself: each is dropped as soon as it is read.
 MATERIALISE_CHECKED = ("create or replace temp table csv_checked as select * from csv_checked_input;"
@@ -76,7 +113,23 @@ KNOWN_CODES = """
 create or replace temp table csv_known as
 select 'area' as ref, unnest($area::varchar[]) as code union all select 'site', unnest($site::varchar[])
 """
-CLEAN_UP = ("drop table if exists csv_read_errors; drop table if exists csv_read_scans;"
+# Every reject of the file, whatever found it; their values are masked in Python (ids.mask_ids),
+# and only for the ones stored.
+REJECTS = """
+create or replace temp view csv_rejects as
+select line, '' as "column", reason, '' as value, from csv_bad_lines
+union all
+select line, '', reason, '', from csv_taken_out
+union all
+select _line, split_part(_problem, chr(9), 1), substr(_problem, strpos(_problem, chr(9)) + 1), _value,
+from csv_checked
+where _problem is not null
+"""
+COUNT_REJECTS = "select count(*) from csv_rejects"
+FIRST_REJECTS = 'select line, "column", reason, value from csv_rejects order by line limit $limit'
+CLEAN_UP = ("drop view if exists csv_rejects; drop view if exists csv_read_rows;"
+            " drop table if exists csv_read_errors; drop table if exists csv_read_scans;"
+            " drop table if exists csv_bad_lines; drop table if exists csv_taken_out;"
             " drop view if exists csv_rows; drop table if exists csv_checked;"
             " drop view if exists main.csv_checked_input")
 
@@ -94,9 +147,10 @@ class ParsedFile:
     """Good rows stay in DuckDB (the relation `rows`, contract columns, person IDs as keys)."""
 
     rows: duckdb.DuckDBPyRelation
-    rejects: list[Reject] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)  # the first STORED_REJECTS, by line
     rows_read: int = 0
     rows_loaded: int = 0
+    rows_rejected: int = 0  # all of them
     rows_skipped: int = 0
     encoding: str = "utf-8"
 
@@ -138,18 +192,24 @@ def drop_parse_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(CLEAN_UP)
 
 
-def _read_cells(con, path: str, names: list[str]) -> list[Reject]:
-    """csv_rows: every readable row's cells as text, with its line in the source file."""
+def _read_cells(con, source: Readable, names: list[str]) -> str:
+    """The name of the view of every row DuckDB read, its cells as text, with its line in the
+    source file; csv_bad_lines and csv_taken_out hold the lines that are no row, with reasons."""
     drop_parse_tables(con)
-    con.execute(READ_CELLS, {"path": path, "columns": {name: "VARCHAR" for name in names},
+    con.execute(READ_CELLS, {"path": source.path, "columns": {name: "VARCHAR" for name in names},
                              "max_line": MAX_LINE_BYTES})
-    bad = con.execute(BAD_LINES).fetchall()
-    con.execute(BAD_LINES_TABLE, {"lines": [line for line, _ in bad]})
+    con.execute(BAD_LINES, {"wrong_cells": f"row has the wrong number of cells (expected {len(names)})",
+                            "too_long": TOO_LONG})
+    if source.taken_out:
+        con.execute(TAKEN_OUT, {"path": source.taken_out})
+    else:
+        con.execute(NONE_TAKEN_OUT)
+    bad = con.execute("select count(*) from csv_bad_lines").fetchall()[0][0]
     con.execute(NUMBER_LINES if bad else NUMBER_LINES_PLAIN)
-    return [Reject(line, "", f"row has the wrong number of cells (expected {len(names)})"
-                   if error in ("MISSING COLUMNS", "TOO MANY COLUMNS")
-                   else f"row cannot be read as CSV ({error.lower()})", "")
-            for line, error in bad]
+    if not source.taken_out:
+        return "csv_rows"
+    con.execute(WITHOUT_TAKEN_OUT)
+    return "csv_read_rows"
 
 
 def _text(name: str):
@@ -210,18 +270,18 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
     found = scan(path)
     names = map_headers(found.header, kind, path)
     try:
-        with readable(path, found, len(names), workdir) as duck_path:
-            rejects = _read_cells(con, duck_path, names)
-        return _check(con, path, kind, names, known_codes, id_key, found.encoding, rejects)
+        with readable(path, found, len(names), workdir) as source:
+            rows_view = _read_cells(con, source, names)
+        return _check(con, path, kind, names, known_codes, id_key, found, rows_view)
     except duckdb.Error as error:
         # Named by its type only: DuckDB's message may quote a cell.
         raise UnusableFile(f"{path}: not readable as CSV ({type(error).__name__})") from None
 
 
 def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[str, set[str]], id_key: bytes,
-           encoding: str, rejects: list[Reject]) -> ParsedFile:
+           found: Scan, rows_view: str) -> ParsedFile:
 
-    cells = con.view("csv_rows")
+    cells = con.view(rows_view)
     contract = [c.name for c in kind.columns]
     text = {name: _text(name) if name in names else ConstantExpression("") for name in contract}
     id_digits = []
@@ -273,13 +333,14 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
     con.execute(MATERIALISE_CHECKED)
     checked = con.table("csv_checked")
 
-    for line, tagged, value in checked.filter(ColumnExpression("_problem").isnotnull()) \
-            .select("_line", "_problem", "_value").order("_line").fetchall():
-        column, _, reason = tagged.partition("\t")
-        if kind.column(column).type == PERSON_ID:
+    con.execute(REJECTS)
+    rejects = []
+    for line, column, reason, value in con.execute(FIRST_REJECTS, {"limit": STORED_REJECTS}).fetchall():
+        if column and kind.column(column).type == PERSON_ID:
             value = ids.mask(value)
         # A shifted column can put an ID number under any header: mask ID shapes in every value.
         rejects.append(Reject(int(line), column, reason, ids.mask_ids(value)))
+    rejected = con.execute(COUNT_REJECTS).fetchall()[0][0]
 
     output = []
     for column in kind.columns:
@@ -291,6 +352,5 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
     good = checked.filter(ColumnExpression("_problem").isnull()).select(*output)
     good_count = checked.filter(ColumnExpression("_problem").isnull()).aggregate("count(*)").fetchall()[0][0]
     kept_count = checked.aggregate("count(*)").fetchall()[0][0]
-    read_rejects = sum(1 for r in rejects if r.column == "")
-    return ParsedFile(rows=good, rejects=rejects, rows_read=kept_count + read_rejects, rows_loaded=good_count,
-                      rows_skipped=total - kept_count, encoding=encoding)
+    return ParsedFile(rows=good, rejects=rejects, rows_read=good_count + rejected, rows_loaded=good_count,
+                      rows_rejected=rejected, rows_skipped=total - kept_count, encoding=found.encoding)

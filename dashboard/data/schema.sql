@@ -38,6 +38,8 @@ create table if not exists loaded_files (
     file_id bigint,
 );
 
+-- The first parse.STORED_REJECTS (1,000) rejects of each file, by line; ingest_log.rows_rejected
+-- counts all of them.
 create table if not exists rejects (
     file_id bigint,
     file varchar,

@@ -69,7 +69,8 @@ def _forget_day(con, kind: str, day: date) -> None:
 
 def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_id: int, file: str, sha: str,
                db_path: Path) -> None:
-    """Replace what the snapshot holds for (kind, day) with this file's good rows and rejects."""
+    """Replace what the snapshot holds for (kind, day) with this file's good rows and stored rejects
+    (the first parse.STORED_REJECTS: a few, already masked, so a list is fine here)."""
     if kind.kind == partitions.KIND:
         partitions.store(con, parsed.rows, day, file_id, sha, db_path)
     elif day is None:

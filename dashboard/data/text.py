@@ -4,8 +4,15 @@ cannot do offline.
 DuckDB 2.0.1 cannot decode GBK without downloading an extension, and Excel on a Chinese Windows
 saves CSV as GBK, so such a file is transcoded here to UTF-8, chunk by chunk, into a private
 temporary file. The same pass folds full-width characters (NFKC) only in files that contain
-them, and writes blank lines as rows of empty cells, because DuckDB skips blank lines and every
-reject must still name its line in the source file.
+them, writes blank lines as rows of empty cells, because DuckDB skips blank lines and every
+reject must still name its line in the source file, and ends every line with \n in a file that
+mixes \r\n and \n, which DuckDB reads with lines miscounted, or not at all.
+
+DuckDB must also read each line as one row or one error. A quote left open would take every
+line after it into one bad row (and a line with text after a closing quote can come back as an
+error and a row), so such a line, and a line too long to hold, is taken out: written as a row of
+empty cells, with its line and reason in a second file that parse.py reads as rejects. A cell
+spanning lines is not part of the contract: its first line is an unclosed quote.
 """
 
 from __future__ import annotations
@@ -24,6 +31,13 @@ from pathlib import Path
 from dashboard.data import ids
 
 CHUNK = 1 << 20
+# A line longer than this (in UTF-8, as DuckDB reads it) is no export of ours: it is rejected, not
+# the file, and never held whole (at most this many characters of it, plus one chunk).
+MAX_LINE_BYTES = 1 << 21
+TOO_LONG = f"line longer than {MAX_LINE_BYTES:,} bytes"
+UNCLOSED_QUOTE = "unclosed quote"
+TEXT_AFTER_QUOTE = "text after a closing quote"
+LONE_CR = "carriage return (\\r) inside the line"
 # Full-width digits, letters, punctuation and the ideographic space, which NFKC folds.
 FULL_WIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 # A blank line inside a block of whole lines (each ending in \n).
@@ -31,6 +45,25 @@ BLANK_LINE = re.compile(r"(?m)^[ \t\r]*\n")
 # The same, faster to search for (a literal first character) in "\n" + block.
 AFTER_NEWLINE_BLANK = re.compile(r"\n[ \t\r]*\n")
 SYMLINK_NOT_READ = "symbolic link, not read"
+
+# How DuckDB 2.0.1's reader (strict mode, quote and escape '"') takes the quotes of one line, found
+# by comparing it with these patterns on every line of up to seven of ' ",x' (six of ' ",x\r') and
+# on random longer ones: a cell opens a quote only at its start, after at most one space; inside,
+# "" is a quote, and a closing quote followed by spaces and a quote opens it again; a line ending
+# inside a quote goes on into the next. Outside quotes, a lone \r ends a row, or fails the file.
+# Possessive quantifiers: each line is read once, left to right, without backtracking.
+_QUOTED = r'[ ]?"[^"\n]*+(?:"[ ]*+"[^"\n]*+)*+"'
+_UNQUOTED = r'(?![ ]?")[^,\n\r]*+'
+# Read as one row or one error: after a closing quote only spaces, then (as the lines below
+# require) the comma or the line end.
+_CELL = rf'(?>{_QUOTED}[ ]*+|{_UNQUOTED})'
+# A run of such lines; a line without a quote takes the first, quick branch.
+READABLE_LINES = re.compile(rf'(?:[^"\n\r]*+\r?\n|{_CELL}(?:,{_CELL})*+\r?\n)*+')
+READABLE_LAST_LINE = re.compile(rf'{_CELL}(?:,{_CELL})*+\r?\Z')
+# Quotes that close, even with text after them: DuckDB's error then ends with the line.
+_CLOSED_CELL = rf'(?>{_QUOTED}[^,\n]*+|(?![ ]?")[^,\n]*+)'
+QUOTES_CLOSE = re.compile(rf'{_CLOSED_CELL}(?:,{_CLOSED_CELL})*+(?=\n|\Z)')
+CR_IN_LINE = re.compile(r"\r(?!\n|\Z)")
 
 
 class UnusableFile(Exception):
@@ -65,22 +98,74 @@ class Scan:
     header: list[str]
     full_width: bool = False
     blank_lines: bool = False
+    unreadable: int = 0  # lines to take out before DuckDB reads the file
+    mixed_endings: bool = False
+
+
+def _over_cap(start: list[str], text: str, end: int, chars: int) -> bool:
+    """Whether the line start + text[:end] of chars characters has more than MAX_LINE_BYTES bytes
+    in UTF-8, which only a line of more than a quarter as many characters can."""
+    if chars * 4 <= MAX_LINE_BYTES:
+        return False
+    return chars > MAX_LINE_BYTES or sum(len(piece.encode()) for piece in start) + len(
+        text[:end].encode()) > MAX_LINE_BYTES
 
 
 def _whole_lines(path: Path, codec: str):
-    """Decoded blocks of whole lines (the last block may lack its newline), in file order."""
+    """Decoded blocks of whole lines (the last block may lack its newline), in file order; a line
+    longer than MAX_LINE_BYTES comes as None, dropped as it was read. A chunk's bytes are fewer
+    than that, so only a line begun in an earlier chunk can be too long.
+
+    The start of a line waiting for its newline is kept as a list of pieces, joined once: adding
+    each chunk to it would copy the line again for every chunk.
+    """
     decoder = codecs.getincrementaldecoder(codec)()
-    carry = ""
+    start: list[str] = []
+    held = 0
+    too_long = False  # in a line already over the cap, until its newline
     with open_regular(path) as f:
-        while chunk := f.read(CHUNK):
-            text = carry + decoder.decode(chunk)
+        while True:
+            chunk = f.read(CHUNK)
+            text = decoder.decode(chunk, final=not chunk)
+            end = text.find("\n") + 1
+            if end and (too_long or _over_cap(start, text, end - 1, held + end - 1)):
+                yield None
+                text, start, held, too_long = text[end:], [], 0, False
             cut = text.rfind("\n") + 1
             if cut:
-                yield text[:cut]
-            carry = text[cut:]
-        carry += decoder.decode(b"", final=True)
-    if carry:
-        yield carry
+                yield "".join(start) + text[:cut]
+                text, start, held = text[cut:], [], 0
+            if not too_long and text:
+                held += len(text)
+                too_long = held > MAX_LINE_BYTES
+                if too_long:
+                    start, held = [], 0
+                else:
+                    start.append(text)
+            if not chunk:
+                break
+    if too_long or _over_cap(start, "", 0, held):
+        yield None
+    elif start:
+        yield "".join(start)
+
+
+def unreadable_lines(block: str):
+    """(start, end, reason) of each line of a block of whole lines that DuckDB would not read as
+    one row or one error; end is past the line's newline. A block without a quote or a lone \r
+    has none."""
+    if '"' not in block and ("\r" not in block or block.count("\r") == block.count("\r\n")):
+        return
+    pos, size = 0, len(block)
+    while (pos := READABLE_LINES.match(block, pos).end()) < size:
+        end = block.find("\n", pos) + 1 or size
+        if end == size and not block.endswith("\n") and READABLE_LAST_LINE.match(block, pos):
+            return
+        if not QUOTES_CLOSE.match(block, pos, end):
+            yield pos, end, UNCLOSED_QUOTE
+        else:
+            yield pos, end, LONE_CR if CR_IN_LINE.search(block, pos, end - 1) else TEXT_AFTER_QUOTE
+        pos = end
 
 
 def _ends_in_blank_line(block: str) -> bool:
@@ -90,8 +175,18 @@ def _ends_in_blank_line(block: str) -> bool:
 
 
 def _scan_as(path: Path, codec: str) -> Scan:
-    first_line, full_width, blank, any_text = None, False, False, False
+    first_line, full_width, blank, any_text, unreadable = None, False, False, False, 0
+    crlf = lf = False
     for block in _whole_lines(path, codec):
+        if block is None:
+            if first_line is None:
+                raise UnusableFile(f"{path}: the first line is longer than {MAX_LINE_BYTES:,} bytes: not a header row")
+            unreadable, any_text = unreadable + 1, True
+            continue
+        # "in" is a fast search and count() a slow one: a block without \r is not counted for it.
+        newlines = block.count("\n")
+        crlf_here, cr_here = (block.count("\r\n"), block.count("\r")) if "\r" in block else (0, 0)
+        crlf, lf = crlf or crlf_here > 0, lf or newlines > crlf_here
         if first_line is None:
             first_line, _, rest = block.partition("\n")
         else:
@@ -100,6 +195,8 @@ def _scan_as(path: Path, codec: str) -> Scan:
         # isascii() is a flag Python keeps on every str: most blocks of a big export are ASCII.
         full_width = full_width or (not block.isascii() and bool(FULL_WIDTH.search(block)))
         blank = blank or bool(AFTER_NEWLINE_BLANK.search("\n" + rest)) or _ends_in_blank_line(rest)
+        if '"' in block or cr_here > crlf_here:
+            unreadable += sum(1 for _ in unreadable_lines(rest))
     if not any_text:
         raise UnusableFile(f"{path}: file is empty")
     header_line = (first_line or "").lstrip("\ufeff").rstrip("\r")
@@ -108,8 +205,13 @@ def _scan_as(path: Path, codec: str) -> Scan:
     try:
         header = next(csv.reader([header_line]), [])
     except csv.Error:
-        raise UnusableFile(f"{path}: the first line cannot be read as a CSV header row") from None
-    return Scan(codec, header, full_width, blank)
+        header = None
+    # DuckDB skips the header as a row: a quote left open there would take the whole file with it.
+    problem = next(unreadable_lines(header_line), None)
+    if header is None or problem:
+        why = f" ({problem[2]})" if problem else ""
+        raise UnusableFile(f"{path}: the first line cannot be read as a CSV header row{why}")
+    return Scan(codec, header, full_width, blank, unreadable, crlf and lf)
 
 
 def scan(path: Path) -> Scan:
@@ -149,33 +251,80 @@ def _first_bad_byte(path: Path, codec: str) -> tuple[int, int]:
 
 
 def needs_rewrite(found: Scan) -> bool:
-    return found.encoding not in ("utf-8", "utf-8-sig") or found.full_width or found.blank_lines
+    return (found.encoding not in ("utf-8", "utf-8-sig") or found.full_width or found.blank_lines
+            or found.unreadable > 0 or found.mixed_endings)
+
+
+@dataclass
+class Readable:
+    """What DuckDB reads, line for line the source, and a CSV of (line, reason) for each line
+    taken out of it (None when there is none)."""
+
+    path: str
+    taken_out: str | None = None
+
+
+def _private_file(path: Path):
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def _take_out(block: str, line: int, empty_row: str, taken_out) -> tuple[str, int]:
+    """The block with each unreadable line written as a row of empty cells; how many there were.
+    line is the number of the block's first line."""
+    pieces, done, count = [], 0, 0
+    for start, end, reason in unreadable_lines(block):
+        line += block.count("\n", done, start)
+        taken_out.writerow([line, reason])
+        pieces += [block[done:start], empty_row]
+        done, line, count = end, line + 1, count + 1
+    if not count:
+        return block, 0
+    pieces.append(block[done:])
+    return "".join(pieces), count
 
 
 @contextmanager
 def readable(path: Path, found: Scan, cells_per_row: int, workdir: Path):
-    """A path DuckDB can read with the same lines as the source: the file itself, through a
-    descriptor opened without following links, or a transcoded copy in workdir."""
+    """A Readable with the same lines as the source: the file itself, through a descriptor opened
+    without following links, or a transcoded copy in workdir."""
     if not needs_rewrite(found):
         with open_regular(path) as f:
             # /proc/self/fd reads the file this descriptor holds, never what the name points at now.
-            yield f"/proc/self/fd/{f.fileno()}"
+            yield Readable(f"/proc/self/fd/{f.fileno()}")
         return
     copy = workdir / f"transcoded-{os.getpid()}.csv"
-    copy.unlink(missing_ok=True)
-    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    lines_out = workdir / f"taken-out-{os.getpid()}.csv"
     empty_row = "," * (cells_per_row - 1) + "\n"
+    # Folding turns a full-width quote into '"': the folded text is checked again.
+    check_quotes = found.unreadable > 0 or found.full_width
+    line, taken = 1, 0
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        with _private_file(copy) as out, _private_file(lines_out) as taken_out_file:
+            taken_out = csv.writer(taken_out_file, lineterminator="\n")
             for block in _whole_lines(path, found.encoding):
+                if block is None:
+                    taken_out.writerow([line, TOO_LONG])
+                    out.write(empty_row)
+                    line, taken = line + 1, taken + 1
+                    continue
+                next_line = line + block.count("\n")
                 if found.full_width:
                     block = unicodedata.normalize("NFKC", block)
+                if check_quotes:
+                    block, count = _take_out(block, line, empty_row, taken_out)
+                    taken += count
+                if found.mixed_endings:
+                    block = block.replace("\r\n", "\n")
                 if found.blank_lines:
                     # Line 1 (the header) is never blank here: its cells were recognised.
                     block = BLANK_LINE.sub(empty_row, block)
                     if _ends_in_blank_line(block):
                         block = block[:block.rfind("\n") + 1] + empty_row
                 out.write(block)
-        yield str(copy)
+                line = next_line
+        yield Readable(str(copy), str(lines_out) if taken else None)
     finally:
         copy.unlink(missing_ok=True)
+        lines_out.unlink(missing_ok=True)
