@@ -14,6 +14,7 @@ import tracemalloc
 import duckdb
 import pytest
 
+from dashboard.__main__ import main
 from dashboard.data import parse, text
 from dashboard.data.contract import KINDS
 from dashboard.data.ingest import ingest
@@ -142,6 +143,29 @@ def test_rows_after_consecutive_unreadable_lines_keep_their_line_numbers(con, tm
     parsed = parse_bytes(con, tmp_path, data.encode())
     assert sorted((r.line, r.column) for r in parsed.rejects) == [
         (2, ""), (3, ""), (4, "area_code"), (6, ""), (7, "area_code")]
+
+
+def _no_line_taken_out(block):
+    yield from ()
+
+
+def test_lines_not_accounted_for_fail_the_file_and_keep_the_day(fresh_data, monkeypatch, capsys):
+    """The guard behind every reader: here the quote check is switched off, so DuckDB takes the
+    stray quote to the end of the file again, as it did before it was checked."""
+    assert ingest(fresh_data).ok
+    path = fresh_data.data_dir / "exports" / DAY.isoformat() / "testing_records.csv"
+    with_quote_on_line(path, 11)
+    monkeypatch.setattr(text, "unreadable_lines", _no_line_taken_out, raising=False)
+
+    exit_code = main(["ingest", "--data", str(fresh_data.data_dir), "--db", str(fresh_data.db_path)])
+
+    assert exit_code == 1
+    printed = capsys.readouterr()
+    assert "lines not accounted for" in printed.out + printed.err
+    assert count(fresh_data, "select status from ingest_log where file = $file order by file_id",
+                 file=f"exports/{DAY}/testing_records.csv") == [("loaded",), ("failed",)]
+    assert count(fresh_data, "select count(*) from testing_records where export_day = $day", day=DAY) == [
+        (SAMPLES_ON_LAST_DAY,)]
 
 
 # Item 10: a very long line ----------------------------------------------------------------------

@@ -4,7 +4,8 @@ DuckDB's CSV reader splits the cells, all as text; renaming, casting and validat
 expressions over those cells (the casting rules are the macros of parse.sql). Python only
 decodes what DuckDB cannot (text.py) and masks reject values. A file that cannot be used at
 all raises UnusableFile; a bad row becomes a reject with its line, column and reason, and the
-good rows of the same file still load.
+good rows of the same file still load. Every line after the header is loaded, rejected or skipped
+(blank, or a summary row): a file whose counts do not add up to its lines is refused whole.
 
 Rejects stay in DuckDB's temp tables, which spill to disk; only the first STORED_REJECTS of a
 file, by line, come to Python, to be masked and stored. The count is of all of them.
@@ -352,5 +353,12 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
     good = checked.filter(ColumnExpression("_problem").isnull()).select(*output)
     good_count = checked.filter(ColumnExpression("_problem").isnull()).aggregate("count(*)").fetchall()[0][0]
     kept_count = checked.aggregate("count(*)").fetchall()[0][0]
-    return ParsedFile(rows=good, rejects=rejects, rows_read=good_count + rejected, rows_loaded=good_count,
-                      rows_rejected=rejected, rows_skipped=total - kept_count, encoding=found.encoding)
+    skipped = total - kept_count
+    # A reader that lost lines (a quote taking the rest of the file into one bad row did) must
+    # not pass for a file that loaded.
+    data_lines = found.lines - 1
+    if good_count + rejected + skipped != data_lines:
+        raise UnusableFile(f"{path}: {data_lines:,} lines after the header, but {good_count:,} loaded,"
+                           f" {rejected:,} rejected and {skipped:,} skipped: lines not accounted for")
+    return ParsedFile(rows=good, rejects=rejects, rows_read=data_lines - skipped, rows_loaded=good_count,
+                      rows_rejected=rejected, rows_skipped=skipped, encoding=found.encoding)

@@ -98,6 +98,7 @@ class Scan:
     header: list[str]
     full_width: bool = False
     blank_lines: bool = False
+    lines: int = 0  # the file's lines, the header's included
     unreadable: int = 0  # lines to take out before DuckDB reads the file
     mixed_endings: bool = False
 
@@ -175,17 +176,18 @@ def _ends_in_blank_line(block: str) -> bool:
 
 
 def _scan_as(path: Path, codec: str) -> Scan:
-    first_line, full_width, blank, any_text, unreadable = None, False, False, False, 0
+    first_line, full_width, blank, any_text, lines, unreadable = None, False, False, False, 0, 0
     crlf = lf = False
     for block in _whole_lines(path, codec):
         if block is None:
             if first_line is None:
                 raise UnusableFile(f"{path}: the first line is longer than {MAX_LINE_BYTES:,} bytes: not a header row")
-            unreadable, any_text = unreadable + 1, True
+            lines, unreadable, any_text = lines + 1, unreadable + 1, True
             continue
         # "in" is a fast search and count() a slow one: a block without \r is not counted for it.
         newlines = block.count("\n")
         crlf_here, cr_here = (block.count("\r\n"), block.count("\r")) if "\r" in block else (0, 0)
+        lines += newlines + (not block.endswith("\n"))
         crlf, lf = crlf or crlf_here > 0, lf or newlines > crlf_here
         if first_line is None:
             first_line, _, rest = block.partition("\n")
@@ -211,7 +213,7 @@ def _scan_as(path: Path, codec: str) -> Scan:
     if header is None or problem:
         why = f" ({problem[2]})" if problem else ""
         raise UnusableFile(f"{path}: the first line cannot be read as a CSV header row{why}")
-    return Scan(codec, header, full_width, blank, unreadable, crlf and lf)
+    return Scan(codec, header, full_width, blank, lines, unreadable, crlf and lf)
 
 
 def scan(path: Path) -> Scan:
