@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from dashboard.data import partitions
+from dashboard.ingest import partitions
 
 OUT = Path(__file__).parent / "out"
 REPO = Path(__file__).resolve().parents[1]

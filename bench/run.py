@@ -20,9 +20,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from dashboard.data import partitions
-from dashboard.data.queries import Snapshot, example_params, query_names
 from dashboard.demo.generate import generate
+from dashboard.figures.queries import Snapshot, example_params, query_names
+from dashboard.ingest import partitions
 
 OUT = Path(__file__).parent / "out"
 REPO = Path(__file__).resolve().parents[1]
@@ -182,7 +182,7 @@ def page_runs(data: Path, db: Path, repeat: int) -> None:
     """Each page's whole script run in-process (AppTest), warm: what a rerun costs the server."""
     from streamlit.testing.v1 import AppTest
 
-    from dashboard.app_pages import PAGES
+    from dashboard.web.pages import PAGES
 
     os.environ.update(DASHBOARD_DATA=str(data), DASHBOARD_DB=str(db))
     app = REPO / "dashboard" / "app.py"

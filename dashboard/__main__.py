@@ -15,7 +15,7 @@ from dashboard.settings import Settings
 def _print_failure(error: Exception) -> int:
     """What went wrong, for a terminal or cron's mail: ID-shaped text masked, and no traceback
     for the failures an operator fixes (a missing folder, a refused key)."""
-    from dashboard.data.ids import mask_ids
+    from dashboard.ingest.ids import mask_ids
     from dashboard.settings import IdKeyRefused
 
     if isinstance(error, (OSError, IdKeyRefused)):
@@ -26,9 +26,9 @@ def _print_failure(error: Exception) -> int:
 
 
 def _ingest(args) -> int:
-    from dashboard.data.ids import mask_ids
-    from dashboard.data.ingest import check_accepted, ingest, watch
-    from dashboard.data.status import summary_table
+    from dashboard.ingest.build import check_accepted, ingest, watch
+    from dashboard.ingest.ids import mask_ids
+    from dashboard.ingest.status import summary_table
 
     settings = Settings.from_env(args.data, args.db)
     if args.watch:
@@ -59,8 +59,8 @@ def _ingest(args) -> int:
 
 def _snapshot_and_area(args):
     """The snapshot (built on first use) and the name of --area, or an exit code for the failure."""
-    from dashboard.data.ingest import ensure_snapshot
-    from dashboard.data.queries import Snapshot
+    from dashboard.figures.queries import Snapshot
+    from dashboard.first_run import ensure_snapshot
 
     settings = Settings.from_env(args.data, args.db)
     try:
@@ -76,7 +76,8 @@ def _snapshot_and_area(args):
 
 
 def _report(args) -> int:
-    from dashboard.data.report import build_report, default_at, default_day, parse_at, to_json, to_markdown
+    from dashboard.briefing.document import report_markdown
+    from dashboard.figures.headline import build_report, default_at, default_day, parse_at, to_json
 
     opened = _snapshot_and_area(args)
     if isinstance(opened, int):
@@ -88,17 +89,18 @@ def _report(args) -> int:
     if args.format == "json":
         print(to_json(report))
     else:
-        print(to_markdown(report, args.lang, area_name), end="")
+        print(report_markdown(report, args.lang, area_name), end="")
     return 0
 
 
 def _briefing(args) -> int:
     """Write the day's briefing as Markdown and HTML, then post it when a webhook is given or configured."""
     from dashboard import settings as configured
-    from dashboard.data import briefing
-    from dashboard.data.report import build_report, default_at, default_day, headline_figures, parse_at
+    from dashboard.briefing import document, send
+    from dashboard.figures.attention import attention_list
+    from dashboard.figures.headline import build_report, default_at, default_day, headline_figures, parse_at
+    from dashboard.figures.trends import trends
     from dashboard.i18n import t
-    from dashboard.web.attention import attention_list
 
     opened = _snapshot_and_area(args)
     if isinstance(opened, int):
@@ -108,7 +110,7 @@ def _briefing(args) -> int:
     day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
     at = parse_at(args.at) if args.at else default_at(day)
     figures = headline_figures(snapshot.run, day, at, area, follow_stale=True)
-    inputs = briefing.BriefingInputs(
+    inputs = document.BriefingInputs(
         report=build_report(snapshot, day, at, area), lang=args.lang, area_name=area_name,
         # Sent to a group: the list without the fatigue lines, which only roles that see names get.
         attention=[(t(f"attention.kind.{item.kind}", args.lang), item.text)
@@ -116,14 +118,14 @@ def _briefing(args) -> int:
                                               names_allowed=False, now=datetime.now())],
         awaiting=snapshot.run("isolation/awaiting_by_community", day=day, area=area),
         data_as_of=snapshot.run("health/feed_status", day=day)["ingested_at"].max(),
-        trends=briefing.trends(snapshot.run, day, area, args.lang))
-    written = briefing.write(inputs, Path(args.out), f"briefing-{day.isoformat()}-{area or 'district'}-{args.lang}")
+        trends=trends(snapshot.run, day, area, args.lang))
+    written = document.write(inputs, Path(args.out), f"briefing-{day.isoformat()}-{area or 'district'}-{args.lang}")
     print("written: " + ", ".join(str(path) for path in written))
     url = args.post or configured.briefing_webhook()
     if url:
         try:
-            briefing.post(url, briefing.robot_message(inputs))
-        except briefing.NotSent as error:
+            send.post(url, document.robot_message(inputs))
+        except send.NotSent as error:
             print(f"ERROR briefing not sent: {error}; the files above were written", file=sys.stderr)
             return 1
         print("posted to the webhook")

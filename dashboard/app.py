@@ -22,10 +22,11 @@ import logging  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from dashboard.app_pages import PAGES  # noqa: E402
-from dashboard.data.status import read_status  # noqa: E402
+from dashboard import first_run  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
+from dashboard.ingest.status import read_status  # noqa: E402
 from dashboard.web import access, auth, cache, cache_clearing, feeds, screens, sidebar, state  # noqa: E402
+from dashboard.web.pages import PAGES  # noqa: E402
 
 cache_clearing.install()
 kiosk, rotate_seconds = screens.kiosk_from_url()
@@ -55,6 +56,7 @@ cache.watch_for_updates()
 navigated = reached = failed = False
 last_good = cache.last_good_run()
 try:
+    first_run.prepare(cache.settings(), lang)
     cache.run_started()
     days = cache.export_days()
     areas = cache.area_frame()
@@ -85,7 +87,7 @@ try:
         screens.stale_alarms(feeds.newest_exports(days[0]), datetime.now(), settings.thresholds.stale_after_hours,
                              read_status(settings.db_path)),
         lang, settings.thresholds.stale_after_hours)
-    cache.first_run_notice(lang)
+    first_run.notice(lang)
     access.require_page(current)
     cache.page_reached()
     reached = True

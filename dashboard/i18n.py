@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from dashboard.data import contract
+from dashboard import codes
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -449,9 +449,9 @@ ENGLISH_WORDS: dict[str, dict[str, str]] = {
     "area_level": {"district": "district", "street": "street", "community": "community"},
 }
 CHINESE_WORDS = {
-    "level": contract.ZONE_LEVELS, "scope": contract.ZONE_SCOPES, "isolation_kind": contract.ISOLATION_KINDS,
-    "site_kind": contract.SITE_KINDS, "role": contract.STAFF_ROLES, "shift_status": contract.SHIFT_STATUSES,
-    "area_level": contract.AREA_LEVELS,
+    "level": codes.ZONE_LEVELS, "scope": codes.ZONE_SCOPES, "isolation_kind": codes.ISOLATION_KINDS,
+    "site_kind": codes.SITE_KINDS, "role": codes.STAFF_ROLES, "shift_status": codes.SHIFT_STATUSES,
+    "area_level": codes.AREA_LEVELS,
 }
 ENUMS: dict[str, dict[str, tuple[str, str]]] = {
     kind: {code: (zh, ENGLISH_WORDS[kind][code]) for code, zh in words.items()} for kind, words in CHINESE_WORDS.items()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from dashboard.data.ingest import ingest
-from dashboard.data.queries import Snapshot
+from dashboard.figures.queries import Snapshot
+from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from tests.fixtures import build_fixture
 

@@ -150,7 +150,7 @@ ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
 def id_number(seventeen: str) -> str:
-    """An 18-character ID with its check digit, computed the plain way (independent of dashboard.data.ids)."""
+    """An 18-character ID with its check digit, computed the plain way (independent of dashboard.ingest.ids)."""
     total = sum(int(digit) * weight for digit, weight in zip(seventeen, ID_WEIGHTS))
     return seventeen + "10X98765432"[total % 11]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
-from dashboard.data.queries import Snapshot
-from dashboard.data.report import build_report, default_at
+from dashboard.figures.headline import build_report, default_at
+from dashboard.figures.queries import Snapshot
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
 from tests.fixtures import AWAITING_TRANSFER, DAYS, RELEASES_OVERDUE, TAIGUO, XINGYUAN, person_id
 
 
@@ -93,7 +93,7 @@ def test_the_ledger_slips_are_flagged(fresh_data):
 
 
 def test_kpi_card_and_map_layer_show_the_waiting(snapshot):
-    from dashboard.data.report import headline_figures
+    from dashboard.figures.headline import headline_figures
     from dashboard.web.builders import kpis, maps, shapes
 
     figures = headline_figures(snapshot.run, DAYS[2], default_at(DAYS[2]))
@@ -109,7 +109,7 @@ def test_kpi_card_and_map_layer_show_the_waiting(snapshot):
 
 
 def test_a_corrected_card_says_so_with_the_previous_value(snapshot):
-    from dashboard.data.report import headline_figures
+    from dashboard.figures.headline import headline_figures
     from dashboard.web.builders import kpis, reconciliation
 
     figures = headline_figures(snapshot.run, DAYS[2], default_at(DAYS[2]))

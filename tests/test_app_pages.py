@@ -10,9 +10,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.app_pages import PAGES
-from dashboard.data.ingest import ingest
 from dashboard.i18n import t
+from dashboard.ingest.build import ingest
+from dashboard.web.pages import PAGES
 from tests.fixtures import DAYS, EXPECTED, TITLES
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"

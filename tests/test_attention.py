@@ -12,9 +12,10 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
+from dashboard.figures import attention
 from dashboard.i18n import CATALOG
 from dashboard.settings import Thresholds
-from dashboard.web.builders import attention, tables
+from dashboard.web.builders.attention_html import attention_html
 from tests.fixtures import DAYS, TAIGUO, XIGONGFANG, XINGYUAN
 from tests.test_app_pages import open_page
 from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F401  (fixtures)
@@ -108,7 +109,7 @@ def frames() -> dict:
     posts_ahead = pd.DataFrame({"site_id": ["S1", "S2"], "name": ["卡点1", "卡点2"],
                                 "first_short_at": pd.to_datetime(["2022-01-06 13:00", "2022-01-06 20:00"]),
                                 "min_staff": [2, 4]})
-    fatigue = tables.fatigue_flags(pd.DataFrame({
+    fatigue = attention.fatigue_flags(pd.DataFrame({
         "staff_id": ["E1", "E2", "E3"], "hours_24h": [13.0, 8.0, 12.0], "hours_7d": [40.0, 61.0, 60.0],
         "consecutive_days": [3, 7, 6]}), 12, 60, 7)
     return dict(coverage=coverage, coverage_round=2, zones=zones, positives=positives, hotels=hotels,
@@ -186,12 +187,12 @@ def test_severity_table_is_the_issue_order_and_every_kind_has_a_label():
 
 def test_the_wall_shows_the_top_lines_and_how_many_more():
     items = attention.attention_items("en", THRESHOLDS, areas=AREAS, **frames())
-    wall = AttentionList(attention.attention_html(items, "en", limit=4))
+    wall = AttentionList(attention_html(items, "en", limit=4))
     assert [line for _, line, _ in wall.items] == lines_of(items)[:4]
     assert wall.more == "+10 more"  # 14 lines, 4 shown
     assert all(not details for _, _, details in wall.items)
     chinese = attention.attention_items("zh", THRESHOLDS, areas=AREAS, **frames())
-    normal = AttentionList(attention.attention_html(chinese, "zh"))
+    normal = AttentionList(attention_html(chinese, "zh"))
     assert len(normal.items) == 14 and normal.more == ""
     expandable = {line: details for _, line, details in normal.items if details}
     assert expandable["甲街道：3 个社区第 2 轮覆盖率低于 95%"] == [
@@ -202,7 +203,7 @@ def test_the_wall_shows_the_top_lines_and_how_many_more():
 def test_names_from_the_data_are_escaped():
     posts = pd.DataFrame({"site_id": ["S1"], "name": ['<img src=x onerror="alert(1)">'], "on_duty": [0],
                           "min_staff": [1], "understaffed": [True]})
-    body = attention.attention_html(attention.attention_items("en", THRESHOLDS, areas=AREAS, posts_now=posts), "en")
+    body = attention_html(attention.attention_items("en", THRESHOLDS, areas=AREAS, posts_now=posts), "en")
     assert "<img" not in body and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in body
 
 

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.data import briefing
-from dashboard.data.report import REPORT_KEYS
+from dashboard.briefing import document, send
+from dashboard.figures.headline import REPORT_KEYS
+from dashboard.figures.trends import Trend
 from tests.fixtures import XINGYUAN
 
 
@@ -71,7 +72,7 @@ def robot_factory():
 def waits(monkeypatch):
     """The backoff's waits, recorded instead of slept."""
     recorded = []
-    monkeypatch.setattr(briefing.time, "sleep", recorded.append)
+    monkeypatch.setattr(send.time, "sleep", recorded.append)
     return recorded
 
 
@@ -111,14 +112,14 @@ def test_values_from_exports_are_shown_as_typed(tmp_path):
               "corrections": [{"kind": "testing_records", "day": "2022-01-06", "ingested_at": "2022-01-07T08:15:00",
                                "before": {"rows": 10, "samples_on_day": 10, "positives_on_day": 3},
                                "after": {"rows": 10, "samples_on_day": 10, "positives_on_day": 8}}]}
-    inputs = briefing.BriefingInputs(
+    inputs = document.BriefingInputs(
         report=report, lang="zh", area_name="[点击](http://x)",
         attention=[("酒店将满", "<img src=x onerror=alert(1)>*满*")],
         awaiting=pd.DataFrame({"name": ["<b>台郭</b>"], "awaiting": [1], "longest_wait_hours": [30]}),
         data_as_of=pd.Timestamp("2022-01-06 20:00"),
-        trends=[briefing.Trend("<阳性>", [pd.Timestamp("2022-01-05"), pd.Timestamp("2022-01-06")], [None, 3])])
-    page = briefing.to_html(inputs)
-    markdown = briefing.to_markdown(inputs)
+        trends=[Trend("<阳性>", [pd.Timestamp("2022-01-05"), pd.Timestamp("2022-01-06")], [None, 3])])
+    page = document.to_html(inputs)
+    markdown = document.briefing_markdown(inputs)
     assert "<img" not in page and "<b>" not in page and "<阳性>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;*满*" in page
     assert "\\[点击\\]" in markdown and "\\*满\\*" in markdown

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from dashboard.data.report import HeadlineFigures, build_report, headline_figures
+from dashboard.figures.headline import HeadlineFigures, build_report, headline_figures
 from dashboard.web.builders import charts, kpis, maps, shapes, tables
 from dashboard.web.builders.overlays import LEVEL_COLORS, POST_OK, POST_SHORT, coverage_color
 from tests.fixtures import DAYS, TAIGUO, XIGONGFANG, XINGHUA, XINGYUAN

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.data.contract import KINDS
+from dashboard.ingest.contract import KINDS
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,11 +6,11 @@ import hashlib
 import shutil
 from datetime import date
 
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
-from dashboard.data.queries import Snapshot
-from dashboard.data.report import build_report, default_at
 from dashboard.demo.generate import generate
+from dashboard.figures.headline import build_report, default_at
+from dashboard.figures.queries import Snapshot
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
 from dashboard.settings import REFERENCE_DIR, REPO, Settings
 
 EXAMPLES = REPO / "data" / "examples" / "2022-01-06"

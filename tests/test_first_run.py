@@ -11,9 +11,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard import first_run as first_run_module
 from dashboard import settings as configured
-from dashboard.data.ingest import ensure_snapshot, ingest
+from dashboard.first_run import ensure_snapshot
 from dashboard.i18n import t
+from dashboard.ingest.build import ingest
 from dashboard.web import cache
 from tests.fixtures import DAYS
 
@@ -21,7 +23,7 @@ APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
 def loaded_days(settings) -> list:
-    from dashboard.data.queries import Snapshot
+    from dashboard.figures.queries import Snapshot
 
     snapshot = Snapshot(settings.db_path)
     try:
@@ -57,18 +59,18 @@ def first_run(fresh_data, monkeypatch):
     """A first run on the bundled demo (here the fixture stands in for it: only the demo's web
     process may start its own first ingest) that shows one day first; the older days wait until
     the test lets them in."""
-    monkeypatch.setattr(cache, "FIRST_RUN_DAYS", 1)
+    monkeypatch.setattr(first_run_module, "FIRST_RUN_DAYS", 1)
     monkeypatch.setattr(configured, "DEMO_DATA", fresh_data.data_dir)
     monkeypatch.setattr(configured, "DEMO_DB", fresh_data.db_path)
     let_in = threading.Event()
-    ingest_older_days = cache._ingest_older_days
+    ingest_older_days = first_run_module._ingest_older_days
 
     def held_back(config):
         let_in.wait(60)
         ingest_older_days(config)
 
 
-    monkeypatch.setattr(cache, "_ingest_older_days", held_back)
+    monkeypatch.setattr(first_run_module, "_ingest_older_days", held_back)
     st.cache_data.clear()
     st.cache_resource.clear()
     settings = cache.settings()
@@ -91,7 +93,7 @@ def test_the_app_shows_the_newest_day_at_once_and_the_rest_when_ingested(first_r
 
     let_in.set()
     for _ in range(600):
-        if not cache._older_days_loading.is_set():
+        if not first_run_module._older_days_loading.is_set():
             break
         time.sleep(0.1)
     at.run()

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard.data.contract import EXPORT_KINDS, KINDS, FileKind
-from dashboard.data.ingest import ingest
-from dashboard.data.parse import ParsedFile, UnusableFile, install_macros, parse_file
-from dashboard.data.partitions import open_snapshot
+from dashboard.ingest.build import ingest
+from dashboard.ingest.contract import EXPORT_KINDS, KINDS, FileKind
+from dashboard.ingest.parse import ParsedFile, UnusableFile, install_macros, parse_file
+from dashboard.ingest.partitions import open_snapshot
 from dashboard.settings import Settings
 from tests.fixtures import DAYS, TAIGUO, build_fixture, person_id
 

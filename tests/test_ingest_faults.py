@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
-from dashboard.data.status import read_status
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
+from dashboard.ingest.status import read_status
 from dashboard.settings import Settings
 from tests.fixtures import DAYS, build_fixture
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
-from dashboard.data.status import read_status
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
+from dashboard.ingest.status import read_status
 from tests.fixtures import DAYS
 
 
@@ -185,8 +185,8 @@ def cut(path: Path, how: str) -> None:
 
 
 def day_report(settings, day: date) -> dict:
-    from dashboard.data.queries import Snapshot
-    from dashboard.data.report import build_report, default_at
+    from dashboard.figures.headline import build_report, default_at
+    from dashboard.figures.queries import Snapshot
 
     snapshot = Snapshot(settings.db_path)
     try:
@@ -366,7 +366,7 @@ def damage_parquet(path: Path, how: str) -> None:
 
 @pytest.mark.parametrize("how", ["truncated", "deleted", "rows damaged, footer intact"])
 def test_a_damaged_partition_is_rebuilt_from_its_export(fresh_data, how):
-    from dashboard.data import partitions
+    from dashboard.ingest import partitions
 
     assert ingest(fresh_data).ok
     [parquet] = (partitions.folder(fresh_data.db_path) / partitions.KIND).glob(f"{DAYS[-1].isoformat()}-*.parquet")

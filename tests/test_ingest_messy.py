@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
 from dashboard.settings import Settings
 from tests.fixtures import TAIGUO, XIGONGFANG, XINGYUAN, _reference, id_number, person_id
 

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboard.data import partitions
-from dashboard.data.ids import mask_ids
-from dashboard.data.ingest import ingest, watch
-from dashboard.data.partitions import open_snapshot
-from dashboard.data.status import read_status, status_path
 from dashboard.demo.generate import id_numbers
+from dashboard.ingest import partitions
+from dashboard.ingest.build import ingest, watch
+from dashboard.ingest.ids import mask_ids
+from dashboard.ingest.partitions import open_snapshot
+from dashboard.ingest.status import read_status, status_path
 from dashboard.settings import DEMO_DB, REPO, IdKeyRefused, Settings
 from tests.fixtures import TAIGUO, XINGYUAN, build_fixture, id_number, person_id
 
@@ -176,7 +176,7 @@ def test_watcher_errors_are_masked(tmp_path, monkeypatch):
     def failing_ingest(_settings):
         raise RuntimeError(f"cannot parse {raw}")
 
-    monkeypatch.setattr("dashboard.data.ingest.ingest", failing_ingest)
+    monkeypatch.setattr("dashboard.ingest.build.ingest", failing_ingest)
     printed = []
     watch(settings, interval=0, report=printed.append, rounds=1)
     assert len(printed) == 1 and printed[0].startswith("ERROR") and raw not in printed[0]

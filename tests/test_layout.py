@@ -24,20 +24,30 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_of(path: Path) -> set[str]:
-    """Every dashboard module a file imports, at any depth of the file, except for type checkers only."""
+def named_imports(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of the file (function-level imports too), except
+    for type checkers only: `from a.b import c` names a.b and a.b.c."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     tree.body = [node for node in tree.body
                  if not (isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING")]
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dashboard"):
+        if isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.startswith("dashboard"))
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every dashboard module a file imports."""
     known = {module_name(p) for p in MODULES}
-    return {name for name in found if name in known}
+    return {name for name in named_imports(path) if name in known}
+
+
+def _within(name: str, layer: str) -> bool:
+    return name == layer or name.startswith(layer + ".")
 
 
 def test_modules_stay_small():
@@ -46,28 +56,49 @@ def test_modules_stay_small():
     assert long == {}
 
 
-@pytest.mark.parametrize(("layer", "must_not_import"), [
-    ("dashboard.data", ("dashboard.web", "dashboard.app_pages", "dashboard.demo", "streamlit")),
-    ("dashboard.web.builders", ("dashboard.web.ui", "dashboard.web.access", "duckdb", "streamlit")),
-    ("dashboard.demo", ("dashboard.web", "dashboard.app_pages", "streamlit")),
-])
-def test_dependencies_flow_one_way(layer, must_not_import):
-    """Data never knows about pages; builders never run SQL or draw; the demo is build-time only.
+# The wings, bottom up: codes and settings, i18n, ingest, figures, briefing, web, app_pages; then
+# first_run, app and the command line, which may import any of them. What each must never import:
+WINGS = [
+    ("dashboard.codes", ("dashboard",)),
+    ("dashboard.settings", ("dashboard",)),
+    ("dashboard.i18n", ("dashboard.ingest", "dashboard.figures", "dashboard.briefing", "dashboard.web",
+                        "dashboard.app_pages", "dashboard.demo", "dashboard.first_run", "streamlit")),
+    ("dashboard.ingest", ("dashboard.figures", "dashboard.briefing", "dashboard.web", "dashboard.app_pages",
+                          "dashboard.demo", "dashboard.first_run", "streamlit")),
+    ("dashboard.figures", ("dashboard.briefing", "dashboard.web", "dashboard.app_pages", "dashboard.demo",
+                           "dashboard.first_run", "dashboard.ingest.build", "streamlit")),
+    ("dashboard.briefing", ("dashboard.web", "dashboard.app_pages", "dashboard.demo", "dashboard.first_run",
+                            "dashboard.ingest.build", "streamlit", "duckdb")),
+    # The web never starts an ingest (first_run does, for the demo) and opens no DuckDB file itself.
+    ("dashboard.web", ("dashboard.app_pages", "dashboard.demo", "dashboard.first_run", "dashboard.ingest.build",
+                       "dashboard.app", "duckdb")),
+    # Builders are pure: DataFrames in, figures out; no SQL, no drawing, no session.
+    ("dashboard.web.builders", ("dashboard.web.access", "dashboard.web.auth", "dashboard.web.cache",
+                                "dashboard.web.state", "dashboard.web.layout", "dashboard.figures.queries",
+                                "duckdb", "streamlit")),
+    ("dashboard.app_pages", ("dashboard.demo", "dashboard.first_run", "dashboard.ingest.build",
+                             "dashboard.figures.queries", "duckdb")),
+    ("dashboard.demo", ("dashboard.figures", "dashboard.briefing", "dashboard.web", "dashboard.app_pages",
+                        "dashboard.first_run", "streamlit")),
+]
 
-    The ingest may generate the demo on first run, so data -> demo is allowed only there,
-    inside the function that needs it.
-    """
-    offenders = []
-    for path in MODULES:
-        if not module_name(path).startswith(layer):
-            continue
-        text = path.read_text(encoding="utf-8")
-        top_level = {node for node in ast.parse(text).body if isinstance(node, ast.Import | ast.ImportFrom)}
-        for node in top_level:
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-            offenders += [(module_name(path), name) for name in names
-                          if any(name == banned or name.startswith(banned + ".") for banned in must_not_import)]
+
+@pytest.mark.parametrize(("layer", "must_not_import"), WINGS, ids=[layer for layer, _ in WINGS])
+def test_every_import_points_down(layer, must_not_import):
+    """Data flows one way (STYLE.md): checked on every import of a file, function-level ones too."""
+    modules = [p for p in MODULES if _within(module_name(p), layer)]
+    assert modules, f"no module in {layer}"
+    offenders = sorted((module_name(path), name) for path in modules for name in named_imports(path)
+                       if any(_within(name, banned) for banned in must_not_import) and not _within(name, layer))
     assert offenders == []
+
+
+def test_only_first_run_and_the_command_line_import_the_demo():
+    allowed = {"dashboard.first_run", "dashboard.__main__"}
+    importers = sorted(module_name(p) for p in MODULES
+                       if not _within(module_name(p), "dashboard.demo") and module_name(p) not in allowed
+                       and any(_within(name, "dashboard.demo") for name in named_imports(p)))
+    assert importers == []
 
 
 def test_no_import_cycles():
@@ -99,7 +130,7 @@ def test_every_setting_is_documented():
     assert read and {name for name in read if name not in readme} == set()
 
 
-@pytest.mark.parametrize("mart", sorted((PACKAGE / "data" / "marts").glob("*.sql")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("mart", sorted((PACKAGE / "ingest" / "marts").glob("*.sql")), ids=lambda p: p.stem)
 def test_each_mart_opens_with_its_grain(mart):
     first, *rest = mart.read_text(encoding="utf-8").splitlines()
     assert first.startswith("-- One row per ")

@@ -52,8 +52,8 @@ def test_timeline_keeps_lifted_zones_of_the_window(snapshot):
 
 
 def test_testing_trend_is_null_where_the_export_is_missing(fresh_data):
-    from dashboard.data.ingest import ingest
-    from dashboard.data.queries import Snapshot
+    from dashboard.figures.queries import Snapshot
+    from dashboard.ingest.build import ingest
 
     (fresh_data.data_dir / "exports" / "2022-01-05" / "testing_records.csv").unlink()
     assert ingest(fresh_data).ok

@@ -15,10 +15,10 @@ import duckdb
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.data import parse, text
-from dashboard.data.contract import KINDS
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
+from dashboard.ingest import parse, text
+from dashboard.ingest.build import ingest
+from dashboard.ingest.contract import KINDS
+from dashboard.ingest.partitions import open_snapshot
 from tests.fixtures import DAYS, TAIGUO, ZONE_LEDGER, person_id
 
 TESTING = KINDS["testing_records"]

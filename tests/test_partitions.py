@@ -9,9 +9,9 @@ from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
-from dashboard.data import partitions
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
+from dashboard.ingest import partitions
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
 from tests.fixtures import DAYS, XIGONGFANG, XINGHUA, person_id
 
 

@@ -7,8 +7,8 @@ import csv
 import hashlib
 import hmac
 
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
 from tests.fixtures import TAIGUO, id_number
 
 FULL_WIDTH = str.maketrans({**{str(d): chr(0xFF10 + d) for d in range(10)}, "X": "Ｘ", "x": "ｘ"})

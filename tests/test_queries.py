@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard.data import partitions
-from dashboard.data.partitions import open_snapshot
-from dashboard.data.queries import PARAM_TYPES, example_params, load, query_names
+from dashboard.figures.queries import PARAM_TYPES, example_params, load, query_names
+from dashboard.ingest import partitions
+from dashboard.ingest.partitions import open_snapshot
 from dashboard.settings import QUERIES_DIR
 from tests.fixtures import DAYS
 
@@ -58,7 +58,7 @@ def test_runner_refuses_undeclared_params(snapshot):
 
 def test_runner_refuses_names_outside_queries(snapshot):
     with pytest.raises(ValueError):
-        snapshot.run("../dashboard/data/schema")
+        snapshot.run("../dashboard/ingest/schema")
 
 
 def test_runner_binds_values_not_sql(snapshot):

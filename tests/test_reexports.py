@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.data.contract import EXPORT_KINDS
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
+from dashboard.ingest.build import ingest
+from dashboard.ingest.contract import EXPORT_KINDS
+from dashboard.ingest.partitions import open_snapshot
 from tests.test_queries import INVARIANTS
 
 KINDS = [kind.kind for kind in EXPORT_KINDS]

@@ -9,9 +9,10 @@ from datetime import datetime
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.data.ingest import ingest
-from dashboard.data.queries import Snapshot
-from dashboard.data.report import build_report, default_at, default_day, to_markdown
+from dashboard.briefing.document import report_markdown
+from dashboard.figures.headline import build_report, default_at, default_day
+from dashboard.figures.queries import Snapshot
+from dashboard.ingest.build import ingest
 from tests.fixtures import DAYS, EXPECTED, XINGYUAN, person_id
 
 # The optional feeds as tests/fixtures.py writes them: checkpoint counts from 01-05, door
@@ -108,7 +109,7 @@ def test_markdown_says_missing_not_zero():
         "current_round": None, "round_coverage": None, "isolation_active": None, "releases_due_next_day": None,
         "hotel_occupancy": None, "staff_on_duty": None, "posts_understaffed": None,
     }
-    briefing = to_markdown(report)
+    briefing = report_markdown(report)
     assert "当日采样：无数据" in briefing
     assert "未更新，最新为 2022-01-05" in briefing
     assert "：0 " not in briefing

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.data.queries import Snapshot
+from dashboard.figures.queries import Snapshot
 from dashboard.i18n import t
 from dashboard.web import access, auth, cache
 from dashboard.web.builders import charts, maps

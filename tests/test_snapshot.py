@@ -17,11 +17,11 @@ import threading
 import pandas as pd
 import pytest
 
-from dashboard.data import ids
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
-from dashboard.data.queries import Snapshot
-from dashboard.data.report import build_report, default_at
+from dashboard.figures.headline import build_report, default_at
+from dashboard.figures.queries import Snapshot
+from dashboard.ingest import ids
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
 from tests.fixtures import DAYS, TAIGUO, id_number, person_id
 
 
@@ -156,7 +156,7 @@ FULL, SHORT = 2700 + 11 + 3670, 2700 + 4 + 3670  # samples with 01-05 as exporte
 READER = textwrap.dedent("""
     import os, sys
     from pathlib import Path
-    from dashboard.data.partitions import open_snapshot
+    from dashboard.ingest.partitions import open_snapshot
     path, stop, valid = sys.argv[1], sys.argv[2], {int(n) for n in sys.argv[3:]}
     reads = errors = torn = 0
     last = None
@@ -242,7 +242,7 @@ def test_reader_never_sees_a_torn_snapshot(fresh_data, tmp_path):
 # copy is complete and about to replace the snapshot.
 KILLABLE_INGEST = textwrap.dedent("""
     import os, sys
-    from dashboard.data import ids
+    from dashboard.ingest import ids
     from dashboard.__main__ import main
 
     pause_at, data, db = sys.argv[1:4]
@@ -294,8 +294,8 @@ def test_kill_during_ingest_keeps_the_old_snapshot(fresh_data, pause_at):
 
 
 def test_watch_ingests_only_when_the_data_changes(fresh_data):
-    from dashboard.data.ingest import watch
-    from dashboard.data.status import read_status
+    from dashboard.ingest.build import watch
+    from dashboard.ingest.status import read_status
 
     new_day = fresh_data.data_dir / "exports" / "2022-01-06"
     held_back = fresh_data.data_dir / "held-back"
@@ -315,7 +315,7 @@ def test_watch_ingests_only_when_the_data_changes(fresh_data):
 
 
 def test_failed_ingest_is_left_in_the_status_file(fresh_data):
-    from dashboard.data.status import read_status
+    from dashboard.ingest.status import read_status
 
     path = fresh_data.data_dir / "exports" / "2022-01-06" / "shifts.csv"
     path.write_text("shift_id,staff_id\nX,Y\n")

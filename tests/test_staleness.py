@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from dashboard.data.ingest import ingest
+from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from dashboard.web import screens
 from tests.fixtures import build_fixture

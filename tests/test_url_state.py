@@ -133,7 +133,7 @@ def test_a_map_click_drills_down_and_updates_the_url():
 def test_an_unpinned_view_follows_the_newest_day_and_a_pinned_one_stays(fresh_data, monkeypatch):
     import shutil
 
-    from dashboard.data.ingest import ingest
+    from dashboard.ingest.build import ingest
     from tests.fixtures import build_fixture
 
     newest = fresh_data.data_dir / "exports" / "2022-01-06"

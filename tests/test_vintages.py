@@ -7,10 +7,10 @@ import csv
 import time
 from pathlib import Path
 
-from dashboard.data.ingest import ingest
-from dashboard.data.partitions import open_snapshot
-from dashboard.data.queries import Snapshot
-from dashboard.data.report import build_report, default_at
+from dashboard.figures.headline import build_report, default_at
+from dashboard.figures.queries import Snapshot
+from dashboard.ingest.build import ingest
+from dashboard.ingest.partitions import open_snapshot
 from tests.fixtures import DAYS
 
 

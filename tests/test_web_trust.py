@@ -24,8 +24,8 @@ import bcrypt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.data.ingest import ingest
 from dashboard.i18n import literal
+from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from dashboard.web import access, auth, screens
 from tests.conftest import serving

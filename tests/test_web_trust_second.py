@@ -22,10 +22,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.data import briefing
-from dashboard.data.ingest import ingest
-from dashboard.data.status import summary_table
+from dashboard.briefing import document
 from dashboard.i18n import moment, spreadsheet_safe, spreadsheet_safe_frame
+from dashboard.ingest.build import ingest
+from dashboard.ingest.status import summary_table
 from dashboard.settings import Settings
 from dashboard.web import access, auth, cache, cache_clearing, login_store
 from tests.conftest import serving
@@ -287,16 +287,16 @@ def test_the_briefing_starts_no_line_with_a_formula():
               "zones_active": {}, "isolation_active": {}} | {key: None for key in (
                   "population_sealed", "samples_on_day", "positives_on_day", "current_round", "round_coverage",
                   "releases_due_next_day", "hotel_occupancy", "staff_on_duty", "posts_understaffed")}
-    inputs = briefing.BriefingInputs(
+    inputs = document.BriefingInputs(
         report=report, lang="en", area_name="=cmd|' /C calc'!A0",
         attention=[("@kind", "-2+3 at 杏苑")],
         awaiting=pd.DataFrame({"name": [EVIL_NAMES[0]], "awaiting": [1], "longest_wait_hours": [30]}),
         data_as_of=pd.Timestamp("2022-01-06 20:00"))
-    page = briefing.to_html(inputs)
+    page = document.to_html(inputs)
     cells = [cell for tag in ("h1", "li", "p", "title") for cell in _texts_of(page, tag)]
     assert any(EVIL_NAMES[0] in cell for cell in cells)  # the name is there...
     assert [cell for cell in cells if cell.startswith(TRIGGERS)] == []  # ...and no cell starts a formula
-    markdown_lines = [line.removeprefix("- ").removeprefix("# ") for line in briefing.to_markdown(inputs).splitlines()]
+    markdown_lines = [line.removeprefix("- ").removeprefix("# ") for line in document.briefing_markdown(inputs).splitlines()]
     assert [line for line in markdown_lines if line.lstrip("\\").startswith(TRIGGERS)] == []
 
 

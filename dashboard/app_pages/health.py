@@ -3,15 +3,16 @@
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.figures.attention import held_text
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, state
-from dashboard.web.builders import attention, charts, reconciliation, tables
+from dashboard.web.builders import charts, reconciliation, tables
 
 f = state.filters()
 layout.page_header(f, "page.health")
 feeds.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts", "checkpoint_log", "door_visits"))
 for held in cache.query("health/held").itertuples():
-    st.warning(attention.held_text(held, f.lang, "health.held"))
+    st.warning(held_text(held, f.lang, "health.held"))
 
 matrix = cache.query("health/feed_matrix")
 st.caption(t("health.matrix.caption", f.lang))

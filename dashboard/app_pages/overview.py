@@ -6,11 +6,12 @@ from datetime import datetime
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.data.report import to_markdown
+from dashboard.briefing.document import report_markdown
+from dashboard.figures.attention import ATTENTION_QUERIES, WALL_LINES, attention_list
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, situation_map, state
-from dashboard.web.attention import ATTENTION_QUERIES, attention_list
-from dashboard.web.builders import attention, charts, kpis
+from dashboard.web.builders import charts, kpis
+from dashboard.web.builders.attention_html import attention_html
 
 f = state.filters()
 config = cache.settings().thresholds
@@ -60,11 +61,11 @@ def show_attention(rows: int | None = None) -> None:
         st.success(t("overview.attention.none", f.lang))
     elif rows is None and layout.phone() and len(items) > PHONE_ATTENTION_LINES:
         # A phone keeps the overview within three screens: the top lines, the rest one tap away.
-        st.html(attention.attention_html(items[:PHONE_ATTENTION_LINES], f.lang))
+        st.html(attention_html(items[:PHONE_ATTENTION_LINES], f.lang))
         with st.expander(t("attention.more", f.lang, count=i18n.num(len(items) - PHONE_ATTENTION_LINES, f.lang))):
-            st.html(attention.attention_html(items[PHONE_ATTENTION_LINES:], f.lang))
+            st.html(attention_html(items[PHONE_ATTENTION_LINES:], f.lang))
     else:
-        st.html(attention.attention_html(items, f.lang, limit=rows))
+        st.html(attention_html(items, f.lang, limit=rows))
 
 
 TREND_HEIGHT = 220  # four small trends in a row on a desk
@@ -81,7 +82,7 @@ if layout.kiosk():
             deck = situation_map.map_deck(f.day, f, f.layers, base, **layout.map_options(1100, layout.kiosk_map_height()))
             layout.show_map(deck, f, "overview", height=layout.kiosk_map_height())
     with side_column:
-        show_attention(rows=attention.WALL_LINES)
+        show_attention(rows=WALL_LINES)
         for row in ((0, 1), (2, 3)):
             for column, number in zip(st.columns(2), row):
                 with column:
@@ -101,7 +102,7 @@ with map_column:
                                              format_func=lambda d: i18n.short_day(d, f.lang),
                                              help=t("overview.replay.help", f.lang))
     play = play_column.button(t("overview.replay.play", f.lang), width="stretch")
-    briefing = to_markdown(cache.report(f.day, f.at, f.area), f.lang,
+    briefing = report_markdown(cache.report(f.day, f.at, f.area), f.lang,
                            i18n.spreadsheet_safe(cache.area_name(f.area, f.lang)) if f.area else None)
     download_column.download_button(t("overview.briefing", f.lang), briefing,
                                     file_name=f"briefing-{f.day.isoformat()}-{f.area or 'district'}-{f.lang}.md", mime="text/markdown",

@@ -7,7 +7,8 @@ Staff names are shown on this page only.
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.data.report import staff_instant
+from dashboard.figures.attention import fatigue_flags
+from dashboard.figures.headline import staff_instant
 from dashboard.i18n import t
 from dashboard.web import cache, feeds, layout, state
 from dashboard.web.builders import charts, maps, tables
@@ -57,7 +58,7 @@ if shifts_day is not None:
     st.subheader(t("staff.fatigue", f.lang))
     st.caption(t("staff.fatigue.caption", f.lang, h24=i18n.hours(config.fatigue_hours_24h, f.lang),
                  h7=i18n.hours(config.fatigue_hours_7d, f.lang), days=config.fatigue_consecutive_days))
-    flagged = tables.fatigue_flags(cache.query("staff/fatigue", at=at, area=f.area), config.fatigue_hours_24h,
+    flagged = fatigue_flags(cache.query("staff/fatigue", at=at, area=f.area), config.fatigue_hours_24h,
                                    config.fatigue_hours_7d, config.fatigue_consecutive_days)
     layout.show_table(tables.fatigue_table(flagged, f.lang), t("staff.fatigue.empty", f.lang))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data import contract
 from dashboard.demo.reference import EXAMPLES_DIR, SEED
+from dashboard.ingest import contract
 
 EXAMPLE_DAY = date(2022, 1, 6)
 EXAMPLE_DAY_DIR = EXAMPLES_DIR / EXAMPLE_DAY.isoformat()

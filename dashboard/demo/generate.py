@@ -40,7 +40,6 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import shape
 
-from dashboard.data import contract
 from dashboard.demo.outbreak import (
     Cases,
     HotSpot,
@@ -69,6 +68,7 @@ from dashboard.demo.population import (
 from dashboard.demo.roster import DoorTeam, Shift, plan_roster, site_shifts
 from dashboard.demo.sampling import Round, TestingPlanner, plan_rounds
 from dashboard.demo.testing_export import write_testing
+from dashboard.ingest import contract
 
 # --- the whole story -------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPoint, Point, Polygon, box, mapping, shape
 
-from dashboard.data import contract
+from dashboard.ingest import contract
 
 REPO = Path(__file__).parents[2]
 REFERENCE_DIR = REPO / "data" / "reference"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dashboard.data import contract
 from dashboard.demo.population import RESULT_WORDS, digit_table, id_number_chars
+from dashboard.ingest import contract
 
 # ~9 MB of line bytes per batch. Buffers below glibc's 32 MB mmap threshold are reused from the
 # heap; bigger ones are mapped afresh each batch, and the page faults cost as much as the work.

@@ -23,8 +23,8 @@ from pathlib import Path
 import bcrypt
 
 from dashboard import settings
-from dashboard.app_pages import EVERYONE, PAGES
 from dashboard.web.login_store import CHECK_SLOTS_FOLDER_NAME, LOGIN_STORE_NAME, CheckSlots, open_store, writing
+from dashboard.web.pages import EVERYONE, PAGES
 
 # The pages each role may open, by url_path, from the one page table.
 ROLES = {role: frozenset(spec.url_path for spec in PAGES if role in spec.roles) for role in EVERYONE}

@@ -26,11 +26,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.data.ingest import ensure_snapshot, ingest
-from dashboard.data.queries import Snapshot
-from dashboard.data.report import HEADLINE_QUERIES, REPORT_QUERIES, HeadlineFigures, headline_figures, report_from
-from dashboard.data.status import read_status
+from dashboard.figures.headline import HEADLINE_QUERIES, REPORT_QUERIES, HeadlineFigures, headline_figures, report_from
+from dashboard.figures.queries import Snapshot
 from dashboard.i18n import t
+from dashboard.ingest.status import read_status
 from dashboard.settings import Settings, Thresholds
 from dashboard.web import access, state
 from dashboard.web.builders import kpis
@@ -60,29 +59,6 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-# A first run ingests the newest days while the newcomer watches, the rest in the background.
-FIRST_RUN_DAYS = 3
-_older_days_loading = threading.Event()
-
-
-def _ingest_older_days(config: Settings) -> None:
-    try:
-        ingest(config)  # a failure is in the status file, which the banner shows
-    finally:
-        _older_days_loading.clear()
-
-
-@st.cache_resource(show_spinner=False)
-def _prepared(data_dir: str, db_path: str, is_demo: bool, _progress=None) -> bool:
-    """Generate and ingest the demo on the very first run; once per process. The bundled demo
-    only (Settings.may_start_first_ingest): any other data waits for its own ingest."""
-    config = Settings(Path(data_dir), Path(db_path), is_demo)
-    if ensure_snapshot(config, _progress, newest_days=FIRST_RUN_DAYS):
-        _older_days_loading.set()
-        threading.Thread(target=_ingest_older_days, args=(config,), name="first-run-older-days", daemon=True).start()
-    return True
-
-
 @st.cache_resource(show_spinner=False)
 def _snapshot(db_path: str) -> Snapshot:
     return Snapshot(Path(db_path))
@@ -106,28 +82,12 @@ def _wait_for_first_ingest(config: Settings) -> None:
 
 
 def snapshot() -> Snapshot:
+    """The serving snapshot. With none yet, only the bundled demo's first run (first_run.prepare,
+    which the router calls first) makes one; anything else waits for its ingest."""
     config = settings()
     if not config.db_path.exists():
-        if not config.may_start_first_ingest:
-            _wait_for_first_ingest(config)
-        # First run on the demo: say what is happening, with counts, not a bare spinner.
-        lang = state.current_lang()
-        holder = st.empty()  # the steps go once the pages can be drawn
-        with holder.status(t("app.preparing", lang), expanded=True):
-            line = st.empty()
-
-            def show(stage: str, done: int, total: int) -> None:
-                line.write(t(f"app.preparing.{stage}", lang, done=done, total=total, days=FIRST_RUN_DAYS))
-
-            _prepared(str(config.data_dir), str(config.db_path), config.is_demo, show)
-        holder.empty()
+        _wait_for_first_ingest(config)
     return _snapshot(str(config.db_path))
-
-
-def first_run_notice(lang: str) -> None:
-    """While a first run's older days are still being ingested, say what the page lacks."""
-    if _older_days_loading.is_set():
-        st.info(t("app.loading_older", lang, days=FIRST_RUN_DAYS))
 
 
 @st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=CACHE_MAX_ENTRIES, show_spinner=False)

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.data.contract import EXPORT_KINDS
 from dashboard.i18n import t
+from dashboard.ingest.contract import EXPORT_KINDS
 from dashboard.web import cache, screens, state
 
 OPTIONAL_FEEDS = frozenset(kind.kind for kind in EXPORT_KINDS if kind.optional)

@@ -15,10 +15,10 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import i18n, settings
-from dashboard.app_pages import PAGES
-from dashboard.data.contract import EXPORT_KINDS
 from dashboard.i18n import t
+from dashboard.ingest.contract import EXPORT_KINDS
 from dashboard.web import cache, state
+from dashboard.web.pages import PAGES
 
 KIOSK = "_kiosk"
 ROTATE = "_rotate"

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.data.report import default_at
+from dashboard.figures.headline import default_at
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from dashboard.web.builders import maps
 

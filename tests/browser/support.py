@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from dashboard.data.ingest import ingest
+from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from tests.fixtures import TITLES, build_fixture
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.data.ingest import ingest
 from dashboard.i18n import t
+from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from tests.browser.support import CHROMIUM, NO_CHROMIUM, REFRESH_SECONDS, TITLES, open_app, serve_fixture
 

@@ -27,8 +27,8 @@ import bcrypt
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.data.ingest import ingest
 from dashboard.i18n import t
+from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from dashboard.web import screen_tokens
 from tests.browser.support import (

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from dashboard.data.status import write_status
 from dashboard.i18n import t
+from dashboard.ingest.status import write_status
 from tests.browser.support import (
     CHROMIUM,
     DECK,

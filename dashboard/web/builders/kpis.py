@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from dashboard.data.report import HeadlineFigures
+from dashboard.figures.headline import HeadlineFigures
 from dashboard.i18n import is_missing, label_on, num, pct, short_day, t
 
 

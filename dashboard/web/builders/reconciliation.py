@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.data.briefing import changes
+from dashboard.figures.corrections import changes
 from dashboard.i18n import moment, short_day, t
 from dashboard.web.builders.tables import Table, _int
 

@@ -117,15 +117,6 @@ def roster_table(df: pd.DataFrame, lang: str) -> Table:
     return Table(frame)
 
 
-def fatigue_flags(df: pd.DataFrame, hours_24h: float, hours_7d: float, days_in_row: int) -> pd.DataFrame:
-    """The staff over any fatigue threshold, with which ones they are over."""
-    flagged = df.assign(
-        over_24h=df["hours_24h"] > hours_24h,
-        over_7d=df["hours_7d"] > hours_7d,
-        over_days=df["consecutive_days"] >= days_in_row,
-    )
-    return flagged[flagged["over_24h"] | flagged["over_7d"] | flagged["over_days"]].reset_index(drop=True)
-
 
 def fatigue_table(flagged: pd.DataFrame, lang: str) -> Table:
     c = lambda key: t(key, lang)  # noqa: E731

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from dashboard.data.contract import REFERENCE_KINDS
-from dashboard.data.ids import mask_ids
+from dashboard.ingest.contract import REFERENCE_KINDS
+from dashboard.ingest.ids import mask_ids
 
 # The snapshot and its status file: readable by the ingest's group (a server run under another
 # user of that group), never by others. The lock and the key are the owner's alone.

@@ -27,8 +27,8 @@ from duckdb import (
     StarExpression,
 )
 
-from dashboard.data import ids
-from dashboard.data.contract import (
+from dashboard.ingest import ids
+from dashboard.ingest.contract import (
     DATE,
     ENUM,
     FLOAT,
@@ -39,7 +39,7 @@ from dashboard.data.contract import (
     Column,
     FileKind,
 )
-from dashboard.data.text import (
+from dashboard.ingest.text import (
     MAX_LINE_BYTES,
     SYMLINK_NOT_READ,
     TOO_LONG,

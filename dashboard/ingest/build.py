@@ -23,19 +23,19 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.data import partitions, vintages
-from dashboard.data.building import connect_building, open_lock
-from dashboard.data.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
-from dashboard.data.ids import mask_ids
-from dashboard.data.inputs import discover, fingerprint, sha256_of
-from dashboard.data.parse import (
+from dashboard.ingest import partitions, vintages
+from dashboard.ingest.building import connect_building, open_lock
+from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
+from dashboard.ingest.ids import mask_ids
+from dashboard.ingest.inputs import discover, fingerprint, sha256_of
+from dashboard.ingest.parse import (
     SYMLINK_NOT_READ,
     UnusableFile,
     drop_parse_tables,
     parse_file,
 )
-from dashboard.data.staging import forget_removed, known_codes, log_outcome, store_boundaries, store_file
-from dashboard.data.status import (
+from dashboard.ingest.staging import forget_removed, known_codes, log_outcome, store_boundaries, store_file
+from dashboard.ingest.status import (
     SNAPSHOT_FOLDER_MODE,
     SNAPSHOT_MODE,
     FileOutcome,
@@ -363,22 +363,3 @@ def watch(settings: Settings, interval: float, report=print, rounds: int | None 
         done += 1
         if rounds is None or done < rounds:
             time.sleep(interval)
-
-
-def ensure_snapshot(settings: Settings, progress: Progress | None = None, newest_days: int | None = None) -> bool:
-    """First run needs nothing: with no data configured, generate the district demo and ingest it.
-
-    With newest_days, only those days are ingested (see ingest); returns True when older days
-    were left for a second ingest.
-    """
-    if settings.db_path.exists():
-        return False
-    if settings.is_demo and not (settings.data_dir / "exports").is_dir():
-        from dashboard.demo.generate import generate
-
-        generate(settings.data_dir, on_day=(lambda done, days: progress("generate", done, days)) if progress else None)
-    ingest(settings, progress, newest_days)
-    all_days = {day for _, day, _ in discover(settings.data_dir).files if day is not None}
-    return bool(newest_days) and len(all_days) > newest_days
-
-

@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 from duckdb import ColumnExpression, FunctionExpression
 
-from dashboard.data.contract import EXPORT_KINDS
-from dashboard.data.ids import key_fingerprint
-from dashboard.data.parse import SYMLINK_NOT_READ, install_macros
-from dashboard.data.status import SNAPSHOT_MODE, path_free
+from dashboard.ingest.contract import EXPORT_KINDS
+from dashboard.ingest.ids import key_fingerprint
+from dashboard.ingest.parse import SYMLINK_NOT_READ, install_macros
+from dashboard.ingest.status import SNAPSHOT_MODE, path_free
 
 SCHEMA_SQL = Path(__file__).parent / "schema.sql"
 # Bump when schema.sql or the parsing rules change: an old snapshot is then rebuilt from scratch.

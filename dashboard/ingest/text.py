@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard.data import ids
+from dashboard.ingest import ids
 
 CHUNK = 1 << 20
 # A line longer than this (in UTF-8, as DuckDB reads it) is no export of ours: it is rejected, not

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from dashboard.data.contract import EXPORT_KINDS, REFERENCE_KINDS, FileKind
-from dashboard.data.parse import (
+from dashboard.ingest.contract import EXPORT_KINDS, REFERENCE_KINDS, FileKind
+from dashboard.ingest.parse import (
     open_regular,
 )
 

@@ -10,33 +10,80 @@ from __future__ import annotations
 
 import base64
 import html
-import http.client
-import json
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from dashboard.data.report import to_markdown as report_markdown
-from dashboard.i18n import WORD_JOINER, enum, is_missing, literal, moment, num, short_day, spreadsheet_safe, t
+from dashboard.figures.corrections import changes
+from dashboard.figures.trends import Trend
+from dashboard.i18n import (
+    DEFAULT_LANG,
+    WORD_JOINER,
+    enum,
+    is_missing,
+    literal,
+    moment,
+    num,
+    pct,
+    short_day,
+    spreadsheet_safe,
+    t,
+)
+from dashboard.ingest.contract import ISOLATION_KINDS, ZONE_LEVELS
 
 # WeCom's markdown message takes at most 4,096 bytes of content.
 ROBOT_LIMIT_BYTES = 4096
-POST_TIMEOUT_SECONDS = 10
-FIGURE_NAMES = {"rows": "figure.rows", "samples_on_day": "figure.samples_on_day",
-                "positives_on_day": "figure.positives_on_day", "staff_on_duty": "figure.staff_on_duty"}
 
 
-@dataclass(frozen=True)
-class Trend:
-    title: str
-    days: list  # calendar days, oldest first
-    values: list  # a number per day, None where that day has no export
-    color: str = "#2563eb"
+def report_markdown(report: dict, lang: str = DEFAULT_LANG, area_name: str | None = None) -> str:
+    """The day's briefing with the same figures as the JSON, in the language, naming the area."""
+    zones = report["zones_active"] or {}
+    isolation = report["isolation_active"] or {}
+
+    def n(value) -> str:
+        return num(value, lang)
+
+    def line(key: str, **values) -> str:
+        return "- " + t(key, lang, **values)
+
+    area = area_name or t("sidebar.whole_district", lang)
+    title = t("brief.title_area", lang, area=area, day=report["as_of"]) if area_name else \
+        t("brief.title", lang, day=report["as_of"])
+    lines = [
+        f"# {title}",
+        "",
+        t("brief.scope", lang, area=area, at=report["at"].replace("T", " ")),
+        "",
+        f"## {t('page.zones', lang)}",
+        *(line("brief.zones", level=enum("level", level, lang), n=n(zones.get(level))) for level in ZONE_LEVELS),
+        line("brief.population_sealed", n=n(report["population_sealed"])),
+        "",
+        f"## {t('page.testing', lang)}",
+        line("brief.samples", samples=n(report["samples_on_day"]), positives=n(report["positives_on_day"])),
+        line("brief.round", round=n(report["current_round"]), coverage=pct(report["round_coverage"], lang, 2)),
+        "",
+        f"## {t('page.isolation', lang)}",
+        *(line("brief.isolation", kind=enum("isolation_kind", kind, lang), n=n(isolation.get(kind)))
+          for kind in ISOLATION_KINDS),
+        line("brief.releases_due", n=n(report["releases_due_next_day"])),
+        line("brief.hotel_occupancy", share=pct(report["hotel_occupancy"], lang, 2)),
+        "",
+        f"## {t('page.staff', lang)}",
+        line("brief.on_duty", n=n(report["staff_on_duty"])),
+        line("brief.understaffed", n=n(report["posts_understaffed"])),
+        "",
+        f"## {t('page.health', lang)}",
+    ]
+    for kind, feed in report["feeds"].items():
+        if feed["latest_export"] is None:
+            state = t("no_data", lang)
+        elif feed["stale"]:
+            state = t("brief.feed_stale", lang, day=feed["latest_export"])
+        else:
+            state = t("brief.feed_fresh", lang)
+        lines.append(line("brief.feed", feed=t(f"feed.{kind}", lang), state=state))
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -48,42 +95,6 @@ class BriefingInputs:
     awaiting: pd.DataFrame  # isolation/awaiting_by_community
     data_as_of: object  # the newest ingest time of the feeds the figures use, or None
     trends: list[Trend] = field(default_factory=list)
-
-
-def trends(run, day, area: str, lang: str) -> list[Trend]:
-    """The overview's 14-day trends, from the same named queries: positives, samples, people in
-    isolation and sealed zones; a day without its export stays empty."""
-    testing = run("testing/trend", day=day, area=area)
-    isolation = run("isolation/daily", day=day, area=area).groupby("day", sort=True)["active"].sum(min_count=1)
-    zones = run("zones/trend", day=day, area=area)
-    sealed = zones[zones["level"] == "sealed"]
-    return [
-        Trend(t("trend.positives", lang), list(testing["day"]), list(testing["positives"]), "#dc2626"),
-        Trend(t("trend.samples", lang), list(testing["day"]), list(testing["samples"])),
-        Trend(t("trend.isolation_total", lang), list(isolation.index), list(isolation.values), "#7c3aed"),
-        Trend(t("kpi.zones_sealed", lang), list(sealed["day"]), list(sealed["zones"]), "#b91c1c"),
-    ]
-
-
-class NotSent(RuntimeError):
-    """The webhook did not take the briefing; the message says where and why."""
-
-
-def changes(before: dict, after: dict, lang: str) -> str:
-    """Every figure a correction changed, "阳性 3→8", or all of them when none changed."""
-    def flat(figures: dict) -> dict:
-        out = {}
-        for key, value in figures.items():
-            if isinstance(value, dict):
-                kind = "level" if key == "zones_active" else "isolation_kind"
-                out.update({enum(kind, part, lang): v for part, v in value.items()})
-            else:
-                out[t(FIGURE_NAMES.get(key, "figure.rows"), lang)] = value
-        return out
-
-    old, new = flat(before), flat(after)
-    changed = [name for name in new if old.get(name) != new[name]] or list(new)
-    return ("、" if lang == "zh" else ", ").join(f"{n} {num(old.get(n), lang)}→{num(new[n], lang)}" for n in changed)
 
 
 def _sections(inputs: BriefingInputs) -> list[tuple[str, list[str]]]:
@@ -117,7 +128,7 @@ def _sections(inputs: BriefingInputs) -> list[tuple[str, list[str]]]:
     ]
 
 
-def to_markdown(inputs: BriefingInputs, *, with_pictures: bool = True) -> str:
+def briefing_markdown(inputs: BriefingInputs, *, with_pictures: bool = True) -> str:
     area_name = literal(spreadsheet_safe(inputs.area_name)) if inputs.area_name else None  # names come from an export
     text = report_markdown(inputs.report, inputs.lang, area_name)
     for heading, lines in _sections(inputs):
@@ -132,7 +143,7 @@ def to_markdown(inputs: BriefingInputs, *, with_pictures: bool = True) -> str:
 
 def robot_message(inputs: BriefingInputs) -> dict:
     """What WeCom and DingTalk group robots accept; cut to their size limit on a line boundary."""
-    content = to_markdown(inputs, with_pictures=False)
+    content = briefing_markdown(inputs, with_pictures=False)
     while len(content.encode()) > ROBOT_LIMIT_BYTES:
         content = content[: content.rstrip("\n").rfind("\n") + 1] if "\n" in content.rstrip("\n") else ""
     return {"msgtype": "markdown", "markdown": {"content": content}}
@@ -214,74 +225,8 @@ def _unescape_markdown(text: str) -> str:
 def write(inputs: BriefingInputs, out_dir: Path, stem: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown, page = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
-    markdown.write_text(to_markdown(inputs), encoding="utf-8")
+    markdown.write_text(briefing_markdown(inputs), encoding="utf-8")
     page.write_text(to_html(inputs), encoding="utf-8")
     return [markdown, page]
 
 
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib follows a 302 by turning the POST into a GET, which a robot answers with a page: the
-    message was never delivered. A redirect is reported, not followed."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_RefuseRedirects())
-
-
-def webhook_problem(url: str) -> str:
-    """Why this is no webhook URL ("" when it is one). Never quotes the URL: it carries the key."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "the webhook URL is not an http(s) URL"
-    if any(char.isspace() or ord(char) < 32 for char in url):
-        return "the webhook URL contains a space or a control character"
-    return ""
-
-
-def _robot_errcode(answer: bytes):
-    """The robot's errcode (0 = taken), or None when the reply is not a robot's JSON answer."""
-    try:
-        reply = json.loads(answer)
-    except ValueError:
-        return None
-    code = reply.get("errcode") if isinstance(reply, dict) else None
-    return code if isinstance(code, int) and not isinstance(code, bool) else None
-
-
-def post(url: str, message: dict, *, attempts: int = 4, first_wait: float = 1.0) -> None:
-    """POST the message; retry with doubling waits; NotSent unless the robot answered with JSON
-    whose errcode is 0 (WeCom and DingTalk both answer so). A refusal (a non-zero errcode, a
-    redirect, a 4xx) is not retried. No message or traceback carries the URL, which holds the key."""
-    problem = webhook_problem(url)
-    if problem:
-        raise NotSent(problem)
-    data = json.dumps(message, ensure_ascii=False).encode("utf-8")
-    for attempt in range(attempts):
-        if attempt:
-            time.sleep(first_wait * 2 ** (attempt - 1))
-        request = urllib.request.Request(url, data=data, method="POST",
-                                         headers={"Content-Type": "application/json; charset=utf-8"})
-        try:
-            with _OPENER.open(request, timeout=POST_TIMEOUT_SECONDS) as response:
-                answer = response.read(65536)
-        except urllib.error.HTTPError as error:
-            problem = f"HTTP {error.code} {error.reason}"
-            if 300 <= error.code < 400:
-                raise NotSent(f"the webhook answered with a redirect ({problem}), not followed") from None
-            if error.code < 500 and error.code != 429:
-                break
-            continue
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-            # Named by its reason or type only: str() of some of these quotes the URL.
-            reason = getattr(error, "reason", error)
-            problem = getattr(reason, "strerror", None) or type(reason).__name__
-            continue
-        errcode = _robot_errcode(answer)
-        if errcode is None:
-            raise NotSent("the webhook's reply was not a robot's JSON answer with an errcode: not delivered")
-        if errcode:
-            raise NotSent(f"the webhook refused the briefing (errcode {errcode})")
-        return
-    raise NotSent(f"the webhook did not take the briefing after {attempt + 1} attempt(s): {problem}")

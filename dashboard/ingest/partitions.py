@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 from duckdb import ColumnExpression, ConstantExpression, FunctionExpression, StarExpression
 
-from dashboard.data.status import SNAPSHOT_FOLDER_MODE, SNAPSHOT_MODE
+from dashboard.ingest.status import SNAPSHOT_FOLDER_MODE, SNAPSHOT_MODE
 
 KIND = "testing_records"
 COMPRESSION = "zstd"

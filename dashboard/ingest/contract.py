@@ -9,6 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dashboard.codes import (  # noqa: F401  (the value words are part of the contract)
+    AREA_LEVELS,
+    ISOLATION_KINDS,
+    SHIFT_STATUSES,
+    SITE_KINDS,
+    STAFF_ROLES,
+    TEST_RESULTS,
+    ZONE_LEVELS,
+    ZONE_SCOPES,
+)
+
 # Column types understood by the ingest.
 TEXT, INT, FLOAT, DATE, TIMESTAMP, ENUM, PERSON_ID = (
     "text", "int", "float", "date", "timestamp", "enum", "person_id",
@@ -57,27 +68,7 @@ class FileKind:
         return next(c for c in self.columns if c.name == name)
 
 
-AREA_LEVELS = {"district": "区", "street": "街道", "community": "社区"}
-SITE_KINDS = {
-    "checkpoint": "卡点",
-    "testing_fixed": "固定采样点",
-    "testing_mobile": "流动采样车",
-    "isolation_hotel": "隔离酒店",
-    "community_office": "社区办公点",
-}
-ZONE_LEVELS = {"sealed": "封控区", "controlled": "管控区", "precaution": "防范区"}
-ZONE_SCOPES = {"building": "楼栋", "compound": "小区", "community": "社区"}
-TEST_RESULTS = {"negative": "阴性", "positive": "阳性", "pending": "待出"}
-ISOLATION_KINDS = {"home": "居家隔离", "home_monitoring": "居家健康监测", "centralized": "集中隔离"}
-STAFF_ROLES = {
-    "cadre": "干部",
-    "party_member": "党员",
-    "police": "民警",
-    "doctor": "医生",
-    "grid_worker": "网格员",
-    "volunteer": "志愿者",
-}
-SHIFT_STATUSES = {"planned": "计划", "on_duty": "在岗", "done": "已完成", "absent": "缺岗"}
+
 
 AREAS = FileKind(
     "areas", "区划", role="reference",

@@ -10,10 +10,9 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from dashboard.data import vintages
-from dashboard.data.contract import ISOLATION_KINDS, ZONE_LEVELS
-from dashboard.data.queries import Snapshot
-from dashboard.i18n import DEFAULT_LANG, enum, is_missing, num, pct, t
+from dashboard.figures.queries import Snapshot
+from dashboard.i18n import is_missing
+from dashboard.ingest import vintages
 
 WHOLE_DISTRICT = ""  # the area prefix that every area code starts with
 
@@ -150,56 +149,6 @@ def report_from(run, day: date, at: datetime, area: str = WHOLE_DISTRICT) -> dic
         report["area"] = area
     corrections = vintages.from_rows(run("health/corrections", day=day))
     return {**report, "feeds": figures.feeds, **figures.report_fields(), "corrections": corrections}
-
-
-def to_markdown(report: dict, lang: str = DEFAULT_LANG, area_name: str | None = None) -> str:
-    """The day's briefing with the same figures as the JSON, in the language, naming the area."""
-    zones = report["zones_active"] or {}
-    isolation = report["isolation_active"] or {}
-
-    def n(value) -> str:
-        return num(value, lang)
-
-    def line(key: str, **values) -> str:
-        return "- " + t(key, lang, **values)
-
-    area = area_name or t("sidebar.whole_district", lang)
-    title = t("brief.title_area", lang, area=area, day=report["as_of"]) if area_name else \
-        t("brief.title", lang, day=report["as_of"])
-    lines = [
-        f"# {title}",
-        "",
-        t("brief.scope", lang, area=area, at=report["at"].replace("T", " ")),
-        "",
-        f"## {t('page.zones', lang)}",
-        *(line("brief.zones", level=enum("level", level, lang), n=n(zones.get(level))) for level in ZONE_LEVELS),
-        line("brief.population_sealed", n=n(report["population_sealed"])),
-        "",
-        f"## {t('page.testing', lang)}",
-        line("brief.samples", samples=n(report["samples_on_day"]), positives=n(report["positives_on_day"])),
-        line("brief.round", round=n(report["current_round"]), coverage=pct(report["round_coverage"], lang, 2)),
-        "",
-        f"## {t('page.isolation', lang)}",
-        *(line("brief.isolation", kind=enum("isolation_kind", kind, lang), n=n(isolation.get(kind)))
-          for kind in ISOLATION_KINDS),
-        line("brief.releases_due", n=n(report["releases_due_next_day"])),
-        line("brief.hotel_occupancy", share=pct(report["hotel_occupancy"], lang, 2)),
-        "",
-        f"## {t('page.staff', lang)}",
-        line("brief.on_duty", n=n(report["staff_on_duty"])),
-        line("brief.understaffed", n=n(report["posts_understaffed"])),
-        "",
-        f"## {t('page.health', lang)}",
-    ]
-    for kind, feed in report["feeds"].items():
-        if feed["latest_export"] is None:
-            state = t("no_data", lang)
-        elif feed["stale"]:
-            state = t("brief.feed_stale", lang, day=feed["latest_export"])
-        else:
-            state = t("brief.feed_fresh", lang)
-        lines.append(line("brief.feed", feed=t(f"feed.{kind}", lang), state=state))
-    return "\n".join(lines) + "\n"
 
 
 def to_json(report: dict) -> str:

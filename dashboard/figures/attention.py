@@ -7,14 +7,14 @@ it is its rank, so adding a kind is one entry there plus the function that finds
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from dashboard.figures.headline import HeadlineFigures
 from dashboard.i18n import hours, moment, num, pct, short_day, t
 from dashboard.settings import Thresholds
 
@@ -280,41 +280,46 @@ def _collapse_per_street(items: list[Item], lang: str, street_names: Mapping[str
                          details=tuple(item.text for item in worst_first)))
     return kept
 
-
-# ---------------------------------------------------------------- as HTML
-
-# Static rules only; every value below goes through html.escape. Colours read on the light
-# page and on the kiosk's dark one alike, since the text itself inherits the theme's colour.
-ATTENTION_CSS = """
-<style>
-.attention {list-style: none; margin: 0; padding: 0;}
-.attention li {display: flex; gap: 0.5rem; align-items: baseline; padding: 0.3rem 0;
-  border-bottom: 1px solid rgba(128, 128, 128, 0.25);}
-.attention .chip {flex: none; font-size: 0.8em; font-weight: 600; padding: 0.05rem 0.4rem; border-radius: 0.3rem;
-  color: #fff; white-space: nowrap;}
-.attention .red {background: #b91c1c;} .attention .orange {background: #c2410c;}
-.attention .yellow {background: #a16207;} .attention .grey {background: #4b5563;}
-.attention details ul {margin: 0.2rem 0 0 1rem; padding: 0; font-size: 0.9em;}
-.attention summary {cursor: pointer;}
-.attention-more {margin-top: 0.3rem; font-weight: 600;}
-</style>
-"""
+def fatigue_flags(df: pd.DataFrame, hours_24h: float, hours_7d: float, days_in_row: int) -> pd.DataFrame:
+    """The staff over any fatigue threshold, with which ones they are over."""
+    flagged = df.assign(
+        over_24h=df["hours_24h"] > hours_24h,
+        over_7d=df["hours_7d"] > hours_7d,
+        over_days=df["consecutive_days"] >= days_in_row,
+    )
+    return flagged[flagged["over_24h"] | flagged["over_7d"] | flagged["over_days"]].reset_index(drop=True)
 
 
-def attention_html(items: list[Item], lang: str, *, limit: int | None = None) -> str:
-    """The list as HTML: every line with its kind; a per-street line expands to its communities
-    (<details>), unless `limit` is set (the wall), which shows the top lines and "+k more"."""
-    shown, more = wall_lines(items, limit) if limit is not None else (items, 0)
-    lines = []
-    for item in shown:
-        chip = (f'<span class="chip {TONES[item.kind]}">'
-                f'{html.escape(t(f"attention.kind.{item.kind}", lang))}</span>')
-        text = html.escape(item.text)
-        if item.details and limit is None:
-            inner = "".join(f"<li>{html.escape(line)}</li>" for line in item.details)
-            text = f"<details><summary>{text}</summary><ul>{inner}</ul></details>"
-        lines.append(f'<li data-kind="{item.kind}">{chip}<span>{text}</span></li>')
-    body = f'<ol class="attention">{"".join(lines)}</ol>'
-    if more:
-        body += f'<div class="attention-more">{html.escape(t("attention.more", lang, count=num(more, lang)))}</div>'
-    return ATTENTION_CSS + body
+# Every query attention_list may run but staff/fatigue, which only roles that may see names run.
+ATTENTION_QUERIES = ("map/areas", "testing/coverage_by_community", "zones/zone_table",
+                     "testing/positives_by_community", "isolation/hotel_occupancy", "staff/on_duty_at",
+                     "staff/understaffed_ahead", "isolation/awaiting_by_community", "health/corrections",
+                     "health/held")
+
+
+def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: str, config: Thresholds, *,
+                   names_allowed: bool, now: datetime) -> list[Item]:
+    """What the overview lists for the day and area. `run(name, **params)` runs a named query; a
+    feed with no export contributes nothing. Fatigue lines only where the role may see names:
+    the lines carry counts, but the query behind them lists people."""
+    has_zones = figures.feeds.get("control_zones", {}).get("latest_export") is not None
+    has_isolation = figures.feeds.get("isolation", {}).get("latest_export") is not None
+    testing_day, staff_at, round_ = figures.testing_day, figures.staff_at, figures.current_round
+    fatigue = run("staff/fatigue", at=staff_at, area=area) if staff_at and names_allowed else None
+    return attention_items(
+        lang, config, areas=run("map/areas"),
+        coverage=run("testing/coverage_by_community", day=day, round=round_, area=area) if round_ is not None else None,
+        coverage_round=round_,
+        zones=run("zones/zone_table", day=day, area=area, review_days=config.lift_review_days) if has_zones else None,
+        positives=run("testing/positives_by_community", day=testing_day, area=area) if testing_day else None,
+        hotels=run("isolation/hotel_occupancy", day=day, area=area) if has_isolation else None,
+        posts_now=run("staff/on_duty_at", at=staff_at, area=area) if staff_at else None,
+        posts_ahead=run("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
+                        area=area) if staff_at else None,
+        fatigue=fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
+                                     config.fatigue_consecutive_days) if fatigue is not None else None,
+        awaiting=run("isolation/awaiting_by_community", day=day, area=area) if has_isolation else None,
+        corrections=run("health/corrections", day=day),
+        held=run("health/held"),
+        now=now,
+    )

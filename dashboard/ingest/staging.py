@@ -12,11 +12,11 @@ import duckdb
 import pandas as pd
 from duckdb import ConstantExpression, StarExpression
 
-from dashboard.data import partitions
-from dashboard.data.contract import FileKind
-from dashboard.data.ids import mask_ids
-from dashboard.data.parse import ParsedFile, open_regular
-from dashboard.data.status import FileOutcome
+from dashboard.ingest import partitions
+from dashboard.ingest.contract import FileKind
+from dashboard.ingest.ids import mask_ids
+from dashboard.ingest.parse import ParsedFile, open_regular
+from dashboard.ingest.status import FileOutcome
 
 # Static statements, one per staging table: table names are never spliced into SQL.
 DELETE_DAY = {

@@ -1,0 +1,79 @@
+"""A fresh clone's first run: generate the bundled demo and ingest it while the newcomer watches.
+
+The one place where the web side starts an ingest, and, with the command line, the only importer
+of the demo. The newest FIRST_RUN_DAYS are ingested at once, with the steps and counts on screen;
+the older days by a second, ordinary ingest in a background thread, while the pages say what they
+still lack. Only the bundled demo does this (Settings.may_start_first_ingest): a replica of
+configured data waits for its own ingest (web.cache.snapshot).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from dashboard.i18n import t
+from dashboard.ingest.build import Progress, ingest
+from dashboard.ingest.inputs import discover
+from dashboard.settings import Settings
+
+FIRST_RUN_DAYS = 3
+_older_days_loading = threading.Event()
+# Once per process and snapshot path, as a cache_resource was: a run that finds the file made
+# by another session's first run does nothing.
+_prepared: set[tuple[str, str]] = set()
+_prepared_lock = threading.Lock()
+
+
+def ensure_snapshot(settings: Settings, progress: Progress | None = None, newest_days: int | None = None) -> bool:
+    """First run needs nothing: with no data configured, generate the district demo and ingest it.
+
+    With newest_days, only those days are ingested (see ingest); returns True when older days
+    were left for a second ingest.
+    """
+    if settings.db_path.exists():
+        return False
+    if settings.is_demo and not (settings.data_dir / "exports").is_dir():
+        from dashboard.demo.generate import generate  # the demo is needed on this one path only
+
+        generate(settings.data_dir, on_day=(lambda done, days: progress("generate", done, days)) if progress else None)
+    ingest(settings, progress, newest_days)
+    all_days = {day for _, day, _ in discover(settings.data_dir).files if day is not None}
+    return bool(newest_days) and len(all_days) > newest_days
+
+
+def _ingest_older_days(config: Settings) -> None:
+    try:
+        ingest(config)  # a failure is in the status file, which the banner shows
+    finally:
+        _older_days_loading.clear()
+
+
+def prepare(config: Settings, lang: str) -> None:
+    """With no snapshot of the bundled demo yet, make one here, saying what is happening with
+    counts, not a bare spinner; the steps go once the pages can be drawn."""
+    key = (str(config.data_dir), str(config.db_path))
+    if config.db_path.exists() or not config.may_start_first_ingest or key in _prepared:
+        return
+    holder = st.empty()
+    with holder.status(t("app.preparing", lang), expanded=True):
+        line = st.empty()
+
+        def show(stage: str, done: int, total: int) -> None:
+            line.write(t(f"app.preparing.{stage}", lang, done=done, total=total, days=FIRST_RUN_DAYS))
+
+        with _prepared_lock:
+            if key not in _prepared:
+                if ensure_snapshot(config, show, newest_days=FIRST_RUN_DAYS):
+                    _older_days_loading.set()
+                    threading.Thread(target=_ingest_older_days, args=(config,), name="first-run-older-days",
+                                     daemon=True).start()
+                _prepared.add(key)
+    holder.empty()
+
+
+def notice(lang: str) -> None:
+    """While a first run's older days are still being ingested, say what the page lacks."""
+    if _older_days_loading.is_set():
+        st.info(t("app.loading_older", lang, days=FIRST_RUN_DAYS))
