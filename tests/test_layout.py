@@ -136,3 +136,16 @@ def test_each_mart_opens_with_its_grain(mart):
     assert first.startswith("-- One row per ")
     table = re.match(r"\d\d_(\w+)$", mart.stem).group(1)
     assert f"create or replace table {table} as" in rest
+
+
+SQL_AND_RULES = sorted([*(REPO / "queries").rglob("*.sql"), *PACKAGE.rglob("*.sql"), *PACKAGE.rglob("*.py")])
+
+
+@pytest.mark.parametrize(("rule", "pattern"), [
+    ("the 14-day window", r"interval 13 day"),
+    ("in force on a day", r"started_on <= (\S+)\s+and \(\S*(?:lifted|ended)_on is null or \S*(?:lifted|ended)_on > \1\)"),
+])
+def test_each_rule_is_written_once(rule, pattern):
+    """The trend window and the in-force rule are macros of schema.sql; everything else calls them."""
+    writers = [str(p.relative_to(REPO)) for p in SQL_AND_RULES if re.search(pattern, p.read_text(encoding="utf-8"))]
+    assert writers == ["dashboard/ingest/schema.sql"], rule

@@ -190,6 +190,16 @@ create table if not exists door_visits (
 create or replace macro on_duty_at(starts_at, ends_at, status, instant) as
     starts_at <= instant and instant < ends_at and status <> 'absent';
 
+-- In force on a day: started by then and not yet ended. The one rule for a zone (ended_on is its
+-- lifted_on) and an isolation case, in the marts, the queries and the vintages' figures alike.
+create or replace macro in_force_on(started_on, ended_on, day) as
+    started_on <= day and (ended_on is null or ended_on > day);
+
+-- The trend window: the 14 days up to and including a day, for every 14-day figure and trend
+-- (its calendar days: trend_days, made with the calendar mart).
+create or replace macro trend_window_start(up_to) as up_to - interval 13 day;
+create or replace macro in_trend_window(d, up_to) as d between trend_window_start(up_to) and up_to;
+
 -- What each re-export replaced (issue 12, vintages): the figures of the superseded file and of
 -- its replacement, never its rows. before/after are JSON text: {"rows": n, <figure>: value, ...}.
 create table if not exists corrections (

@@ -32,14 +32,14 @@ FIGURES_SQL = {
             count(*) filter (where level = 'sealed' and active) as sealed,
             count(*) filter (where level = 'controlled' and active) as controlled,
             count(*) filter (where level = 'precaution' and active) as precaution,
-        from (select *, started_on <= $day and (lifted_on is null or lifted_on > $day) as active,
+        from (select *, in_force_on(started_on, lifted_on, $day) as active,
               from control_zones where export_day = $day)""",
     "isolation": """
         select count(*) as rows,
             count(*) filter (where kind = 'home' and active) as home,
             count(*) filter (where kind = 'home_monitoring' and active) as home_monitoring,
             count(*) filter (where kind = 'centralized' and active) as centralized,
-        from (select *, started_on <= $day and (ended_on is null or ended_on > $day) as active,
+        from (select *, in_force_on(started_on, ended_on, $day) as active,
               from isolation where export_day = $day)""",
     "shifts": """
         select count(*) as rows,

@@ -6,7 +6,7 @@ source as (
     select isolation.* from isolation join ledger on isolation.export_day = ledger.snapshot_day
 ),
 active as (
-    select * from source where started_on <= $day and (ended_on is null or ended_on > $day)
+    select * from source where in_force_on(started_on, ended_on, $day)
 ),
 -- A centralized case with no site is in a designated hospital, as the contract allows; one placed
 -- at a checkpoint or a testing site is a slip in the ledger.

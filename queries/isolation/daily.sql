@@ -1,6 +1,6 @@
 -- One row per calendar day in the 14 days up to the day and isolation kind: active, started and ended in the area, null before the first ledger. Params: $day, $area.
 with days as (
-    select day from calendar where day between $day - interval 13 day and $day
+    select day from trend_days($day)
 ),
 kinds as (
     select unnest(['home', 'home_monitoring', 'centralized']) as kind

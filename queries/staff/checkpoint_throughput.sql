@@ -1,6 +1,6 @@
 -- One row per checkpoint in the area and calendar day in the 14 days up to the day: vehicles and people checked, turned back, fever found. Params: $day, $area.
 with source as (
-    select * from checkpoint_daily where day between $day - interval 13 day and $day
+    select * from checkpoint_daily where in_trend_window(day, $day)
 ),
 sited as (
     select source.day, source.site_id, sites.name, source.vehicles_checked, source.people_checked,

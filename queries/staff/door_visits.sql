@@ -1,7 +1,7 @@
 -- One row per calendar day in the 14 days up to the day: door-to-door teams, households visited, people checked and fever found in the area. Params: $day, $area.
 with source as (
     select * from door_visits_daily
-    where day between $day - interval 13 day and $day and starts_with(area_code, $area)
+    where in_trend_window(day, $day) and starts_with(area_code, $area)
 ),
 summed as (
     select day,

@@ -1,6 +1,6 @@
 -- One row per calendar day in the 14 days up to the day: samples and positives in the area, null where that day's export is missing. Params: $day, $area.
 with days as (
-    select day from calendar where day between $day - interval 13 day and $day
+    select day from trend_days($day)
 ),
 exported as (
     select day from feed_status where kind = 'testing_records' and not stale

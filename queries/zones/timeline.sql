@@ -7,7 +7,7 @@ source as (
     from control_zones
     join ledger using (export_day)
     where starts_with(area_code, $area) and started_on <= $day
-        and (lifted_on is null or lifted_on > $day - interval 13 day)
+        and (lifted_on is null or lifted_on > trend_window_start($day))
 ),
 renamed as (
     select zone_id, name, area_code, level, scope, started_on, lifted_on, population, export_day as ledger_day,

@@ -1,6 +1,6 @@
 -- One row per calendar day in the 14 days up to the day and zone level: zones active in the area, null before the first ledger. Params: $day, $area.
 with days as (
-    select day from calendar where day between $day - interval 13 day and $day
+    select day from trend_days($day)
 ),
 levels as (
     select unnest(['sealed', 'controlled', 'precaution']) as level

@@ -10,5 +10,4 @@ with snapshot_for_day as (
 select snapshot_for_day.day, snapshot_for_day.snapshot_day, zones.* exclude (export_day),
 from snapshot_for_day
 join control_zones as zones on zones.export_day = snapshot_for_day.snapshot_day
-where zones.started_on <= snapshot_for_day.day
-  and (zones.lifted_on is null or zones.lifted_on > snapshot_for_day.day);
+where in_force_on(zones.started_on, zones.lifted_on, snapshot_for_day.day);

@@ -8,8 +8,7 @@ with snapshot_for_day as (
 ),
 cases as (
     select snapshot_for_day.*, cases.* exclude (export_day),
-        cases.started_on <= snapshot_for_day.day
-            and (cases.ended_on is null or cases.ended_on > snapshot_for_day.day) as is_active,
+        in_force_on(cases.started_on, cases.ended_on, snapshot_for_day.day) as is_active,
     from snapshot_for_day
     join isolation as cases on cases.export_day = snapshot_for_day.snapshot_day
 )

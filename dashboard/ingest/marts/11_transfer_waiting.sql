@@ -14,7 +14,7 @@ in_window as (
     select ledger_for_day.day, ledger_for_day.snapshot_day, positives.*,
     from ledger_for_day
     join positives
-        on positives.sampled_at::date between ledger_for_day.day - interval 13 day and ledger_for_day.day
+        on in_trend_window(positives.sampled_at::date, ledger_for_day.day)
 ),
 -- A person positive twice waits since the first positive sample, in the community it was taken in.
 first_positive as (
