@@ -1,12 +1,12 @@
-"""Who may run which query: a table written by hand, not read from dashboard/auth.py, and a
-guard that every query returning people's names or keys is restricted."""
+"""Who may run which query: a table written by hand, not read from the queries' header lines, and
+a guard that every query returning people's names or keys is restricted."""
 
 from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.figures.queries import example_params, query_names
+from dashboard.figures.queries import example_params, query_names, restricted_queries
 from dashboard.ingest.contract import KINDS, PERSON_ID
 from dashboard.ingest.parse import pseudonym_column
 from dashboard.web import auth
@@ -36,7 +36,28 @@ PERSONAL_COLUMNS = {"staff_name", "staff_id", "value", "person_code"} | {
 
 def test_the_table_covers_every_role_and_restricted_query():
     assert set(MAY_RUN) == set(auth.ROLES)
-    assert all(set(row) == set(auth.RESTRICTED_QUERIES) for row in MAY_RUN.values())
+    assert all(set(row) == set(restricted_queries()) for row in MAY_RUN.values())
+
+
+def test_header_lines_name_only_known_roles():
+    named = {role for roles in restricted_queries().values() for role in roles}
+    assert named and named <= set(auth.ROLES)
+
+
+def test_a_misspelt_roles_clause_is_refused(tmp_path, monkeypatch):
+    from dashboard.figures import queries
+
+    (tmp_path / "staff").mkdir()
+    (tmp_path / "staff" / "listing.sql").write_text("-- One row per person. Params: $day. Roles: leader admin\nselect 1\n")
+    monkeypatch.setattr(queries, "QUERIES_DIR", tmp_path)
+    queries.load.cache_clear()
+    queries.allowed_roles.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="Roles: role, role"):
+            queries.allowed_roles("staff/listing")
+    finally:
+        queries.load.cache_clear()
+        queries.allowed_roles.cache_clear()
 
 
 @pytest.mark.parametrize("role, query, allowed", CELLS, ids=[f"{r}-{q}" for r, q, _ in CELLS])
@@ -57,7 +78,7 @@ def test_no_role_and_unknown_roles_run_nothing(query):
 
 @pytest.mark.parametrize("role", sorted(MAY_RUN))
 def test_aggregates_are_open_to_every_role(role):
-    for query in set(query_names()) - set(auth.RESTRICTED_QUERIES):
+    for query in set(query_names()) - set(restricted_queries()):
         assert auth.may_run(role, query), query
 
 
@@ -79,12 +100,12 @@ def test_every_query_returning_people_is_restricted(snapshot):
     found = personal_columns_by_query(snapshot)
     # The guard looks at what exists: the roster and fatigue name staff, rejects quote cells.
     assert {"staff/roster", "staff/fatigue", "health/rejects", "isolation/awaiting_transfer"} <= set(found)
-    assert unrestricted(found, auth.RESTRICTED_QUERIES) == {}
+    assert unrestricted(found, restricted_queries()) == {}
 
 
 def test_the_guard_notices_an_unrestricted_query(snapshot):
     found = personal_columns_by_query(snapshot)
-    loosened = {name: roles for name, roles in auth.RESTRICTED_QUERIES.items() if name != "staff/fatigue"}
+    loosened = {name: roles for name, roles in restricted_queries().items() if name != "staff/fatigue"}
     assert unrestricted(found, loosened) == {"staff/fatigue": {"staff_id", "staff_name"}}
 
 

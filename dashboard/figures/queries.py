@@ -1,7 +1,10 @@
 """Named queries: `queries/<topic>/<result>.sql`, run with bound `$name` parameters.
 
 The first line of each file states its grain and its parameters ("Params: $day, $area."), and
-the runner holds callers to it, so a file's header cannot drift from what it binds.
+the runner holds callers to it, so a file's header cannot drift from what it binds. A query that
+returns names or row-level detail ends the line with the roles that may run it ("Roles: leader,
+admin."); one without is an aggregate that every role may run. The web's runner checks the
+session's role against it before every query and every shared build (web/access.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dashboard.settings import QUERIES_DIR, Settings, bench_query_log
 
 NAME = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 DECLARED = re.compile(r"\$([a-z_]+)")
+ROLES = re.compile(r"Roles: ([a-z_]+(?:, [a-z_]+)*)\.$")
 # Every parameter a query may declare, with its type. A new name must be added here, so a
 # typo in a header or a wrongly typed value fails before DuckDB sees it.
 PARAM_TYPES: dict[str, type] = {
@@ -47,7 +51,24 @@ def load(name: str) -> tuple[str, frozenset[str]]:
     header = sql.split("\n", 1)[0]
     if not header.startswith("--") or "Params:" not in header:
         raise ValueError(f"{path}: first line must state the grain and 'Params: ...'")
-    return sql, frozenset(DECLARED.findall(header.split("Params:", 1)[1]))
+    return sql, frozenset(DECLARED.findall(header.split("Params:", 1)[1].split("Roles:", 1)[0]))
+
+
+@cache
+def allowed_roles(name: str) -> frozenset[str] | None:
+    """The roles a query's header line allows, or None when it allows every role (no "Roles:")."""
+    header = load(name)[0].split("\n", 1)[0]
+    if "Roles:" not in header:
+        return None
+    found = ROLES.search(header)
+    if found is None:
+        raise ValueError(f"queries/{name}.sql: the first line must end 'Roles: role, role.'")
+    return frozenset(found.group(1).split(", "))
+
+
+def restricted_queries() -> dict[str, frozenset[str]]:
+    """Every query whose header names the roles that may run it."""
+    return {name: roles for name in query_names() if (roles := allowed_roles(name)) is not None}
 
 
 def example_params(name: str, day: date) -> dict:

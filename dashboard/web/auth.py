@@ -23,20 +23,12 @@ from pathlib import Path
 import bcrypt
 
 from dashboard import settings
+from dashboard.figures import queries
 from dashboard.web.login_store import CHECK_SLOTS_FOLDER_NAME, LOGIN_STORE_NAME, CheckSlots, open_store, writing
 from dashboard.web.pages import EVERYONE, PAGES
 
 # The pages each role may open, by url_path, from the one page table.
 ROLES = {role: frozenset(spec.url_path for spec in PAGES if role in spec.roles) for role in EVERYONE}
-# Queries that return names or row-level detail, and the roles that may run them. Any query not
-# listed is an aggregate that every role may run.
-RESTRICTED_QUERIES = {
-    "staff/roster": frozenset({"leader", "admin"}),
-    "staff/fatigue": frozenset({"leader", "admin"}),
-    "isolation/awaiting_transfer": frozenset({"leader", "admin"}),
-    "health/rejects": frozenset({"admin"}),
-    "health/ingest_log": frozenset({"admin"}),
-}
 # With no users configured the dashboard only listens on loopback, and whoever can reach it
 # there is the operator at the machine.
 LOCAL_ROLE = "admin"
@@ -168,7 +160,7 @@ def may_open(role: str, page: str) -> bool:
 def may_run(role: str, query: str) -> bool:
     if role not in ROLES:
         return False
-    allowed = RESTRICTED_QUERIES.get(query)
+    allowed = queries.allowed_roles(query)  # from the query's own header line
     return allowed is None or role in allowed
 
 

@@ -1,4 +1,4 @@
--- One row per file the ingest handled, newest first (at most 500). Params: none.
+-- One row per file the ingest handled, newest first (at most 500). Params: none. Roles: admin.
 with source as (
     select * from ingest_log
 ),

@@ -1,4 +1,4 @@
--- One row per rejected cell of the day's files and of the reference files, with its reason; ID numbers are already masked. Params: $day.
+-- One row per rejected cell of the day's files and of the reference files, with its reason; ID numbers are already masked. Params: $day. Roles: admin.
 with source as (
     select * from rejects where day = $day or day is null
 ),

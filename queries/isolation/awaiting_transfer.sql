@@ -1,4 +1,4 @@
--- One row per person in the area awaiting transfer at the end of the day: a short pseudonymous code (never the key), community, first positive sample and hours waiting. Params: $day, $area.
+-- One row per person in the area awaiting transfer at the end of the day: a short pseudonymous code (never the key), community, first positive sample and hours waiting. Params: $day, $area. Roles: leader, admin.
 with source as (
     select * from transfer_waiting where day = $day and starts_with(area_code, $area)
 ),

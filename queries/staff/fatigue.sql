@@ -1,4 +1,4 @@
--- One row per staff member at a post in the area with a shift in the 7 days up to the instant: hours on duty in the last 24 h and 7 days, and consecutive days worked. Params: $at, $area.
+-- One row per staff member at a post in the area with a shift in the 7 days up to the instant: hours on duty in the last 24 h and 7 days, and consecutive days worked. Params: $at, $area. Roles: leader, admin.
 with source as (
     select * from shifts
     where status <> 'absent' and starts_at < $at and ends_at > $at - interval 7 day

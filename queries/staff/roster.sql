@@ -1,4 +1,4 @@
--- One row per shift at a post in the area that overlaps the day, with the staff member's name. Params: $day, $area.
+-- One row per shift at a post in the area that overlaps the day, with the staff member's name. Params: $day, $area. Roles: leader, admin.
 with source as (
     select * from shifts
     where starts_at < $day + interval 1 day and ends_at > $day::timestamp
