@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.briefing.document import report_markdown
-from dashboard.figures.attention import ATTENTION_QUERIES, WALL_LINES, attention_list
+from dashboard.figures.attention import WALL_LINES, attention_list
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, situation_map, state
 from dashboard.web.builders import charts, kpis
@@ -31,8 +31,7 @@ names_allowed = access.may_run("staff/fatigue")
 minute = datetime.now().replace(second=0, microsecond=0)
 items = cache.shared("overview/attention", (f.day, f.at, f.area, f.lang, names_allowed, minute),
                      lambda: attention_list(cache.query, figures, f.day, f.area, f.lang, config,
-                                            names_allowed=names_allowed, now=minute),
-                     queries=ATTENTION_QUERIES + (("staff/fatigue",) if names_allowed else ()))
+                                            names_allowed=names_allowed, now=minute))
 trends = (
     ("testing/trend", lambda: charts.daily_bars(cache.query("testing/trend", day=f.day, area=f.area), "positives",
                                                 t("trend.positives", f.lang), f.lang, "#dc2626")),

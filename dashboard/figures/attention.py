@@ -290,13 +290,6 @@ def fatigue_flags(df: pd.DataFrame, hours_24h: float, hours_7d: float, days_in_r
     return flagged[flagged["over_24h"] | flagged["over_7d"] | flagged["over_days"]].reset_index(drop=True)
 
 
-# Every query attention_list may run but staff/fatigue, which only roles that may see names run.
-ATTENTION_QUERIES = ("map/areas", "testing/coverage_by_community", "zones/zone_table",
-                     "testing/positives_by_community", "isolation/hotel_occupancy", "staff/on_duty_at",
-                     "staff/understaffed_ahead", "isolation/awaiting_by_community", "health/corrections",
-                     "health/held")
-
-
 def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: str, config: Thresholds, *,
                    names_allowed: bool, now: datetime) -> list[Item]:
     """What the overview lists for the day and area. `run(name, **params)` runs a named query; a

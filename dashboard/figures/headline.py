@@ -67,13 +67,6 @@ class HeadlineFigures:
         return {key: getattr(self, key) for key in REPORT_KEYS}
 
 
-# Every query headline_figures and report_from may run, for a cache that checks a role up front.
-HEADLINE_QUERIES = ("health/feed_status", "zones/active_by_level", "testing/round_totals", "isolation/active_by_kind",
-                    "isolation/hotel_occupancy", "testing/day_totals", "staff/on_duty_at",
-                    "isolation/awaiting_by_community")
-REPORT_QUERIES = (*HEADLINE_QUERIES, "health/corrections")
-
-
 def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
                      follow_stale: bool = False) -> HeadlineFigures:
     """The headline figures of a day in an area.

@@ -11,8 +11,9 @@ without any invalidation; ttl and max_entries bound the memory of screens that r
 The session's role is checked before the cache, so no page reaches a query its role may not run.
 
 Figures, maps and lists built from those results are shared too (shared(): one build per version
-and view, not one per session). A shared build names the queries it runs; the role is checked
-for each of them before the lookup, and a build that runs a query it did not name fails.
+and view, not one per session). A build's queries are the ones it ran, recorded as it runs them,
+so no list of them is kept by hand: a session that finds the build already made is checked
+against those queries, as if it had run them itself.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.figures.headline import HEADLINE_QUERIES, REPORT_QUERIES, HeadlineFigures, headline_figures, report_from
+from dashboard.figures.headline import HeadlineFigures, headline_figures, report_from
 from dashboard.figures.queries import Snapshot
 from dashboard.i18n import t
 from dashboard.ingest.status import read_status
@@ -118,21 +119,15 @@ def query(name: str, **params) -> pd.DataFrame:
     role may not run, whatever the URL says.
     """
     access.check_query(name)
-    named = _named_by_build.get()
-    if named is not None and name not in named:
-        raise UndeclaredQuery(f"a shared build ran {name}, which it does not name: another role could "
-                              "receive its result from the shared cache without being checked for it")
+    ran = _ran_by_build.get()
+    if ran is not None:
+        ran.add(name)
     snap = snapshot()
     return _cached_query(name, tuple(sorted(params.items())), _forget_replaced_versions(snap), str(snap.path))
 
 
-class UndeclaredQuery(RuntimeError):
-    """A shared build ran a query it did not name, so its role check could be skipped."""
-
-
-# The queries the shared build running in this thread named (None outside a build).
-_named_by_build: contextvars.ContextVar[frozenset[str] | None] = contextvars.ContextVar("named_by_build",
-                                                                                         default=None)
+# The queries the shared build running in this thread has run so far (None outside a build).
+_ran_by_build: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("ran_by_build", default=None)
 
 
 @st.cache_resource(show_spinner=False)
@@ -141,35 +136,38 @@ def shared_builds() -> SharedBuilds:
     return SharedBuilds(SHARED_MAX_ENTRIES)
 
 
-def shared(kind: str, view: tuple, build: Callable, *, queries: tuple[str, ...]) -> object:
+def shared(kind: str, view: tuple, build: Callable, *, queries=None) -> object:
     """build() once per snapshot version, thresholds and view, for every session of the process.
 
     `view` must hold everything the result depends on besides the data and the thresholds (day,
-    area, language, screen). `queries` names every query build() runs: the session's role must
-    be allowed each of them, checked here, before the lookup, since a hit runs none of them.
-    The result is shared: draw it, never change it.
+    area, language, screen). The queries build() runs are recorded with its result; a session
+    that finds the result built must be allowed each of them, checked here, since it runs none.
+    A build inside a build adds its queries to the outer one's. The result is shared: draw it,
+    never change it.
     """
-    outer = _named_by_build.get()
-    if outer is not None and not outer.issuperset(queries):
-        raise UndeclaredQuery(f"a shared build uses {kind}, whose queries it does not all name")
-    access.check_queries(queries)
     snap = snapshot()
     key: Hashable = (kind, view, Thresholds(), _forget_replaced_versions(snap), str(snap.path))
 
-    def build_with_named_queries():
-        token = _named_by_build.set(frozenset(queries))
+    def build_recording_queries() -> tuple[object, frozenset[str]]:
+        ran: set[str] = set()
+        token = _ran_by_build.set(ran)
         try:
-            return build()
+            return build(), frozenset(ran)
         finally:
-            _named_by_build.reset(token)
+            _ran_by_build.reset(token)
 
-    return shared_builds().get(key, build_with_named_queries)
+    value, ran = shared_builds().get(key, build_recording_queries)
+    access.check_queries(ran)
+    outer = _ran_by_build.get()
+    if outer is not None:
+        outer.update(ran)
+    return value
 
 
 def report(day: date, at: datetime, area: str) -> dict:
     """The briefing's figures (report.build_report's JSON) from the cached query results: the
     queries the overview already ran are not run again for it."""
-    return shared("report", (day, at, area), lambda: report_from(query, day, at, area), queries=REPORT_QUERIES)
+    return shared("report", (day, at, area), lambda: report_from(query, day, at, area))
 
 
 def export_days() -> list[date]:
@@ -270,7 +268,7 @@ def headline(day: date, at: datetime, area: str) -> HeadlineFigures:
     comes from is returned beside it ("testing_day", "shifts_day"), instead of None.
     """
     return shared("headline", (day, at, area),
-                  lambda: headline_figures(query, day, at, area, follow_stale=True), queries=HEADLINE_QUERIES)
+                  lambda: headline_figures(query, day, at, area, follow_stale=True))
 
 
 def kpi_changes(view: tuple, values: dict[str, str]) -> set[str]:
