@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.briefing.document import report_markdown
 from dashboard.figures.attention import WALL_LINES, attention_list
+from dashboard.figures.trends import TRENDS, trend_frame
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, situation_map, state
 from dashboard.web.builders import charts, kpis
@@ -32,19 +33,11 @@ minute = datetime.now().replace(second=0, microsecond=0)
 items = cache.shared("overview/attention", (f.day, f.at, f.area, f.lang, names_allowed, minute),
                      lambda: attention_list(cache.query, figures, f.day, f.area, f.lang, config,
                                             names_allowed=names_allowed, now=minute))
-trends = (
-    ("testing/trend", lambda: charts.daily_bars(cache.query("testing/trend", day=f.day, area=f.area), "positives",
-                                                t("trend.positives", f.lang), f.lang, "#dc2626")),
-    ("testing/trend", lambda: charts.daily_bars(cache.query("testing/trend", day=f.day, area=f.area), "samples",
-                                                t("trend.samples", f.lang), f.lang)),
-    ("isolation/daily", lambda: charts.isolation_trend(cache.query("isolation/daily", day=f.day, area=f.area), f.lang)),
-    ("zones/trend", lambda: charts.zones_trend(cache.query("zones/trend", day=f.day, area=f.area), f.lang)),
-)
-
-
 def show_trend(number: int, **sizes) -> None:
-    query_name, build = trends[number]
-    layout.shared_figure(f"overview/trend-{number}", (f.day, f.area, f.lang), build, queries=(query_name,), **sizes)
+    spec = TRENDS[number]
+    layout.shared_figure(f"overview/trend-{number}", (f.day, f.area, f.lang),
+                         lambda: charts.trend_chart(spec, trend_frame(cache.query, spec, f.day, f.area), f.lang),
+                         queries=(spec.query,), **sizes)
 
 
 base = layout.geo()
@@ -126,6 +119,6 @@ with attention_column:
 
 st.subheader(t("overview.trends", f.lang))
 with st.container(key="overview-trends"):
-    for column, number in zip(st.columns(4), range(len(trends))):
+    for column, number in zip(st.columns(4), range(len(TRENDS))):
         with column:
             show_trend(number, height=TREND_HEIGHT_PHONE if layout.phone() else TREND_HEIGHT)

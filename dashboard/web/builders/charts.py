@@ -13,6 +13,7 @@ from datetime import timedelta
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.figures.trends import TrendSpec
 from dashboard.i18n import enum, is_missing, short_day, t
 from dashboard.web.builders.overlays import LEVEL_COLORS
 
@@ -76,6 +77,15 @@ def isolation_trend(df: pd.DataFrame, lang: str) -> go.Figure:
 def zones_trend(df: pd.DataFrame, lang: str) -> go.Figure:
     colors = {level: _rgb(c) for level, c in LEVEL_COLORS.items()}
     return lines_by(df, "level", "zones", "level", colors, t("trend.zones", lang), lang)
+
+
+def trend_chart(spec: TrendSpec, df: pd.DataFrame, lang: str) -> go.Figure:
+    """One of the overview's 14-day trends (figures.trends.TRENDS), from its query's rows."""
+    if spec.key == "isolation":
+        return isolation_trend(df, lang)
+    if spec.key == "zones":
+        return zones_trend(df, lang)
+    return daily_bars(df, spec.key, t(f"trend.{spec.key}", lang), lang, spec.color)
 
 
 def isolation_flow(df: pd.DataFrame, lang: str) -> go.Figure:
