@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.figures.attention import held_text
+from dashboard.figures.headline import report_from
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, state
 from dashboard.web.builders import charts, reconciliation, tables
@@ -26,7 +27,7 @@ st.subheader(t("health.conflicts", f.lang, day=i18n.day(f.day, f.lang)))
 layout.show_table(reconciliation.conflicts_table(cache.query("health/isolation_conflicts", day=f.day, area=f.area),
                                                  f.lang), t("health.conflicts.empty", f.lang))
 st.subheader(t("health.corrections", f.lang, day=i18n.day(f.day, f.lang)))
-layout.show_table(reconciliation.corrections_table(cache.report(f.day, f.at, f.area)["corrections"], f.lang),
+layout.show_table(reconciliation.corrections_table(cache.figure(report_from, f.day, f.at, f.area)["corrections"], f.lang),
                   t("health.corrections.empty", f.lang, day=i18n.day(f.day, f.lang)))
 
 if not access.may_run("health/rejects"):

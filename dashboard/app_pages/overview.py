@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.briefing.document import report_markdown
 from dashboard.figures.attention import WALL_LINES, attention_list
+from dashboard.figures.headline import headline_figures, report_from
 from dashboard.figures.trends import TRENDS, trend_frame
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, layout, situation_map, state
@@ -18,11 +19,14 @@ f = state.filters()
 config = cache.settings().thresholds
 layout.page_header(f, "page.overview")
 status = feeds.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts"))
-figures = cache.headline(f.day, f.at, f.area)
-previous = cache.headline(f.previous_day, state.now_for(f.previous_day), f.area) if f.previous_day else None
+# Where an event feed is stale, its cards show its last export's figure, and the day it comes from.
+figures = cache.figure(headline_figures, f.day, f.at, f.area, follow_stale=True)
+previous = cache.figure(headline_figures, f.previous_day, state.now_for(f.previous_day), f.area,
+                        follow_stale=True) if f.previous_day else None
+report = cache.figure(report_from, f.day, f.at, f.area)
 
 cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
-cards = kpis.mark_corrected(cards, figures, cache.report(f.day, f.at, f.area)["corrections"], f.lang)
+cards = kpis.mark_corrected(cards, figures, report["corrections"], f.lang)
 layout.kpi_strip(cards, changed=cache.kpi_changes((f.area, f.lang), {card.key: card.value for card in cards}))
 
 # Fatigue alerts come from a list of people: a wall screen's role sees the rest without them.
@@ -94,7 +98,7 @@ with map_column:
                                              format_func=lambda d: i18n.short_day(d, f.lang),
                                              help=t("overview.replay.help", f.lang))
     play = play_column.button(t("overview.replay.play", f.lang), width="stretch")
-    briefing = report_markdown(cache.report(f.day, f.at, f.area), f.lang,
+    briefing = report_markdown(report, f.lang,
                            i18n.spreadsheet_safe(cache.area_name(f.area, f.lang)) if f.area else None)
     download_column.download_button(t("overview.briefing", f.lang), briefing,
                                     file_name=f"briefing-{f.day.isoformat()}-{f.area or 'district'}-{f.lang}.md", mime="text/markdown",

@@ -27,7 +27,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.figures.headline import HeadlineFigures, headline_figures, report_from
 from dashboard.figures.queries import Snapshot
 from dashboard.i18n import t
 from dashboard.ingest.status import read_status
@@ -164,10 +163,12 @@ def shared(kind: str, view: tuple, build: Callable, *, queries=None) -> object:
     return value
 
 
-def report(day: date, at: datetime, area: str) -> dict:
-    """The briefing's figures (report.build_report's JSON) from the cached query results: the
-    queries the overview already ran are not run again for it."""
-    return shared("report", (day, at, area), lambda: report_from(query, day, at, area))
+def figure(function: Callable, *args, **kwargs):
+    """A figure function of dashboard.figures, `function(run, *args, **kwargs)`, run with the
+    cached queries and shared once per snapshot version and arguments. The page names the figure
+    function, the function names its queries: a card is one hop from its SQL."""
+    return shared(f"{function.__module__}.{function.__qualname__}", (args, tuple(sorted(kwargs.items()))),
+                  lambda: function(query, *args, **kwargs))
 
 
 def export_days() -> list[date]:
@@ -259,16 +260,6 @@ def last_good_run() -> datetime | None:
     """When this screen last showed good figures; else when any screen of this server did."""
     mine = st.session_state.get(REFRESHED_AT)
     return mine if isinstance(mine, datetime) else _last_good_run.get(str(settings().db_path))
-
-
-def headline(day: date, at: datetime, area: str) -> HeadlineFigures:
-    """The overview's figures: report.headline_figures for any area, through the cache.
-
-    Where an event feed is stale, the figure is taken from its last export and the day it
-    comes from is returned beside it ("testing_day", "shifts_day"), instead of None.
-    """
-    return shared("headline", (day, at, area),
-                  lambda: headline_figures(query, day, at, area, follow_stale=True))
 
 
 def kpi_changes(view: tuple, values: dict[str, str]) -> set[str]:
