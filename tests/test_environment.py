@@ -43,7 +43,7 @@ def test_session_fixtures_see_no_operator_setting(environment_seen_by_session_fi
 def test_a_test_sees_no_operator_setting():
     assert set(dashboard_variables()) == {"DASHBOARD_SECRETS"}
     settings = Settings.from_env()
-    # The defaults, as the README states them.
+    # The defaults, as docs/settings.md states them.
     assert settings.thresholds.stale_after_hours == 26 and settings.thresholds.coverage_target == 0.95
     assert settings.is_demo
 

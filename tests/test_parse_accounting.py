@@ -233,7 +233,7 @@ def test_a_file_bad_in_every_row_stores_the_first_thousand_rejects_and_counts_al
     assert {column for _, column, _ in stored} == {"person_id"}
     assert not any(re.search(r"\d{15}", value) for _, _, value in stored)
     assert not set(bad_ids[:1000]) & {value for _, _, value in stored}
-    assert parse.STORED_REJECTS == 1000  # the number the README states
+    assert parse.STORED_REJECTS == 1000  # the number docs/operations.md states
 
 
 def test_rejects_of_a_bad_file_are_not_held_in_python(con, tmp_path):

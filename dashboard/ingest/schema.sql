@@ -6,7 +6,7 @@ create table if not exists meta (
 );
 
 -- The export kinds of the contract, in the order pages list them; written by every ingest
--- from dashboard/data/contract.py, so SQL never spells the list out.
+-- from dashboard/ingest/contract.py, so SQL never spells the list out.
 create table if not exists feeds (
     kind varchar primary key,
     position integer not null,
