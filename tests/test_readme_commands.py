@@ -15,7 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DAYS = 3
 KINDS = ["checkpoint_log", "control_zones", "door_visits", "isolation", "shifts", "testing_records"]
-# Every key of the report's JSON, written out here, not taken from dashboard/report.py.
+# Every key of the report's JSON, written out here, not taken from dashboard/figures/headline.py.
 REPORT_KEYS = [
     "as_of", "at", "feeds", "zones_active", "population_sealed", "samples_on_day", "positives_on_day",
     "current_round", "round_coverage", "isolation_active", "releases_due_next_day", "hotel_occupancy",
