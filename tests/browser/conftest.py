@@ -3,19 +3,37 @@ hand-computable fixture (tests/fixtures.py), ingested by the real ingest.
 
 The main server lives for the session. Tests that need a different data set or users start
 their own, module-scoped, with support.serve_fixture.
+
+Every test in this folder is marked `browser` here, not in its module, and one that opens
+Chromium is skipped here where Debian's is not installed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.support import CHROMIUM, EXPECT_MS, LAUNCH_ARGS, LOAD_MS, WALL, Server, serve_fixture
+from tests.browser.support import CHROMIUM, EXPECT_MS, LAUNCH_ARGS, LOAD_MS, NO_CHROMIUM, WALL, Server, serve_fixture
 
 # Playwright's assertions retry for 5 s by default: too short for a first run on two slow cores.
 expect.set_options(timeout=EXPECT_MS)
+BROWSER_TESTS = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items) -> None:
+    """Before `-m` deselects anything: mark this folder's tests `browser`, and skip, before any
+    server starts, each one that needs Chromium (its fixtures, however deep, include `chromium`)
+    when Debian's is not installed."""
+    for item in items:
+        if BROWSER_TESTS not in item.path.parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if "chromium" in item.fixturenames and not CHROMIUM.is_file():
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,9 @@ then coverage, 蜜蜂张街道's two communities as one line that expands.
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import CHROMIUM, NO_CHROMIUM, TITLES, open_app
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+from tests.browser.support import TITLES, open_app
 
 LINES = [
     ("understaffed_now", "西工房固定采样点: 1 on duty now, fewer than the minimum 2"),

@@ -14,9 +14,7 @@ from playwright.sync_api import expect
 
 from dashboard.i18n import t
 from tests.browser.support import (
-    CHROMIUM,
     LOGIN_BUTTON,
-    NO_CHROMIUM,
     PASSWORD_LABEL,
     TITLES,
     USER_LABEL,
@@ -26,10 +24,6 @@ from tests.browser.support import (
     serve_fixture,
     wait_for_app,
 )
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 USERS = {"wall": ("screen", "wall-pw"), "zhang": ("leader", "zhang-pw"), "ops": ("admin", "ops-pw")}
 LINK = "/testing?day=2022-01-04&area=410103001&lang=en"

@@ -13,11 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.support import (
-    CHROMIUM,
     DECK,
     LOAD_MS,
     MAP_PAGES,
-    NO_CHROMIUM,
     PAGES,
     PHONE,
     TITLES,
@@ -30,10 +28,6 @@ from tests.browser.support import (
     wait_for_app,
     wait_for_map_drawn,
 )
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 WIDTH = PHONE["width"]
 SIDEBAR = '[data-testid="stSidebar"]'

@@ -32,9 +32,7 @@ from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from dashboard.web import screen_tokens
 from tests.browser.support import (
-    CHROMIUM,
     LOAD_MS,
-    NO_CHROMIUM,
     REFRESH_SECONDS,
     REPO,
     TITLES,
@@ -53,11 +51,9 @@ NGINX = Path("/usr/sbin/nginx")
 SITE = REPO / "deploy" / "nginx" / "erqi-dashboard.conf"
 ROUTE_COOKIE = "erqi_route"
 
-pytestmark = [pytest.mark.browser, pytest.mark.nginx]
+pytestmark = pytest.mark.nginx
 if not NGINX.is_file():
     pytest.skip(f"the replica tests need Debian's nginx at {NGINX} (apt-get install nginx)", allow_module_level=True)
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 NEWEST = EXPECTED[DAYS[-1]]  # 2022-01-06, what the overview shows without a day in the URL
 # 2022-01-06 sampled 3,670 times; its last 20 rows are 西工房's repeat samples (tests/fixtures.py),

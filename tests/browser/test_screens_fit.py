@@ -14,10 +14,8 @@ from playwright.sync_api import expect
 from dashboard.i18n import t
 from dashboard.ingest.status import write_status
 from tests.browser.support import (
-    CHROMIUM,
     DECK,
     LOAD_MS,
-    NO_CHROMIUM,
     PHONE,
     TITLES,
     element_shots,
@@ -34,10 +32,6 @@ from tests.browser.support import (
     wait_for_map_drawn,
 )
 from tests.test_web_trust_second import boundaries_with_codes_only
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 ROTATION = ("overview", "zones", "testing", "isolation", "staff")
 # A 4K screen runs at 200 % scaling (the OS setting, or Chromium's --force-device-scale-factor=2):

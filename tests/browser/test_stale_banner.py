@@ -14,19 +14,13 @@ from playwright.sync_api import expect
 
 from dashboard.i18n import t
 from tests.browser.support import (
-    CHROMIUM,
     LOAD_MS,
-    NO_CHROMIUM,
     PAGES,
     TITLES,
     WALL,
     path_of,
     serve_fixture,
 )
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 TESTING = t("feed.testing_records", "zh")  # 核酸采样
 # 2022-01-05 as a Chinese screen may write it.

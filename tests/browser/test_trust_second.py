@@ -21,9 +21,7 @@ from bench.st_client import Tab
 from dashboard.i18n import t
 from dashboard.web import auth, login_store
 from tests.browser.support import (
-    CHROMIUM,
     LOAD_MS,
-    NO_CHROMIUM,
     REFRESH_SECONDS,
     TITLES,
     USER_LABEL,
@@ -41,11 +39,6 @@ from tests.browser.support import (
 )
 from tests.test_web_trust import USERS, users_toml
 from tests.test_web_trust_second import STRAY_CODE, boundaries_with_codes_only
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
-
 
 # ---------------------------------------------------------------- 2. a lockout nobody can lift
 

@@ -12,11 +12,9 @@ from playwright.sync_api import expect
 
 from dashboard.i18n import t
 from tests.browser.support import (
-    CHROMIUM,
     DECK,
     LOAD_MS,
     MAP_PAGES,
-    NO_CHROMIUM,
     PAGES,
     TITLES,
     WALL,
@@ -35,10 +33,6 @@ from tests.browser.support import (
     wait_for_map_drawn,
 )
 from tests.fixtures import DAYS, EXPECTED
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 NEWEST = EXPECTED[DAYS[-1]]  # 2022-01-06, the day a page shows when the URL names none
 
