@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.support import CHROMIUM, EXPECT_MS, LAUNCH_ARGS, LOAD_MS, NO_CHROMIUM, WALL, Server, serve_fixture
+from tests.browser.support import (
+    CHROMIUM,
+    EXPECT_MS,
+    LAUNCH_ARGS,
+    NO_CHROMIUM,
+    WALL,
+    Server,
+    browser_context,
+    serve_fixture,
+)
 
 # Playwright's assertions retry for 5 s by default: too short for a first run on two slow cores.
 expect.set_options(timeout=EXPECT_MS)
@@ -39,9 +48,8 @@ def pytest_collection_modifyitems(items) -> None:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator[Server]:
     """The fixture as it is: three export days, 2022-01-04 to 2022-01-06, no users."""
-    running = serve_fixture(tmp_path_factory.mktemp("server"))
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("server")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +69,7 @@ def new_page(chromium):
     contexts = []
 
     def make(viewport: dict | None = None):
-        context = chromium.new_context(viewport=viewport or WALL, locale="zh-CN")
-        context.set_default_timeout(LOAD_MS)
+        context = browser_context(chromium, viewport or WALL)
         contexts.append(context)
         return context.new_page()
 

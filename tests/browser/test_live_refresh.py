@@ -20,9 +20,8 @@ REPEATS = 20
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("live"))
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("live")) as running:
+        yield running
 
 
 def samples_card(page):

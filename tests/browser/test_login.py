@@ -55,9 +55,8 @@ def auth_server(tmp_path_factory):
         f'[auth.users.{name}]\nrole = "{role}"\n'
         f'password_hash = "{bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()}"\n\n'
         for name, (role, password) in USERS.items()), encoding="utf-8")
-    running = serve_fixture(root, DASHBOARD_USERS_FILE=str(users))
-    yield running
-    running.stop()
+    with serve_fixture(root, DASHBOARD_USERS_FILE=str(users)) as running:
+        yield running
 
 
 def log_in_as(page, username: str) -> None:

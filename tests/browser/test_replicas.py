@@ -36,12 +36,13 @@ from tests.browser.support import (
     REFRESH_SECONDS,
     REPO,
     TITLES,
-    WALL,
     Server,
+    browser_context,
     exceptions,
     free_port,
     ingest_fixture,
     start_server,
+    stop_process,
     wait_for_app,
     wait_until_healthy,
 )
@@ -97,13 +98,7 @@ class Proxy:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        stop_process(self.process)
 
 
 def start_nginx(root: Path, replicas: list[Server]) -> Proxy:
@@ -190,8 +185,7 @@ def site(tmp_path_factory):
 
 def pinned_page(chromium, site: Site, replica: Server):
     """A browser whose affinity cookie sends it to `replica`."""
-    context = chromium.new_context(viewport=WALL, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
+    context = browser_context(chromium)
     context.add_cookies([{"name": ROUTE_COOKIE, "value": site.routes[urlsplit(replica.url).netloc],
                           "url": site.proxy.url}])
     return context.new_page()

@@ -15,15 +15,16 @@ from dashboard.i18n import t
 from dashboard.ingest.status import write_status
 from tests.browser.support import (
     DECK,
-    LOAD_MS,
     PHONE,
     TITLES,
+    browser_context,
     element_shots,
     exceptions,
     luminance_share,
     open_app,
     overflow,
     path_of,
+    phone_context,
     screenshot,
     scroll_to_top,
     serve_fixture,
@@ -40,17 +41,13 @@ SCREENS = {
     "1920x1080": ({"width": 1920, "height": 1080}, 1),
     "3840x2160": ({"width": 1920, "height": 1080}, 2),
 }
-PHONE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                    "Chrome/140.0.0.0 Mobile Safari/537.36")
 
 
 @pytest.fixture(scope="module", params=list(SCREENS))
 def wall(request, chromium):
     viewport, scale = SCREENS[request.param]
-    context = chromium.new_context(viewport=viewport, device_scale_factor=scale, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
-    yield request.param, context
-    context.close()
+    with browser_context(chromium, viewport, device_scale_factor=scale) as context:
+        yield request.param, context
 
 
 @pytest.fixture(params=ROTATION)
@@ -125,15 +122,12 @@ def test_the_wall_overview_is_mostly_map(wall, server):
 
 @pytest.fixture(scope="module")
 def phone_overview(chromium, server):
-    context = chromium.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True,
-                                   device_scale_factor=1, user_agent=PHONE_USER_AGENT)
-    context.set_default_timeout(LOAD_MS)
-    page = context.new_page()
-    open_app(page, server, path_of("overview"), TITLES["overview"][0])
-    wait_for_map_drawn(page, timeout_s=40)
-    screenshot(page, "phone-overview")
-    yield page
-    context.close()
+    with phone_context(chromium) as context:
+        page = context.new_page()
+        open_app(page, server, path_of("overview"), TITLES["overview"][0])
+        wait_for_map_drawn(page, timeout_s=40)
+        screenshot(page, "phone-overview")
+        yield page
 
 
 def test_phone_shows_the_cards_two_a_row(phone_overview):
@@ -189,11 +183,10 @@ def everything_stale_and_a_stray_shape(data_dir) -> None:
 
 @pytest.fixture(scope="module")
 def crowded_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("crowded"), everything_stale_and_a_stray_shape)
-    # And the last ingest failed, with a long reason: the banner's line for it.
-    write_status(running.db_path, False, "exports/2022-01-06/shifts.csv: " + "the file could not be read; " * 12)
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("crowded"), everything_stale_and_a_stray_shape) as running:
+        # And the last ingest failed, with a long reason: the banner's line for it.
+        write_status(running.db_path, False, "exports/2022-01-06/shifts.csv: " + "the file could not be read; " * 12)
+        yield running
 
 
 @pytest.fixture(params=ROTATION)

@@ -13,11 +13,10 @@ from playwright.sync_api import expect
 from dashboard.i18n import t
 from tests.browser.support import (
     DECK,
-    LOAD_MS,
     MAP_PAGES,
     PAGES,
     TITLES,
-    WALL,
+    browser_context,
     canvas_box,
     canvas_shot,
     covered_by_header,
@@ -73,10 +72,8 @@ class Shown:
 @pytest.fixture(scope="module")
 def wall(chromium):
     """One browser context for the module, so the pages share its cache as a wall screen would."""
-    context = chromium.new_context(viewport=WALL, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
-    yield context
-    context.close()
+    with browser_context(chromium) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")

@@ -95,9 +95,8 @@ def test_links_in_the_url_render_as_text(new_page, server):
 
 @pytest.fixture(scope="module")
 def markdown_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("markdown-names"), name_things_in_markdown)
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("markdown-names"), name_things_in_markdown) as running:
+        yield running
 
 
 # Every text plotly drew, and every link element in its charts.
