@@ -8,6 +8,9 @@ must fit with it, and with every banner and notice at once (issue 16).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from playwright.sync_api import expect
 
@@ -50,25 +53,38 @@ def wall(request, chromium):
         yield request.param, context
 
 
-@pytest.fixture(params=ROTATION)
-def kiosk_page(request, wall, server):
+@contextmanager
+def kiosk_page_on(wall, server, name: str, shot: str) -> Iterator[tuple[str, object]]:
+    """(name, page): a rotation page opened on the wall in kiosk mode, its map drawn, photographed
+    as screenshots/<shot>-<name>-<screen>.png; closed after."""
     screen, context = wall
-    name = request.param
     page = context.new_page()
     open_app(page, server, path_of(name) + "?kiosk=1", TITLES[name][0])
     wait_for_map_drawn(page, timeout_s=40)
     scroll_to_top(page)
-    screenshot(page, f"kiosk-{name}-{screen}")
-    yield name, page
-    page.close()
+    screenshot(page, f"{shot}-{name}-{screen}")
+    try:
+        yield name, page
+    finally:
+        page.close()
 
 
-def test_every_rotation_page_fits_the_screen(kiosk_page):
-    name, page = kiosk_page
+def assert_fits_the_screen(name: str, page) -> None:
+    """No exception box, and nothing to scroll, down or across."""
     assert exceptions(page) == []
     assert vertical_overflow(page) == {}, f"{name} scrolls"
     width, inner = overflow(page)
     assert width <= inner + 1
+
+
+@pytest.fixture(params=ROTATION)
+def kiosk_page(request, wall, server):
+    with kiosk_page_on(wall, server, request.param, "kiosk") as shown:
+        yield shown
+
+
+def test_every_rotation_page_fits_the_screen(kiosk_page):
+    assert_fits_the_screen(*kiosk_page)
 
 
 def test_no_control_is_visible_on_a_wall(kiosk_page):
@@ -191,23 +207,13 @@ def crowded_server(tmp_path_factory):
 
 @pytest.fixture(params=ROTATION)
 def crowded_page(request, wall, crowded_server):
-    screen, context = wall
-    name = request.param
-    page = context.new_page()
-    open_app(page, crowded_server, path_of(name) + "?kiosk=1", TITLES[name][0])
-    wait_for_map_drawn(page, timeout_s=40)
-    scroll_to_top(page)
-    screenshot(page, f"kiosk-crowded-{name}-{screen}")
-    yield name, page
-    page.close()
+    with kiosk_page_on(wall, crowded_server, request.param, "kiosk-crowded") as shown:
+        yield shown
 
 
 def test_every_rotation_page_fits_with_every_banner_and_notice(crowded_page):
     name, page = crowded_page
-    assert exceptions(page) == []
-    assert vertical_overflow(page) == {}, f"{name} scrolls"
-    width, inner = overflow(page)
-    assert width <= inner + 1
+    assert_fits_the_screen(name, page)
     # Nothing is cut at the bottom edge: the last element ends inside the screen.
     bottom = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
         '[data-testid="stMain"] [data-testid="stElementContainer"]')].map(e => e.getBoundingClientRect().bottom))""")
