@@ -20,9 +20,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
-from tests.fixtures import TITLES, build_fixture
+from tests.conftest import ingest_changed_fixture
+from tests.fixtures import TITLES
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/lib/chromium/chromium")
@@ -145,12 +145,7 @@ def wait_until_healthy(service, name: str):
 
 def ingest_fixture(root: Path, change: Callable[[Path], None] | None = None) -> Settings:
     """Build the fixture under root, let `change` alter its files, and ingest it."""
-    data_dir = build_fixture(root / "data")
-    if change:
-        change(data_dir)
-    settings = Settings.from_env(data_dir, root / "snapshot.duckdb")
-    result = ingest(settings)
-    assert result.ok, result.failed
+    settings, _ = ingest_changed_fixture(root, change)
     return settings
 
 
