@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import streamlit as st
 
 from dashboard.figures.queries import Snapshot
 from dashboard.ingest.build import ingest
+from dashboard.ingest.status import IngestResult
 from dashboard.settings import Settings
 from tests.fixtures import build_fixture
 
@@ -22,6 +24,18 @@ def private_state_dir(tmp_path_factory):
         patch.delenv("DASHBOARD_STATE_DIR", raising=False)
         patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
         yield
+
+
+def ingest_changed_fixture(root: Path, change: Callable[[Path], None] | None = None) -> tuple[Settings, IngestResult]:
+    """Build the fixture under root/data, let `change` alter its files, and ingest it into
+    root/snapshot.duckdb: the settings, and the ingest's result, which must be ok."""
+    data_dir = build_fixture(root / "data")
+    if change:
+        change(data_dir)
+    settings = Settings.from_env(data_dir, root / "snapshot.duckdb")
+    result = ingest(settings)
+    assert result.ok, result.failed
+    return settings, result
 
 
 @pytest.fixture(scope="session")

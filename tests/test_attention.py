@@ -27,6 +27,16 @@ AREAS = pd.DataFrame({
     "name": ["甲街道", "乙街道", "甲一", "甲二", "甲三", "乙一", "乙二"],
     "level": ["street", "street", "community", "community", "community", "community", "community"],
     "parent_code": ["D", "D", "A01", "A01", "A01", "B02", "B02"]})
+# The overview's list on the fixture's newest day, (kind, line), in English: worked out in
+# test_overview_on_the_newest_day, and what tests/browser/test_attention.py sees in Chromium.
+NEWEST_DAY_LINES = [
+    ("understaffed_now", "西工房固定采样点: 1 on duty now, fewer than the minimum 2"),
+    ("awaiting_transfer", "台郭社区: 1 positive, not yet in centralized isolation, longest wait 62.0 h"),
+    ("awaiting_transfer", "杏苑社区: 1 positive, not yet in centralized isolation, longest wait 8.0 h"),
+    ("understaffed_soon", "流动采样车1号: below the minimum 2 from 6 Jan 2022 16:00"),
+    ("coverage", "蜜蜂张街道: 2 communities below the 95% round 2 coverage target"),
+    ("coverage", "杏苑社区: round 2 coverage 91.7%, below the 95% target"),
+]
 
 
 class AttentionList(HTMLParser):
@@ -233,14 +243,7 @@ def test_overview_on_the_newest_day():
     (tests/fixtures.py): 台郭 #0 since 01-04 10:00 (62 h at the end of 01-06) and 杏苑 #0 since
     01-06 16:00 (8 h)."""
     listed = overview_list(open_page("overview.py", day=DAYS[2].isoformat(), lang="en"))
-    assert [(kind, line) for kind, line, _ in listed.items] == [
-        ("understaffed_now", "西工房固定采样点: 1 on duty now, fewer than the minimum 2"),
-        ("awaiting_transfer", "台郭社区: 1 positive, not yet in centralized isolation, longest wait 62.0 h"),
-        ("awaiting_transfer", "杏苑社区: 1 positive, not yet in centralized isolation, longest wait 8.0 h"),
-        ("understaffed_soon", "流动采样车1号: below the minimum 2 from 6 Jan 2022 16:00"),
-        ("coverage", "蜜蜂张街道: 2 communities below the 95% round 2 coverage target"),
-        ("coverage", "杏苑社区: round 2 coverage 91.7%, below the 95% target"),
-    ]
+    assert [(kind, line) for kind, line, _ in listed.items] == NEWEST_DAY_LINES
     assert listed.items[4][2] == ["兴华社区: round 2 coverage 87.5%, below the 95% target",
                                   "西工房社区: round 2 coverage 90.0%, below the 95% target"]
 

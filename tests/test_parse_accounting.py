@@ -122,10 +122,15 @@ def test_text_after_a_closing_quote_is_one_reject_with_its_own_line(con, tmp_pat
     assert (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected) == (4, 2, 2)
 
 
+def with_second_result(con, tmp_path, result: str):
+    """Samples 1 to 3, parsed, the second one's result cell (the last) replaced by `result`."""
+    bad = f"S2,{person_id(TAIGUO, 2)},{TAIGUO},CP01,1,2022-01-06 08:00,{result}"
+    return parse_bytes(con, tmp_path, "\n".join([HEADER, sample(1), bad, sample(3)]).encode() + b"\n")
+
+
 def test_a_carriage_return_inside_a_line_is_one_reject(con, tmp_path):
     # DuckDB failed the whole file on it.
-    bad = f"S2,{person_id(TAIGUO, 2)},{TAIGUO},CP01,1,2022-01-06 08:00,\rnegative"
-    parsed = parse_bytes(con, tmp_path, "\n".join([HEADER, sample(1), bad, sample(3)]).encode() + b"\n")
+    parsed = with_second_result(con, tmp_path, "\rnegative")
     assert [(r.line, r.reason) for r in parsed.rejects] == [(3, "carriage return (\\r) inside the line")]
     assert parsed.rows_loaded == 2
 
@@ -173,17 +178,23 @@ def test_lines_not_accounted_for_fail_the_file_and_keep_the_day(fresh_data, monk
 FIFTY_MB = 50 * (1 << 20)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
-def test_a_fifty_megabyte_line_is_one_reject_and_never_held_whole(con, tmp_path, encoding):
-    long_line = f"S2,{'9' * FIFTY_MB},{TAIGUO},CP01,1,2022-01-06 08:00,negative"
-    data = "\n".join([HEADER, sample(1), long_line, sample(3), sample(4)]).encode(encoding) + b"\n"
-    del long_line
+def parse_bytes_with_peak(con, tmp_path, data: bytes):
+    """What parse_bytes returns, and the most memory Python held while it ran (tracemalloc)."""
     tracemalloc.start()
     try:
         parsed = parse_bytes(con, tmp_path, data)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+    return parsed, peak
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_fifty_megabyte_line_is_one_reject_and_never_held_whole(con, tmp_path, encoding):
+    long_line = f"S2,{'9' * FIFTY_MB},{TAIGUO},CP01,1,2022-01-06 08:00,negative"
+    data = "\n".join([HEADER, sample(1), long_line, sample(3), sample(4)]).encode(encoding) + b"\n"
+    del long_line
+    parsed, peak = parse_bytes_with_peak(con, tmp_path, data)
     assert [(r.line, r.reason) for r in parsed.rejects] == [(3, "line longer than 2,097,152 bytes")]
     assert (parsed.rows_read, parsed.rows_loaded) == (4, 3)
     # Held by Python while reading: at most the 2 MiB cap of the line and a 1 MiB chunk, a few
@@ -200,8 +211,7 @@ def test_a_long_last_line_without_newline_is_one_reject(con, tmp_path):
 
 def test_a_line_over_the_cap_in_bytes_but_not_in_characters_has_the_same_reason(con, tmp_path):
     # 800,000 Chinese characters are 2.4 MB in UTF-8: DuckDB's reader rejects it, with the same words.
-    wide = f"S2,{person_id(TAIGUO, 2)},{TAIGUO},CP01,1,2022-01-06 08:00,{'阴' * 800_000}"
-    parsed = parse_bytes(con, tmp_path, "\n".join([HEADER, sample(1), wide, sample(3)]).encode() + b"\n")
+    parsed = with_second_result(con, tmp_path, "阴" * 800_000)
     assert [(r.line, r.reason) for r in parsed.rejects] == [(3, "line longer than 2,097,152 bytes")]
     assert parsed.rows_loaded == 2
 
@@ -241,12 +251,7 @@ def test_rejects_of_a_bad_file_are_not_held_in_python(con, tmp_path):
     rows = 100_000
     body = "".join(f"S{n},{person_id(TAIGUO, n % 20_000)},999,CP01,1,2022-01-06 08:00,negative\n" for n in range(rows))
     data = (HEADER + "\n" + body).encode()
-    tracemalloc.start()
-    try:
-        parsed = parse_bytes(con, tmp_path, data)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    parsed, peak = parse_bytes_with_peak(con, tmp_path, data)
     assert [r.line for r in parsed.rejects] == list(range(2, 1002))
     assert peak < 16 * (1 << 20)
     assert (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected) == (rows, 0, rows)

@@ -60,8 +60,8 @@ def users_file(app_env, tmp_path, monkeypatch) -> Path:
     return path
 
 
-def open_app(page: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=30)
+def open_app(page: str | None = None, *, timeout: float = 30, **params) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
     for name, value in params.items():
         at.query_params[name] = value
     if page:

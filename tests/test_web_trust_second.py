@@ -28,9 +28,9 @@ from dashboard.ingest.build import ingest
 from dashboard.ingest.status import summary_table
 from dashboard.settings import Settings
 from dashboard.web import access, auth, cache, cache_clearing, login_store
-from tests.conftest import serving
+from tests.conftest import ingest_changed_fixture, serving
 from tests.fixtures import build_fixture
-from tests.test_web_trust import USERS, FakeClock, log_in, users_toml
+from tests.test_web_trust import USERS, FakeClock, log_in, open_app, users_toml
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "dashboard" / "app.py"
@@ -40,12 +40,7 @@ TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def open_page(page: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = value
-    if page:
-        at.switch_page(f"app_pages/{page}.py")
-    return at.run()
+    return open_app(page, timeout=60, **params)
 
 
 def rewrite_csv(path: Path, change) -> None:
@@ -231,12 +226,7 @@ def formulas_in_names(data_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def formula_snapshot(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("formulas")
-    data_dir = build_fixture(root / "data")
-    formulas_in_names(data_dir)
-    settings = Settings.from_env(data_dir, root / "snapshot.duckdb")
-    result = ingest(settings)
-    assert result.ok, result.failed
+    settings, _ = ingest_changed_fixture(tmp_path_factory.mktemp("formulas"), formulas_in_names)
     return settings
 
 
@@ -349,13 +339,7 @@ def areas_csv(data_dir: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def codes_only(tmp_path_factory):
-    root = tmp_path_factory.mktemp("codes-only")
-    data_dir = build_fixture(root / "data")
-    boundaries_with_codes_only(data_dir)
-    settings = Settings.from_env(data_dir, root / "snapshot.duckdb")
-    result = ingest(settings)
-    assert result.ok, result.failed
-    return settings, result
+    return ingest_changed_fixture(tmp_path_factory.mktemp("codes-only"), boundaries_with_codes_only)
 
 
 def test_the_ingest_names_the_shapes_that_match_no_area(codes_only):

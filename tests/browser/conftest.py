@@ -3,27 +3,53 @@ hand-computable fixture (tests/fixtures.py), ingested by the real ingest.
 
 The main server lives for the session. Tests that need a different data set or users start
 their own, module-scoped, with support.serve_fixture.
+
+Every test in this folder is marked `browser` here, not in its module, and one that opens
+Chromium is skipped here where Debian's is not installed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.support import CHROMIUM, EXPECT_MS, LAUNCH_ARGS, LOAD_MS, WALL, Server, serve_fixture
+from tests.browser.support import (
+    CHROMIUM,
+    EXPECT_MS,
+    LAUNCH_ARGS,
+    NO_CHROMIUM,
+    WALL,
+    Server,
+    browser_context,
+    serve_fixture,
+)
 
 # Playwright's assertions retry for 5 s by default: too short for a first run on two slow cores.
 expect.set_options(timeout=EXPECT_MS)
+BROWSER_TESTS = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items) -> None:
+    """Before `-m` deselects anything: mark this folder's tests `browser`, and skip, before any
+    server starts, each one that needs Chromium (its fixtures, however deep, include `chromium`)
+    when Debian's is not installed."""
+    for item in items:
+        if BROWSER_TESTS not in item.path.parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if "chromium" in item.fixturenames and not CHROMIUM.is_file():
+            item.add_marker(pytest.mark.skip(reason=NO_CHROMIUM))
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator[Server]:
     """The fixture as it is: three export days, 2022-01-04 to 2022-01-06, no users."""
-    running = serve_fixture(tmp_path_factory.mktemp("server"))
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("server")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +69,7 @@ def new_page(chromium):
     contexts = []
 
     def make(viewport: dict | None = None):
-        context = chromium.new_context(viewport=viewport or WALL, locale="zh-CN")
-        context.set_default_timeout(LOAD_MS)
+        context = browser_context(chromium, viewport or WALL)
         contexts.append(context)
         return context.new_page()
 

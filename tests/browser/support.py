@@ -20,9 +20,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
-from tests.fixtures import TITLES, build_fixture
+from tests.conftest import ingest_changed_fixture
+from tests.fixtures import TITLES
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/lib/chromium/chromium")
@@ -66,13 +66,25 @@ class Server:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        stop_process(self.process)
+
+    # `with serve_fixture(...) as running:` stops the server however the block ends.
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate a process that is still running, and kill it if it has not gone in 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
 
 
 def server_environment(data_dir: Path, db_path: Path, workdir: Path, **env: str) -> dict[str, str]:
@@ -133,18 +145,33 @@ def wait_until_healthy(service, name: str):
 
 def ingest_fixture(root: Path, change: Callable[[Path], None] | None = None) -> Settings:
     """Build the fixture under root, let `change` alter its files, and ingest it."""
-    data_dir = build_fixture(root / "data")
-    if change:
-        change(data_dir)
-    settings = Settings.from_env(data_dir, root / "snapshot.duckdb")
-    result = ingest(settings)
-    assert result.ok, result.failed
+    settings, _ = ingest_changed_fixture(root, change)
     return settings
 
 
 def serve_fixture(root: Path, change: Callable[[Path], None] | None = None, **env: str) -> Server:
     settings = ingest_fixture(root, change)
     return start_server(settings.data_dir, settings.db_path, root, **env)
+
+
+# ---------------------------------------------------------------- browsers
+
+PHONE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                    "Chrome/140.0.0.0 Mobile Safari/537.36")
+
+
+def browser_context(chromium, viewport: dict = WALL, **options):
+    """A browser context as a command center's screens have it: Chinese, and LOAD_MS to wait for
+    anything. `with browser_context(...) as context:` closes it."""
+    context = chromium.new_context(viewport=viewport, locale="zh-CN", **options)
+    context.set_default_timeout(LOAD_MS)
+    return context
+
+
+def phone_context(chromium):
+    """A leader's phone: a touch screen 390 px wide, a mobile browser."""
+    return browser_context(chromium, PHONE, is_mobile=True, has_touch=True, device_scale_factor=1,
+                           user_agent=PHONE_USER_AGENT)
 
 
 # ---------------------------------------------------------------- reading a Streamlit page

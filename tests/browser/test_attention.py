@@ -6,23 +6,11 @@ then coverage, 蜜蜂张街道's two communities as one line that expands.
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import CHROMIUM, NO_CHROMIUM, TITLES, open_app
+from tests.browser.support import TITLES, open_app
+from tests.test_attention import NEWEST_DAY_LINES as LINES
 
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
-
-LINES = [
-    ("understaffed_now", "西工房固定采样点: 1 on duty now, fewer than the minimum 2"),
-    ("awaiting_transfer", "台郭社区: 1 positive, not yet in centralized isolation, longest wait 62.0 h"),
-    ("awaiting_transfer", "杏苑社区: 1 positive, not yet in centralized isolation, longest wait 8.0 h"),
-    ("understaffed_soon", "流动采样车1号: below the minimum 2 from 6 Jan 2022 16:00"),
-    ("coverage", "蜜蜂张街道: 2 communities below the 95% round 2 coverage target"),
-    ("coverage", "杏苑社区: round 2 coverage 91.7%, below the 95% target"),
-]
 ITEMS = "ol.attention > li"
 
 

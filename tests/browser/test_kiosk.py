@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from dashboard.i18n import t
-from tests.browser.support import CHROMIUM, NO_CHROMIUM, TITLES
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+from tests.browser.support import TITLES
 
 FEEDS = ("control_zones", "testing_records", "isolation", "shifts")  # the overview's feeds
 

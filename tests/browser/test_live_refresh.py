@@ -11,11 +11,7 @@ from playwright.sync_api import expect
 from dashboard.i18n import t
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
-from tests.browser.support import CHROMIUM, NO_CHROMIUM, REFRESH_SECONDS, TITLES, open_app, serve_fixture
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+from tests.browser.support import REFRESH_SECONDS, TITLES, open_app, serve_fixture
 
 # 2022-01-06 sampled 3,670 times; its last 20 rows are 西工房's repeat samples (tests/fixtures.py),
 # so a re-export without them has 3,650.
@@ -24,9 +20,8 @@ REPEATS = 20
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("live"))
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("live")) as running:
+        yield running
 
 
 def samples_card(page):

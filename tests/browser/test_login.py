@@ -14,9 +14,7 @@ from playwright.sync_api import expect
 
 from dashboard.i18n import t
 from tests.browser.support import (
-    CHROMIUM,
     LOGIN_BUTTON,
-    NO_CHROMIUM,
     PASSWORD_LABEL,
     TITLES,
     USER_LABEL,
@@ -26,10 +24,6 @@ from tests.browser.support import (
     serve_fixture,
     wait_for_app,
 )
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 USERS = {"wall": ("screen", "wall-pw"), "zhang": ("leader", "zhang-pw"), "ops": ("admin", "ops-pw")}
 LINK = "/testing?day=2022-01-04&area=410103001&lang=en"
@@ -61,9 +55,8 @@ def auth_server(tmp_path_factory):
         f'[auth.users.{name}]\nrole = "{role}"\n'
         f'password_hash = "{bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()}"\n\n'
         for name, (role, password) in USERS.items()), encoding="utf-8")
-    running = serve_fixture(root, DASHBOARD_USERS_FILE=str(users))
-    yield running
-    running.stop()
+    with serve_fixture(root, DASHBOARD_USERS_FILE=str(users)) as running:
+        yield running
 
 
 def log_in_as(page, username: str) -> None:

@@ -13,11 +13,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.support import (
-    CHROMIUM,
     DECK,
-    LOAD_MS,
     MAP_PAGES,
-    NO_CHROMIUM,
     PAGES,
     PHONE,
     TITLES,
@@ -26,19 +23,14 @@ from tests.browser.support import (
     open_app,
     overflow,
     path_of,
+    phone_context,
     screenshot,
     wait_for_app,
     wait_for_map_drawn,
 )
 
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
-
 WIDTH = PHONE["width"]
 SIDEBAR = '[data-testid="stSidebar"]'
-PHONE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                    "Chrome/140.0.0.0 Mobile Safari/537.36")
 
 
 @dataclass
@@ -56,14 +48,11 @@ class Phone:
 @pytest.fixture(scope="module")
 def phone(chromium, server):
     """A phone (a touch screen 390 px wide, a mobile browser) that opened a link to the overview."""
-    context = chromium.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True,
-                                   device_scale_factor=1, user_agent=PHONE_USER_AGENT)
-    context.set_default_timeout(LOAD_MS)
-    page = context.new_page()
-    open_app(page, server, path_of("overview"), TITLES["overview"][0])
-    sidebar = page.locator(SIDEBAR)
-    yield Phone(page, sidebar.bounding_box() if sidebar.count() else None)
-    context.close()
+    with phone_context(chromium) as context:
+        page = context.new_page()
+        open_app(page, server, path_of("overview"), TITLES["overview"][0])
+        sidebar = page.locator(SIDEBAR)
+        yield Phone(page, sidebar.bounding_box() if sidebar.count() else None)
 
 
 def close_sidebar(page) -> None:

@@ -32,18 +32,17 @@ from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from dashboard.web import screen_tokens
 from tests.browser.support import (
-    CHROMIUM,
     LOAD_MS,
-    NO_CHROMIUM,
     REFRESH_SECONDS,
     REPO,
     TITLES,
-    WALL,
     Server,
+    browser_context,
     exceptions,
     free_port,
     ingest_fixture,
     start_server,
+    stop_process,
     wait_for_app,
     wait_until_healthy,
 )
@@ -53,11 +52,9 @@ NGINX = Path("/usr/sbin/nginx")
 SITE = REPO / "deploy" / "nginx" / "erqi-dashboard.conf"
 ROUTE_COOKIE = "erqi_route"
 
-pytestmark = [pytest.mark.browser, pytest.mark.nginx]
+pytestmark = pytest.mark.nginx
 if not NGINX.is_file():
     pytest.skip(f"the replica tests need Debian's nginx at {NGINX} (apt-get install nginx)", allow_module_level=True)
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 NEWEST = EXPECTED[DAYS[-1]]  # 2022-01-06, what the overview shows without a day in the URL
 # 2022-01-06 sampled 3,670 times; its last 20 rows are 西工房's repeat samples (tests/fixtures.py),
@@ -101,13 +98,7 @@ class Proxy:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        stop_process(self.process)
 
 
 def start_nginx(root: Path, replicas: list[Server]) -> Proxy:
@@ -194,8 +185,7 @@ def site(tmp_path_factory):
 
 def pinned_page(chromium, site: Site, replica: Server):
     """A browser whose affinity cookie sends it to `replica`."""
-    context = chromium.new_context(viewport=WALL, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
+    context = browser_context(chromium)
     context.add_cookies([{"name": ROUTE_COOKIE, "value": site.routes[urlsplit(replica.url).netloc],
                           "url": site.proxy.url}])
     return context.new_page()

@@ -10,12 +10,9 @@ import subprocess
 import sys
 
 import bcrypt
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.support import (
-    CHROMIUM,
-    NO_CHROMIUM,
     REPO,
     TITLES,
     USER_LABEL,
@@ -23,10 +20,6 @@ from tests.browser.support import (
     start_server,
     wait_for_app,
 )
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 # The bound: a screen left alone is back with data within 30 s of the server answering.
 BACK_WITHIN_MS = 30_000

@@ -8,24 +8,26 @@ must fit with it, and with every banner and notice at once (issue 16).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from playwright.sync_api import expect
 
 from dashboard.i18n import t
 from dashboard.ingest.status import write_status
 from tests.browser.support import (
-    CHROMIUM,
     DECK,
-    LOAD_MS,
-    NO_CHROMIUM,
     PHONE,
     TITLES,
+    browser_context,
     element_shots,
     exceptions,
     luminance_share,
     open_app,
     overflow,
     path_of,
+    phone_context,
     screenshot,
     scroll_to_top,
     serve_fixture,
@@ -35,10 +37,6 @@ from tests.browser.support import (
 )
 from tests.test_web_trust_second import boundaries_with_codes_only
 
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
-
 ROTATION = ("overview", "zones", "testing", "isolation", "staff")
 # A 4K screen runs at 200 % scaling (the OS setting, or Chromium's --force-device-scale-factor=2):
 # 3840×2160 device pixels, the 1080p layout twice as sharp.
@@ -46,38 +44,47 @@ SCREENS = {
     "1920x1080": ({"width": 1920, "height": 1080}, 1),
     "3840x2160": ({"width": 1920, "height": 1080}, 2),
 }
-PHONE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                    "Chrome/140.0.0.0 Mobile Safari/537.36")
 
 
 @pytest.fixture(scope="module", params=list(SCREENS))
 def wall(request, chromium):
     viewport, scale = SCREENS[request.param]
-    context = chromium.new_context(viewport=viewport, device_scale_factor=scale, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
-    yield request.param, context
-    context.close()
+    with browser_context(chromium, viewport, device_scale_factor=scale) as context:
+        yield request.param, context
 
 
-@pytest.fixture(params=ROTATION)
-def kiosk_page(request, wall, server):
+@contextmanager
+def kiosk_page_on(wall, server, name: str, shot: str) -> Iterator[tuple[str, object]]:
+    """(name, page): a rotation page opened on the wall in kiosk mode, its map drawn, photographed
+    as screenshots/<shot>-<name>-<screen>.png; closed after."""
     screen, context = wall
-    name = request.param
     page = context.new_page()
     open_app(page, server, path_of(name) + "?kiosk=1", TITLES[name][0])
     wait_for_map_drawn(page, timeout_s=40)
     scroll_to_top(page)
-    screenshot(page, f"kiosk-{name}-{screen}")
-    yield name, page
-    page.close()
+    screenshot(page, f"{shot}-{name}-{screen}")
+    try:
+        yield name, page
+    finally:
+        page.close()
 
 
-def test_every_rotation_page_fits_the_screen(kiosk_page):
-    name, page = kiosk_page
+def assert_fits_the_screen(name: str, page) -> None:
+    """No exception box, and nothing to scroll, down or across."""
     assert exceptions(page) == []
     assert vertical_overflow(page) == {}, f"{name} scrolls"
     width, inner = overflow(page)
     assert width <= inner + 1
+
+
+@pytest.fixture(params=ROTATION)
+def kiosk_page(request, wall, server):
+    with kiosk_page_on(wall, server, request.param, "kiosk") as shown:
+        yield shown
+
+
+def test_every_rotation_page_fits_the_screen(kiosk_page):
+    assert_fits_the_screen(*kiosk_page)
 
 
 def test_no_control_is_visible_on_a_wall(kiosk_page):
@@ -131,15 +138,12 @@ def test_the_wall_overview_is_mostly_map(wall, server):
 
 @pytest.fixture(scope="module")
 def phone_overview(chromium, server):
-    context = chromium.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True,
-                                   device_scale_factor=1, user_agent=PHONE_USER_AGENT)
-    context.set_default_timeout(LOAD_MS)
-    page = context.new_page()
-    open_app(page, server, path_of("overview"), TITLES["overview"][0])
-    wait_for_map_drawn(page, timeout_s=40)
-    screenshot(page, "phone-overview")
-    yield page
-    context.close()
+    with phone_context(chromium) as context:
+        page = context.new_page()
+        open_app(page, server, path_of("overview"), TITLES["overview"][0])
+        wait_for_map_drawn(page, timeout_s=40)
+        screenshot(page, "phone-overview")
+        yield page
 
 
 def test_phone_shows_the_cards_two_a_row(phone_overview):
@@ -195,32 +199,21 @@ def everything_stale_and_a_stray_shape(data_dir) -> None:
 
 @pytest.fixture(scope="module")
 def crowded_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("crowded"), everything_stale_and_a_stray_shape)
-    # And the last ingest failed, with a long reason: the banner's line for it.
-    write_status(running.db_path, False, "exports/2022-01-06/shifts.csv: " + "the file could not be read; " * 12)
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("crowded"), everything_stale_and_a_stray_shape) as running:
+        # And the last ingest failed, with a long reason: the banner's line for it.
+        write_status(running.db_path, False, "exports/2022-01-06/shifts.csv: " + "the file could not be read; " * 12)
+        yield running
 
 
 @pytest.fixture(params=ROTATION)
 def crowded_page(request, wall, crowded_server):
-    screen, context = wall
-    name = request.param
-    page = context.new_page()
-    open_app(page, crowded_server, path_of(name) + "?kiosk=1", TITLES[name][0])
-    wait_for_map_drawn(page, timeout_s=40)
-    scroll_to_top(page)
-    screenshot(page, f"kiosk-crowded-{name}-{screen}")
-    yield name, page
-    page.close()
+    with kiosk_page_on(wall, crowded_server, request.param, "kiosk-crowded") as shown:
+        yield shown
 
 
 def test_every_rotation_page_fits_with_every_banner_and_notice(crowded_page):
     name, page = crowded_page
-    assert exceptions(page) == []
-    assert vertical_overflow(page) == {}, f"{name} scrolls"
-    width, inner = overflow(page)
-    assert width <= inner + 1
+    assert_fits_the_screen(name, page)
     # Nothing is cut at the bottom edge: the last element ends inside the screen.
     bottom = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
         '[data-testid="stMain"] [data-testid="stElementContainer"]')].map(e => e.getBoundingClientRect().bottom))""")

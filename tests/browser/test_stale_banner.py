@@ -14,19 +14,12 @@ from playwright.sync_api import expect
 
 from dashboard.i18n import t
 from tests.browser.support import (
-    CHROMIUM,
-    LOAD_MS,
-    NO_CHROMIUM,
     PAGES,
     TITLES,
-    WALL,
+    browser_context,
     path_of,
     serve_fixture,
 )
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 TESTING = t("feed.testing_records", "zh")  # 核酸采样
 # 2022-01-05 as a Chinese screen may write it.
@@ -39,17 +32,14 @@ def drop_newest_testing(data_dir) -> None:
 
 @pytest.fixture(scope="module")
 def stale_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("stale"), drop_newest_testing)
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("stale"), drop_newest_testing) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def stale_screen(chromium):
-    context = chromium.new_context(viewport=WALL, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
-    yield context
-    context.close()
+    with browser_context(chromium) as context:
+        yield context
 
 
 def open_title(page, server, path: str, title: str) -> None:

@@ -21,13 +21,10 @@ from bench.st_client import Tab
 from dashboard.i18n import t
 from dashboard.web import auth, login_store
 from tests.browser.support import (
-    CHROMIUM,
-    LOAD_MS,
-    NO_CHROMIUM,
     REFRESH_SECONDS,
     TITLES,
     USER_LABEL,
-    WALL,
+    browser_context,
     canvas_shot,
     exceptions,
     log_in,
@@ -41,11 +38,6 @@ from tests.browser.support import (
 )
 from tests.test_web_trust import USERS, users_toml
 from tests.test_web_trust_second import STRAY_CODE, boundaries_with_codes_only
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
-
 
 # ---------------------------------------------------------------- 2. a lockout nobody can lift
 
@@ -97,8 +89,8 @@ def guarded_server(tmp_path_factory):
     users.write_text(users_toml(USERS), encoding="utf-8")
     running, log = served_with_query_log(root, DASHBOARD_USERS_FILE=str(users),
                                          DASHBOARD_STATE_DIR=str(root / "state"))
-    yield running, log, root / "state"
-    running.stop()
+    with running:
+        yield running, log, root / "state"
 
 
 def test_an_anonymous_clear_cache_lifts_no_lockout_and_leaves_the_caches_warm(new_page, guarded_server):
@@ -131,7 +123,7 @@ def test_the_operator_without_users_may_clear_the_caches(tmp_path_factory):
     """The control for the test above: the same message from the local operator (no users, loopback)
     is carried out, and the next run queries again, so "warm" above is not true by construction."""
     server, log = served_with_query_log(tmp_path_factory.mktemp("clear-cache-local"))
-    try:
+    with server:
         async def scenario() -> tuple[int, int]:
             first = Tab(server.url)
             await first.open("/")
@@ -142,17 +134,14 @@ def test_the_operator_without_users_may_clear_the_caches(tmp_path_factory):
 
         before, after = run_async(scenario())
         assert before >= 1 and after > before
-    finally:
-        server.stop()
 
 
 # ---------------------------------------------------------------- 5. a wall that heals itself
 
 @pytest.fixture(scope="module")
 def healing_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("healing"))
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("healing")) as running:
+        yield running
 
 
 def swap_in(db_path, content: bytes | None = None, copy_of=None) -> None:
@@ -199,16 +188,13 @@ def test_a_wall_shows_the_retry_panel_on_a_failed_run_and_heals_without_a_reload
 
 @pytest.fixture(scope="module")
 def codes_only_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("codes-only"), boundaries_with_codes_only)
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("codes-only"), boundaries_with_codes_only) as running:
+        yield running
 
 
 def drawn_share(chromium, server, name: str) -> tuple[float, object]:
     """How much of the wall overview's map canvas is drawn on, and the page (left open)."""
-    context = chromium.new_context(viewport=WALL, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
-    page = context.new_page()
+    page = browser_context(chromium).new_page()
     open_app(page, server, "/?kiosk=1", TITLES["overview"][0])
     wait_for_map_drawn(page, timeout_s=40)
     page.wait_for_timeout(1000)  # deck.gl draws its layers over a few frames
@@ -245,8 +231,7 @@ _TITLE_AND_TOP_LABELS = """() => {
 @pytest.mark.parametrize("viewport", [{"width": 1920, "height": 1080}, {"width": 1366, "height": 768}],
                          ids=["1920x1080", "1366x768"])
 def test_the_arrival_matrix_title_stays_clear_of_its_column_names(chromium, server, viewport):
-    context = chromium.new_context(viewport=viewport, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
+    context = browser_context(chromium, viewport)
     page = context.new_page()
     try:
         open_app(page, server, "/health?day=2022-01-04", TITLES["health"][0])

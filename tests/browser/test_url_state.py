@@ -6,14 +6,9 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import CHROMIUM, NO_CHROMIUM, TITLES, open_app, wait_for_app
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+from tests.browser.support import TITLES, open_app, wait_for_app
 
 STREET = "410103001"  # 蜜蜂张街道 in tests/fixtures.py
 LINK = f"/testing?day=2022-01-04&area={STREET}&lang=en&layers=coverage,zones"

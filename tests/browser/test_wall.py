@@ -12,14 +12,11 @@ from playwright.sync_api import expect
 
 from dashboard.i18n import t
 from tests.browser.support import (
-    CHROMIUM,
     DECK,
-    LOAD_MS,
     MAP_PAGES,
-    NO_CHROMIUM,
     PAGES,
     TITLES,
-    WALL,
+    browser_context,
     canvas_box,
     canvas_shot,
     covered_by_header,
@@ -35,10 +32,6 @@ from tests.browser.support import (
     wait_for_map_drawn,
 )
 from tests.fixtures import DAYS, EXPECTED
-
-pytestmark = pytest.mark.browser
-if not CHROMIUM.is_file():
-    pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 NEWEST = EXPECTED[DAYS[-1]]  # 2022-01-06, the day a page shows when the URL names none
 
@@ -79,10 +72,8 @@ class Shown:
 @pytest.fixture(scope="module")
 def wall(chromium):
     """One browser context for the module, so the pages share its cache as a wall screen would."""
-    context = chromium.new_context(viewport=WALL, locale="zh-CN")
-    context.set_default_timeout(LOAD_MS)
-    yield context
-    context.close()
+    with browser_context(chromium) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,10 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
-from tests.browser.support import CHROMIUM, LOAD_MS, NO_CHROMIUM, Server, open_app, serve_fixture
+from tests.browser.support import LOAD_MS, Server, open_app, serve_fixture
 from tests.fixtures import XINGYUAN
 from tests.test_web_trust import MD_COMMUNITY, MD_HOTEL, MD_ZONE, name_things_in_markdown, visible
 
-pytestmark = pytest.mark.browser
 RUN_SECONDS = 60
 
 
@@ -84,7 +83,6 @@ def test_a_session_through_a_proxy_without_users_sees_only_the_refusal(server):
     assert "forwarded by a proxy" in proxied[0][1]
 
 
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason=NO_CHROMIUM)
 def test_links_in_the_url_render_as_text(new_page, server):
     page = new_page()
     open_app(page, server, f"/?area={quote('[click](http://x)')}&layers={quote('https://evil.example/')}", "总览")
@@ -97,9 +95,8 @@ def test_links_in_the_url_render_as_text(new_page, server):
 
 @pytest.fixture(scope="module")
 def markdown_server(tmp_path_factory):
-    running = serve_fixture(tmp_path_factory.mktemp("markdown-names"), name_things_in_markdown)
-    yield running
-    running.stop()
+    with serve_fixture(tmp_path_factory.mktemp("markdown-names"), name_things_in_markdown) as running:
+        yield running
 
 
 # Every text plotly drew, and every link element in its charts.
@@ -107,7 +104,6 @@ _PLOTLY_TEXTS = """() => [...document.querySelectorAll('.js-plotly-plot text')].
 _PLOTLY_LINKS = """() => document.querySelectorAll('.js-plotly-plot a').length"""
 
 
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason=NO_CHROMIUM)
 def wait_for_plotly_text(page, text: str) -> None:
     """Until some chart has drawn `text` (the page's charts draw one after another; on a loaded
     machine the one holding the name can come seconds after the first)."""
