@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.i18n import literal
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
-from dashboard.web import access, auth, screens
+from dashboard.web import access, auth, wall
 from tests.conftest import serving
 from tests.fixtures import XINGYUAN, build_fixture
 
@@ -541,13 +541,13 @@ def test_markdown_names_reach_the_snapshot_as_written(markdown_names):
      ("9" * 400, None), (None, None)],
 )
 def test_rotate_seconds_are_ascii_digits_in_range(value, seconds):
-    assert screens.rotate_seconds(value) == seconds
+    assert wall.rotate_seconds(value) == seconds
 
 
 def test_a_superscript_rotation_runs_without_a_traceback(app_env):
     at = open_app(kiosk="1", rotate="²")
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "总览"
-    assert screens.ROTATE not in at.session_state
+    assert wall.ROTATE not in at.session_state
     assert at.query_params["kiosk"] == "1"
     assert "rotate" not in at.query_params
