@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.web import area_outlines, cache, device, state, wall_fit
-from dashboard.web.builders import maps
+from dashboard.web.builders import maps, shapes
 from dashboard.web.builders.legend import legend_for, legend_html
 
 # The map's panel on a phone: the whole selected area must fit its width.
@@ -88,7 +88,7 @@ def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
     st.caption(t("map.drill_down", f.lang))
 
 
-def page_map(f: state.Filters, name: str, title_key: str, deck_for: Callable[..., object], *,
+def page_map(f: state.Filters, name: str, title_key: str, deck_for: Callable[[shapes.Geo, dict], object], *,
              width_px: int = 1000, desk_height: int = 560) -> None:
     """A page's map panel under its heading: deck_for(base, options) builds the deck from the
     district's outlines and map_options for this device (pass both on to district_map), at the
