@@ -198,7 +198,8 @@ def _serve(args) -> int:
     import os
 
     from dashboard.settings import REPO
-    from dashboard.web.auth import UsersFileError, load_users, refuse_open_without_users
+    from dashboard.web.auth import UsersFileError, load_users
+    from dashboard.web.loopback_only import refuse_open_without_users
 
     try:
         users = load_users()

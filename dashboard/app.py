@@ -25,11 +25,11 @@ import streamlit as st  # noqa: E402
 from dashboard import first_run  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 from dashboard.ingest.status import read_status  # noqa: E402
-from dashboard.web import access, auth, cache, cache_clearing, feeds, screens, sidebar, state  # noqa: E402
+from dashboard.web import access, auth, banners, cache, cache_clearing, feeds, sidebar, state, wall  # noqa: E402
 from dashboard.web.pages import PAGES  # noqa: E402
 
 cache_clearing.install()
-kiosk, rotate_seconds = screens.kiosk_from_url()
+kiosk, rotate_seconds = wall.kiosk_from_url()
 lang = state.current_lang()
 st.set_page_config(page_title=t("app.title", lang), page_icon="🛡️", layout="wide",
                    initial_sidebar_state="collapsed" if kiosk else "auto")
@@ -77,14 +77,14 @@ try:
     current = next(url_path for url_path, candidate in pages.items() if candidate is page)
 
     filters = sidebar.sidebar(days, areas, problems)
-    state.write_url(filters, extras={**screens.url_extras(), **access.token_param()})
+    state.write_url(filters, extras={**wall.url_extras(), **access.token_param()})
     st.session_state["_filters"] = filters
     if kiosk:
-        screens.show_kiosk(current, {spec.url_path: spec.path for spec in allowed}, {s.url_path for s in allowed},
-                           rotate_seconds)
+        wall.show_kiosk(current, {spec.url_path: spec.path for spec in allowed}, {s.url_path for s in allowed},
+                        rotate_seconds)
     settings = cache.settings()
-    screens.show_banner(
-        screens.stale_alarms(feeds.newest_exports(days[0]), datetime.now(), settings.thresholds.stale_after_hours,
+    banners.show_banner(
+        banners.stale_alarms(feeds.newest_exports(days[0]), datetime.now(), settings.thresholds.stale_after_hours,
                              read_status(settings.db_path)),
         lang, settings.thresholds.stale_after_hours)
     first_run.notice(lang)
@@ -100,6 +100,6 @@ except Exception:
     if not navigated:
         keep_the_page_path()
     cache.run_failed(last_good)
-    screens.show_run_failed(lang, last_good, st.session_state.get(cache.NEXT_CHECK_AT))
+    banners.show_run_failed(lang, last_good, st.session_state.get(cache.NEXT_CHECK_AT))
 finally:
     cache.run_ended(good=reached and not failed)

@@ -8,7 +8,7 @@ import sys
 import bcrypt
 import pytest
 
-from dashboard.web import auth
+from dashboard.web import auth, loopback_only
 
 
 @pytest.fixture
@@ -76,8 +76,8 @@ def test_queries_by_role(role, query, allowed):
      ("192.168.1.20", True)],
 )
 def test_open_address_needs_users(address, refused):
-    assert (auth.refuse_open_without_users(address, {}) is not None) is refused
-    assert auth.refuse_open_without_users(address, {"u": auth.User("u", "u", "admin", "h")}) is None
+    assert (loopback_only.refuse_open_without_users(address, {}) is not None) is refused
+    assert loopback_only.refuse_open_without_users(address, {"u": auth.User("u", "u", "admin", "h")}) is None
 
 
 def test_serve_refuses_open_address_without_users(tmp_path):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard.i18n import t
-from dashboard.web import layout
+from dashboard.web import table_view
 from dashboard.web.builders import charts, kpis, legend, maps, overlays, shapes, viewport
 from dashboard.web.builders.tables import Table
 from tests.test_app_pages import open_page
@@ -141,7 +141,7 @@ def test_dark_figures_keep_their_colours_and_lose_the_crowding():
 
 def test_wall_tables_escape_every_cell_and_say_how_many_more():
     frame = pd.DataFrame({"名称": [f"<script>{i}</script>" for i in range(5)], "覆盖率": [0.5, 0.25, 1, 0.9, 0.1]})
-    shown = layout.table_html(frame, "zh", table=Table(frame, percent=("覆盖率",)), max_rows=3)
+    shown = table_view.table_html(frame, "zh", table=Table(frame, percent=("覆盖率",)), max_rows=3)
     assert "<script>" not in shown and "&lt;script&gt;0&lt;/script&gt;" in shown
     assert shown.count("<tr>") == 4  # the header and three rows
     assert "25.0%" in shown and "90.0%" not in shown

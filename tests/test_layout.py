@@ -74,8 +74,10 @@ WINGS = [
                        "dashboard.app", "duckdb")),
     # Builders are pure: DataFrames in, figures out; no SQL, no drawing, no session.
     ("dashboard.web.builders", ("dashboard.web.access", "dashboard.web.auth", "dashboard.web.cache",
-                                "dashboard.web.state", "dashboard.web.layout", "dashboard.figures.queries",
-                                "duckdb", "streamlit")),
+                                "dashboard.web.state", "dashboard.web.page_header", "dashboard.web.kpi_strip",
+                                "dashboard.web.table_view", "dashboard.web.figure_view", "dashboard.web.map_view",
+                                "dashboard.web.area_outlines", "dashboard.web.wall_fit", "dashboard.web.device",
+                                "dashboard.figures.queries", "duckdb", "streamlit")),
     ("dashboard.app_pages", ("dashboard.demo", "dashboard.first_run", "dashboard.ingest.build",
                              "dashboard.figures.queries", "duckdb")),
     ("dashboard.demo", ("dashboard.figures", "dashboard.briefing", "dashboard.web", "dashboard.app_pages",

@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.web import auth, screens
+from dashboard.web import auth, banners, wall
 from tests.conftest import serving
 from tests.test_app_pages import APP, open_page
 
@@ -127,17 +127,17 @@ def test_stale_banner_on_every_page(app_env):
 def test_stale_alarms_by_hand():
     latest = {"testing_records": date(2022, 1, 6), "shifts": date(2022, 1, 5), "isolation": None}
     # 2022-01-07 20:00: the 01-06 export ended 20 h ago (fine); the 01-05 one 44 h ago.
-    alarms = screens.stale_alarms(latest, datetime(2022, 1, 7, 20), 26, None)
+    alarms = banners.stale_alarms(latest, datetime(2022, 1, 7, 20), 26, None)
     assert [(a.feed, a.since) for a in alarms] == [("shifts", date(2022, 1, 5))]
     failed = {"ok": False, "attempted_at": "2022-01-07T19:00:00", "message": "shifts.csv: column missing"}
     # At 01:00 the 01-05 export is 25 h old: only the failed ingest is an alarm.
-    alarms = screens.stale_alarms(latest, datetime(2022, 1, 7, 1), 26, failed)
+    alarms = banners.stale_alarms(latest, datetime(2022, 1, 7, 1), 26, failed)
     assert [(a.feed, a.message) for a in alarms] == [(None, "shifts.csv: column missing")]
 
 
 def test_rotation_order():
-    pages = screens.rotation({"overview", "zones", "testing", "isolation", "staff", "health"})
+    pages = wall.rotation({"overview", "zones", "testing", "isolation", "staff", "health"})
     assert pages == ["overview", "zones", "testing", "isolation", "staff"]
-    assert screens.next_page("staff", pages) == "overview"
-    assert screens.next_page("health", pages) == "overview"
-    assert screens.rotation({"overview"}) == ["overview"]
+    assert wall.next_page("staff", pages) == "overview"
+    assert wall.next_page("health", pages) == "overview"
+    assert wall.rotation({"overview"}) == ["overview"]

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
-from dashboard.web import screens
+from dashboard.web import banners
 from tests.fixtures import build_fixture
 from tests.test_app_pages import clear_caches, open_page
 from tests.test_screens_and_login import html_blocks
@@ -35,7 +35,7 @@ def test_the_default_threshold_is_26_hours():
 ], ids=["26h-1min", "26h+1min", "same-day", "next-day"])
 def test_stale_alarms_at_the_boundary(now, stale):
     latest = dict.fromkeys(CORE, NEWEST)
-    alarms = screens.stale_alarms(latest, now, Settings.from_env().thresholds.stale_after_hours, OK_STATUS)
+    alarms = banners.stale_alarms(latest, now, Settings.from_env().thresholds.stale_after_hours, OK_STATUS)
     assert [(a.feed, a.since) for a in alarms] == ([(feed, NEWEST) for feed in CORE] if stale else [])
 
 
@@ -43,7 +43,7 @@ def test_one_silent_feed_at_the_boundary():
     # Shifts stopped a day earlier: at 26 h + 1 min after the end of 01-05 only shifts is stale.
     latest = {**dict.fromkeys(CORE, NEWEST), "shifts": NEWEST - timedelta(days=1)}
     now = STALE_FROM - timedelta(days=1) + timedelta(minutes=1)
-    alarms = screens.stale_alarms(latest, now, 26, OK_STATUS)
+    alarms = banners.stale_alarms(latest, now, 26, OK_STATUS)
     assert [(a.feed, a.since) for a in alarms] == [("shifts", date(2022, 1, 5))]
 
 

@@ -105,12 +105,12 @@ def test_map_selection_callback_sets_the_pending_area():
     def script():
         import streamlit as st
 
-        from dashboard.web import layout, state
+        from dashboard.web import map_view, state
 
         event = {"selection": {"indices": {"communities": [2]}, "objects": {"communities": [
             {"type": "Feature", "properties": {"area_code": "410103002001", "name": "台郭社区"}}]}}}
         st.session_state["map-test"] = event
-        layout._select_from_map("map-test", frozenset({"410103002001"}))
+        map_view._select_from_map("map-test", frozenset({"410103002001"}))
         st.write(st.session_state.get(state.PENDING_AREA, "none"))
 
     at = AppTest.from_function(script, default_timeout=30).run()

@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.i18n import literal
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
-from dashboard.web import access, auth, screens
+from dashboard.web import access, auth, login_throttle, loopback_only, wall
 from tests.conftest import serving
 from tests.fixtures import XINGYUAN, build_fixture
 
@@ -138,9 +138,9 @@ def test_config_allows_only_loopback_host_names_and_hides_tracebacks():
      ({"x-forwarded-proto": "https"}, True)],
 )
 def test_a_proxied_request_without_users_is_refused(headers, refused):
-    assert (auth.refuse_proxied_without_users(headers, {}) is not None) is refused
+    assert (loopback_only.refuse_proxied_without_users(headers, {}) is not None) is refused
     # With users, everyone logs in, so a proxy in front changes nothing.
-    assert auth.refuse_proxied_without_users(headers, {"u": auth.User("u", "u", "admin", "h")}) is None
+    assert loopback_only.refuse_proxied_without_users(headers, {"u": auth.User("u", "u", "admin", "h")}) is None
 
 
 def test_the_router_stops_a_proxied_session_before_any_data(app_env, monkeypatch):
@@ -263,7 +263,7 @@ def test_the_app_stops_on_an_unusable_users_file(app_env, tmp_path, monkeypatch,
 
 def test_backoff_per_user_doubles_then_locks(tmp_path):
     clock = FakeClock()
-    throttle = auth.LoginThrottle(clock=clock)
+    throttle = login_throttle.LoginThrottle(clock=clock)
     waits = [0.0]
     for _ in range(10):
         clock.now += waits[-1]  # each try waits out the previous delay
@@ -286,7 +286,7 @@ def test_backoff_per_user_doubles_then_locks(tmp_path):
 
 def test_backoff_per_address_across_usernames():
     clock = FakeClock()
-    throttle = auth.LoginThrottle(clock=clock)
+    throttle = login_throttle.LoginThrottle(clock=clock)
     for index in range(11):
         throttle.failed(f"guess{index}", "10.0.0.9")
     # Ten free failures per address, then 1 s for any name from it; other addresses are not slowed.
@@ -296,7 +296,7 @@ def test_backoff_per_address_across_usernames():
 
 def test_failures_leave_the_window_and_success_clears_the_name():
     clock = FakeClock()
-    throttle = auth.LoginThrottle(clock=clock)
+    throttle = login_throttle.LoginThrottle(clock=clock)
     for _ in range(5):
         throttle.failed("zhang", "a")
     assert throttle.retry_after("zhang", "a") == 2  # failures 4 and 5: 1 s, then 2 s
@@ -313,7 +313,7 @@ def test_failures_leave_the_window_and_success_clears_the_name():
 
 def test_the_throttle_forgets_the_oldest_when_full():
     clock = FakeClock()
-    throttle = auth.LoginThrottle(clock=clock)
+    throttle = login_throttle.LoginThrottle(clock=clock)
     throttle.MAX_KEYS = 6
     for index in range(10):
         clock.now += 1
@@ -344,7 +344,7 @@ def some_users() -> dict[str, auth.User]:
 
 def test_a_throttled_attempt_is_refused_without_checking_the_password(some_users, counted_verify):
     clock = FakeClock()
-    guard = auth.LoginGuard(throttle=auth.LoginThrottle(clock=clock))
+    guard = login_throttle.LoginGuard(throttle=login_throttle.LoginThrottle(clock=clock))
     for _ in range(4):
         assert guard.attempt(some_users, "zhang", "wrong", "10.0.0.5").outcome == "wrong_password"
     result = guard.attempt(some_users, "zhang", "zhang-pw", "10.0.0.5")
@@ -364,10 +364,10 @@ def test_password_checks_are_capped_and_the_rest_told_busy(some_users, monkeypat
         return real(users, username, password)
 
     monkeypatch.setattr(auth, "verify", slow_verify)
-    guard = auth.LoginGuard()
+    guard = login_throttle.LoginGuard()
     results = []
     checking = [threading.Thread(target=lambda: results.append(guard.attempt(some_users, "zhang", "zhang-pw", "a")))
-                for _ in range(auth.MAX_CONCURRENT_CHECKS)]
+                for _ in range(login_throttle.MAX_CONCURRENT_CHECKS)]
     for thread in checking:
         thread.start()
     for _ in checking:
@@ -383,7 +383,7 @@ def test_password_checks_are_capped_and_the_rest_told_busy(some_users, monkeypat
 
 def test_failed_logins_are_logged_without_the_password(some_users, caplog):
     clock = FakeClock()
-    guard = auth.LoginGuard(throttle=auth.LoginThrottle(clock=clock))
+    guard = login_throttle.LoginGuard(throttle=login_throttle.LoginThrottle(clock=clock))
     with caplog.at_level(logging.WARNING, logger="dashboard.login"):
         guard.attempt(some_users, "zhang", "s3cret-guess", "10.0.0.5")
         guard.attempt(some_users, "nobody\nforged line", "s3cret-guess", "10.0.0.5")
@@ -400,7 +400,7 @@ def test_failed_logins_are_logged_without_the_password(some_users, caplog):
 
 def test_the_login_form_throttles(users_file, monkeypatch):
     clock = FakeClock()
-    guard = auth.LoginGuard(throttle=auth.LoginThrottle(clock=clock))
+    guard = login_throttle.LoginGuard(throttle=login_throttle.LoginThrottle(clock=clock))
     monkeypatch.setattr(access, "login_guard", lambda: guard)
     at = open_app("overview")
     for _ in range(4):
@@ -541,13 +541,13 @@ def test_markdown_names_reach_the_snapshot_as_written(markdown_names):
      ("9" * 400, None), (None, None)],
 )
 def test_rotate_seconds_are_ascii_digits_in_range(value, seconds):
-    assert screens.rotate_seconds(value) == seconds
+    assert wall.rotate_seconds(value) == seconds
 
 
 def test_a_superscript_rotation_runs_without_a_traceback(app_env):
     at = open_app(kiosk="1", rotate="²")
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "总览"
-    assert screens.ROTATE not in at.session_state
+    assert wall.ROTATE not in at.session_state
     assert at.query_params["kiosk"] == "1"
     assert "rotate" not in at.query_params

@@ -27,7 +27,7 @@ from dashboard.i18n import moment, spreadsheet_safe, spreadsheet_safe_frame
 from dashboard.ingest.build import ingest
 from dashboard.ingest.status import summary_table
 from dashboard.settings import Settings
-from dashboard.web import access, auth, cache, cache_clearing, login_store
+from dashboard.web import access, cache, cache_clearing, login_store, login_throttle
 from tests.conftest import ingest_changed_fixture, serving
 from tests.fixtures import build_fixture
 from tests.test_web_trust import USERS, FakeClock, log_in, open_app, users_toml
@@ -60,15 +60,15 @@ def rewrite_csv(path: Path, change) -> None:
 def test_a_second_replica_sees_the_first_ones_failures(tmp_path):
     clock = FakeClock()
     store = tmp_path / "state" / login_store.LOGIN_STORE_NAME
-    first, second = (auth.LoginThrottle(clock=clock, path=store) for _ in range(2))
-    for _ in range(auth.PER_USER.lockout_after):
+    first, second = (login_throttle.LoginThrottle(clock=clock, path=store) for _ in range(2))
+    for _ in range(login_throttle.PER_USER.lockout_after):
         first.failed("zhang", "10.0.0.5")
     locked = first.retry_after("zhang", "10.0.0.5")
     assert locked > 0
     # The other replica (another connection to the shared file), from another address, and a
     # restart (a new throttle on the same file): the same wait.
     assert second.retry_after("zhang", "10.0.0.6") == locked
-    assert auth.LoginThrottle(clock=clock, path=store).retry_after("zhang", "10.0.0.7") == locked
+    assert login_throttle.LoginThrottle(clock=clock, path=store).retry_after("zhang", "10.0.0.7") == locked
     second.succeeded("zhang", "10.0.0.6")
     assert first.retry_after("zhang", "10.0.0.5") == 0
     assert (store.stat().st_mode & 0o777) == 0o600  # it names users and addresses
@@ -85,7 +85,7 @@ sys.stdin.readline()
 
 
 def test_the_cap_on_password_checks_counts_every_process_on_the_state_directory(tmp_path):
-    folder, cap = tmp_path / "state" / login_store.CHECK_SLOTS_FOLDER_NAME, auth.MAX_CONCURRENT_CHECKS
+    folder, cap = tmp_path / "state" / login_store.CHECK_SLOTS_FOLDER_NAME, login_throttle.MAX_CONCURRENT_CHECKS
     other = subprocess.Popen([sys.executable, "-c", HOLD_EVERY_SLOT, str(folder), str(cap)], cwd=REPO, text=True,
                              env={**os.environ, "PYTHONPATH": str(REPO)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
@@ -119,7 +119,7 @@ def test_a_lockout_holds_when_every_cache_is_cleared(login_app):
     guard = access.login_guard()
     guard.throttle.clock = FakeClock()  # the guard the form uses, on a clock that does not move
     at = open_page()
-    for _ in range(auth.PER_USER.free_failures + 1):
+    for _ in range(login_throttle.PER_USER.free_failures + 1):
         at = log_in(at, "zhang", "wrong")
     at = log_in(at, "zhang", "zhang-pw")
     assert any(THROTTLED in error.value for error in at.error)

@@ -6,29 +6,31 @@ from dashboard import i18n
 from dashboard.figures.attention import held_text
 from dashboard.figures.headline import report_from
 from dashboard.i18n import t
-from dashboard.web import access, cache, feeds, layout, state
+from dashboard.web import access, cache, feeds, figure_view, state, table_view
 from dashboard.web.builders import charts, reconciliation, tables
+from dashboard.web.page_header import page_header
 
 f = state.filters()
-layout.page_header(f, "page.health")
+page_header(f, "page.health")
 feeds.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts", "checkpoint_log", "door_visits"))
 for held in cache.query("health/held").itertuples():
     st.warning(held_text(held, f.lang, "health.held"))
 
 matrix = cache.query("health/feed_matrix")
 st.caption(t("health.matrix.caption", f.lang))
-layout.show_figure(charts.feed_matrix(matrix, f.lang))
+figure_view.show_figure(charts.feed_matrix(matrix, f.lang))
 arrivals = tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang)
-layout.show_table(arrivals, t("no_data", f.lang))
+table_view.show_table(arrivals, t("no_data", f.lang))
 if arrivals.frame[list(arrivals.counts)].isna().any(axis=None):
     st.caption(t("health.missing_legend", f.lang))
 
 st.subheader(t("health.conflicts", f.lang, day=i18n.day(f.day, f.lang)))
-layout.show_table(reconciliation.conflicts_table(cache.query("health/isolation_conflicts", day=f.day, area=f.area),
-                                                 f.lang), t("health.conflicts.empty", f.lang))
+conflicts = cache.query("health/isolation_conflicts", day=f.day, area=f.area)
+table_view.show_table(reconciliation.conflicts_table(conflicts, f.lang), t("health.conflicts.empty", f.lang))
 st.subheader(t("health.corrections", f.lang, day=i18n.day(f.day, f.lang)))
-layout.show_table(reconciliation.corrections_table(cache.figure(report_from, f.day, f.at, f.area)["corrections"], f.lang),
-                  t("health.corrections.empty", f.lang, day=i18n.day(f.day, f.lang)))
+table_view.show_table(reconciliation.corrections_table(cache.figure(report_from, f.day, f.at, f.area)["corrections"],
+                                                         f.lang),
+                      t("health.corrections.empty", f.lang, day=i18n.day(f.day, f.lang)))
 
 if not access.may_run("health/rejects"):
     st.info(t("health.admin_only", f.lang))
@@ -36,9 +38,9 @@ if not access.may_run("health/rejects"):
 
 st.subheader(t("health.rejects", f.lang, day=i18n.day(f.day, f.lang)))
 rejects = cache.query("health/rejects", day=f.day)
-layout.show_table(tables.rejects_table(rejects, f.lang), t("health.rejects.empty", f.lang, day=i18n.day(f.day, f.lang)),
-              height=360)
+table_view.show_table(tables.rejects_table(rejects, f.lang),
+                      t("health.rejects.empty", f.lang, day=i18n.day(f.day, f.lang)), height=360)
 
 st.subheader(t("health.log", f.lang))
-layout.show_table(tables.ingest_log_table(cache.query("health/ingest_log"), f.lang), t("health.log.empty", f.lang),
-              height=360)
+table_view.show_table(tables.ingest_log_table(cache.query("health/ingest_log"), f.lang),
+                      t("health.log.empty", f.lang), height=360)

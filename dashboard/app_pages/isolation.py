@@ -4,11 +4,12 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import access, cache, feeds, layout, state
+from dashboard.web import access, cache, device, feeds, figure_view, map_view, state, table_view
 from dashboard.web.builders import charts, maps, reconciliation, tables
+from dashboard.web.page_header import page_header
 
 f = state.filters()
-layout.page_header(f, "page.isolation")
+page_header(f, "page.isolation")
 status = feeds.feed_notice(f, ("isolation",))
 if status["isolation"].missing:
     st.info(t("isolation.no_ledger", f.lang, day=i18n.day(f.day, f.lang)))
@@ -23,24 +24,19 @@ for column, (label, value) in zip(st.columns(len(cards)), cards):
 
 communities = cache.query("isolation/by_community", day=f.day, area=f.area)
 map_column, table_column = st.columns([3, 2])
+style = "isolation_3d" if "isolation_3d" in f.layers else "isolation"
 with map_column:
-    st.subheader(t("isolation.map", f.lang))
-    base = layout.geo()
-    if base.empty:
-        st.warning(t("map.empty", f.lang))
-    else:
-        style = "isolation_3d" if "isolation_3d" in f.layers else "isolation"
-        deck = layout.shared_map("isolation/map", (f.day, f.area, style), lambda: maps.district_map(
-            base, lang=f.lang, layers=(style, "labels"), area=f.area, isolation=communities, day=f.day,
-            **layout.map_options(1000, layout.map_height(560))), f.lang, queries=("isolation/by_community",))
-        layout.show_map(deck, f, "isolation", height=layout.map_height(560))
+    map_view.page_map(f, "isolation", "isolation.map", lambda base, options: map_view.shared_map(
+        "isolation/map", (f.day, f.area, style), lambda: maps.district_map(
+            base, lang=f.lang, layers=(style, "labels"), area=f.area, isolation=communities, day=f.day, **options),
+        f.lang, queries=("isolation/by_community",)))
 with table_column:
     st.subheader(t("isolation.by_community", f.lang))
-    layout.show_table(tables.isolation_table(communities, f.lang), t("no_data", f.lang))
-    if layout.kiosk():
+    table_view.show_table(tables.isolation_table(communities, f.lang), t("no_data", f.lang))
+    if device.kiosk():
         st.stop()  # releases, hotels and the daily flow are for the desk
     st.subheader(t("isolation.releases", f.lang))
-    layout.show_table(tables.releases_table(communities, f.lang), t("isolation.releases.empty", f.lang))
+    table_view.show_table(tables.releases_table(communities, f.lang), t("isolation.releases.empty", f.lang))
 
 left, right = st.columns(2)
 with left:
@@ -48,15 +44,16 @@ with left:
     if hotels.empty:
         st.info(t("isolation.hotels.empty", f.lang))
     else:
-        layout.shared_figure("isolation/hotels", (f.day, f.area, f.lang), lambda: charts.hotel_occupancy(hotels, f.lang),
-                             queries=("isolation/hotel_occupancy",))
+        figure_view.shared_figure("isolation/hotels", (f.day, f.area, f.lang),
+                                  lambda: charts.hotel_occupancy(hotels, f.lang),
+                                  queries=("isolation/hotel_occupancy",))
 with right:
-    layout.shared_figure("isolation/flow", (f.day, f.area, f.lang), lambda: charts.isolation_flow(
+    figure_view.shared_figure("isolation/flow", (f.day, f.area, f.lang), lambda: charts.isolation_flow(
         cache.query("isolation/daily", day=f.day, area=f.area), f.lang), queries=("isolation/daily",))
 
 if not hotels.empty:
     st.subheader(t("isolation.hotel_table", f.lang))
-    layout.show_table(reconciliation.hotel_table(hotels, f.lang), t("isolation.hotels.empty", f.lang))
+    table_view.show_table(reconciliation.hotel_table(hotels, f.lang), t("isolation.hotels.empty", f.lang))
 
 st.subheader(t("isolation.awaiting", f.lang))
 awaiting = cache.query("isolation/awaiting_by_community", day=f.day, area=f.area)
@@ -64,7 +61,7 @@ st.metric(t("kpi.awaiting_transfer", f.lang), i18n.num(awaiting["awaiting"].sum(
           help=t("kpi.help.awaiting_transfer", f.lang))
 # Transfer teams need to tell people apart; a wall screen gets the count only.
 if access.may_run("isolation/awaiting_transfer"):
-    layout.show_table(reconciliation.awaiting_table(cache.query("isolation/awaiting_transfer", day=f.day, area=f.area),
-                                                    f.lang), t("isolation.awaiting.empty", f.lang))
+    awaiting_people = cache.query("isolation/awaiting_transfer", day=f.day, area=f.area)
+    table_view.show_table(reconciliation.awaiting_table(awaiting_people, f.lang), t("isolation.awaiting.empty", f.lang))
 else:
     st.caption(t("isolation.awaiting.restricted", f.lang))

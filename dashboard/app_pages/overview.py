@@ -11,13 +11,26 @@ from dashboard.figures.attention import WALL_LINES, attention_list
 from dashboard.figures.headline import headline_figures, report_from
 from dashboard.figures.trends import TRENDS, trend_frame
 from dashboard.i18n import t
-from dashboard.web import access, cache, feeds, layout, situation_map, state
+from dashboard.web import (
+    access,
+    area_outlines,
+    cache,
+    device,
+    feeds,
+    figure_view,
+    map_view,
+    situation_map,
+    state,
+    wall_fit,
+)
 from dashboard.web.builders import charts, kpis
 from dashboard.web.builders.attention_html import attention_html
+from dashboard.web.kpi_strip import kpi_strip
+from dashboard.web.page_header import page_header
 
 f = state.filters()
 config = cache.settings().thresholds
-layout.page_header(f, "page.overview")
+page_header(f, "page.overview")
 status = feeds.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts"))
 # Where an event feed is stale, its cards show its last export's figure, and the day it comes from.
 figures = cache.figure(headline_figures, f.day, f.at, f.area, follow_stale=True)
@@ -27,7 +40,7 @@ report = cache.figure(report_from, f.day, f.at, f.area)
 
 cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
 cards = kpis.mark_corrected(cards, figures, report["corrections"], f.lang)
-layout.kpi_strip(cards, changed=cache.kpi_changes((f.area, f.lang), {card.key: card.value for card in cards}))
+kpi_strip(cards, changed=cache.kpi_changes((f.area, f.lang), {card.key: card.value for card in cards}))
 
 # Fatigue alerts come from a list of people: a wall screen's role sees the rest without them.
 names_allowed = access.may_run("staff/fatigue")
@@ -39,23 +52,23 @@ items = cache.shared("overview/attention", (f.day, f.at, f.area, f.lang, names_a
                                             names_allowed=names_allowed, now=minute))
 def show_trend(number: int, **sizes) -> None:
     spec = TRENDS[number]
-    layout.shared_figure(f"overview/trend-{number}", (f.day, f.area, f.lang),
-                         lambda: charts.trend_chart(spec, trend_frame(cache.query, spec, f.day, f.area), f.lang),
-                         queries=(spec.query,), **sizes)
+    figure_view.shared_figure(f"overview/trend-{number}", (f.day, f.area, f.lang),
+                              lambda: charts.trend_chart(spec, trend_frame(cache.query, spec, f.day, f.area), f.lang),
+                              queries=(spec.query,), **sizes)
 
 
-base = layout.geo()
+base = area_outlines.geo()
 
 
 def show_attention(rows: int | None = None) -> None:
     """The ranked list: a wall shows its top lines and "+k more", the desk and the phone all of it,
     per-street lines expandable."""
     st.subheader(t("overview.attention", f.lang))
-    if not names_allowed and not layout.kiosk():
+    if not names_allowed and not device.kiosk():
         st.caption(t("overview.fatigue_hidden", f.lang))
     if not items:
         st.success(t("overview.attention.none", f.lang))
-    elif rows is None and layout.phone() and len(items) > PHONE_ATTENTION_LINES:
+    elif rows is None and device.phone() and len(items) > PHONE_ATTENTION_LINES:
         # A phone keeps the overview within three screens: the top lines, the rest one tap away.
         st.html(attention_html(items[:PHONE_ATTENTION_LINES], f.lang))
         with st.expander(t("attention.more", f.lang, count=i18n.num(len(items) - PHONE_ATTENTION_LINES, f.lang))):
@@ -67,7 +80,7 @@ def show_attention(rows: int | None = None) -> None:
 TREND_HEIGHT = 220  # four small trends in a row on a desk
 TREND_HEIGHT_PHONE = 140  # two a row on a phone, within its three screens
 PHONE_ATTENTION_LINES = 3
-if layout.kiosk():
+if device.kiosk():
     # A wall: the map is the largest thing on the screen; beside it the list and small trends.
     map_column, side_column = st.columns([3, 2])
     with map_column:
@@ -75,14 +88,15 @@ if layout.kiosk():
         if base.empty:
             st.warning(t("map.empty", f.lang))
         else:
-            deck = situation_map.map_deck(f.day, f, f.layers, base, **layout.map_options(1100, layout.kiosk_map_height()))
-            layout.show_map(deck, f, "overview", height=layout.kiosk_map_height())
+            options = map_view.map_options(1100, wall_fit.kiosk_map_height())
+            deck = situation_map.map_deck(f.day, f, f.layers, base, **options)
+            map_view.show_map(deck, f, "overview", height=wall_fit.kiosk_map_height())
     with side_column:
         show_attention(rows=WALL_LINES)
         for row in ((0, 1), (2, 3)):
             for column, number in zip(st.columns(2), row):
                 with column:
-                    show_trend(number, kiosk_height=layout.kiosk_trend_height())
+                    show_trend(number, kiosk_height=wall_fit.kiosk_trend_height())
     st.stop()
 
 with st.container(key="overview-main"):
@@ -111,13 +125,13 @@ with map_column:
         for day in days_oldest_first:
             with frame.container():
                 st.caption(t("overview.replay.caption", f.lang, day=i18n.day(day, f.lang)))
-                st.pydeck_chart(situation_map.map_deck(day, f, f.layers, base, **layout.map_options(1000, 640)),
+                st.pydeck_chart(situation_map.map_deck(day, f, f.layers, base, **map_view.map_options(1000, 640)),
                                 height=640)
             time.sleep(1.2)
     else:
         st.caption(t("overview.replay.caption", f.lang, day=i18n.day(replay_day, f.lang)))
-        layout.show_map(situation_map.map_deck(replay_day, f, f.layers, base, **layout.map_options(1000, 640)), f,
-                        "overview", height=640)
+        map_view.show_map(situation_map.map_deck(replay_day, f, f.layers, base, **map_view.map_options(1000, 640)),
+                          f, "overview", height=640)
 with attention_column:
     show_attention()
 
@@ -125,4 +139,4 @@ st.subheader(t("overview.trends", f.lang))
 with st.container(key="overview-trends"):
     for column, number in zip(st.columns(4), range(len(TRENDS))):
         with column:
-            show_trend(number, height=TREND_HEIGHT_PHONE if layout.phone() else TREND_HEIGHT)
+            show_trend(number, height=TREND_HEIGHT_PHONE if device.phone() else TREND_HEIGHT)

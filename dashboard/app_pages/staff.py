@@ -10,12 +10,13 @@ from dashboard import i18n
 from dashboard.figures.attention import fatigue_flags
 from dashboard.figures.headline import staff_instant
 from dashboard.i18n import t
-from dashboard.web import cache, feeds, layout, state
+from dashboard.web import cache, device, feeds, figure_view, map_view, state, table_view
 from dashboard.web.builders import charts, maps, tables
+from dashboard.web.page_header import page_header
 
 f = state.filters()
 config = cache.settings().thresholds
-layout.page_header(f, "page.staff")
+page_header(f, "page.staff")
 status = feeds.feed_notice(f, ("shifts", "checkpoint_log", "door_visits"))
 shifts_day = feeds.data_day(status["shifts"])
 
@@ -32,57 +33,48 @@ if shifts_day is not None:
 
     map_column, table_column = st.columns([3, 2])
     with map_column:
-        st.subheader(t("staff.map", f.lang))
-        base = layout.geo()
-        if base.empty:
-            st.warning(t("map.empty", f.lang))
-        else:
-            deck = layout.shared_map("staff/map", (f.day, f.area, at), lambda: maps.district_map(
-                base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts, day=f.day,
-                **layout.map_options(1000, layout.map_height(560))), f.lang, queries=("staff/on_duty_at",))
-            layout.show_map(deck, f, "staff", height=layout.map_height(560))
+        map_view.page_map(f, "staff", "staff.map", lambda base, options: map_view.shared_map(
+            "staff/map", (f.day, f.area, at), lambda: maps.district_map(
+                base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts, day=f.day, **options),
+            f.lang, queries=("staff/on_duty_at",)))
     with table_column:
         st.subheader(t("staff.on_duty", f.lang))
         st.caption(t("staff.on_duty.caption", f.lang, at=i18n.moment(at, f.lang)))
-        layout.show_table(tables.posts_table(posts, f.lang), t("staff.no_posts", f.lang))
-    if layout.kiosk():
+        table_view.show_table(tables.posts_table(posts, f.lang), t("staff.no_posts", f.lang))
+    if device.kiosk():
         st.stop()  # the hour grid, fatigue, roster and field work are for the desk
 
     hourly = cache.query("staff/hourly_coverage", day=shifts_day, area=f.area)
     if hourly.empty:
         st.info(t("staff.heatmap.empty", f.lang, day=i18n.day(shifts_day, f.lang)))
     else:
-        layout.shared_figure("staff/heatmap", (shifts_day, f.area, f.lang), lambda: charts.staff_heatmap(hourly, f.lang),
-                             queries=("staff/hourly_coverage",))
+        figure_view.shared_figure("staff/heatmap", (shifts_day, f.area, f.lang),
+                                  lambda: charts.staff_heatmap(hourly, f.lang), queries=("staff/hourly_coverage",))
 
     st.subheader(t("staff.fatigue", f.lang))
     st.caption(t("staff.fatigue.caption", f.lang, h24=i18n.hours(config.fatigue_hours_24h, f.lang),
                  h7=i18n.hours(config.fatigue_hours_7d, f.lang), days=config.fatigue_consecutive_days))
     flagged = fatigue_flags(cache.query("staff/fatigue", at=at, area=f.area), config.fatigue_hours_24h,
                                    config.fatigue_hours_7d, config.fatigue_consecutive_days)
-    layout.show_table(tables.fatigue_table(flagged, f.lang), t("staff.fatigue.empty", f.lang))
+    table_view.show_table(tables.fatigue_table(flagged, f.lang), t("staff.fatigue.empty", f.lang))
 
     st.subheader(t("staff.roster", f.lang))
     roster = cache.query("staff/roster", day=shifts_day, area=f.area)
-    layout.show_table(tables.roster_table(roster, f.lang), t("staff.roster.empty", f.lang,
-                                                         day=i18n.day(shifts_day, f.lang)), height=420)
+    table_view.show_table(tables.roster_table(roster, f.lang), t("staff.roster.empty", f.lang,
+                                                             day=i18n.day(shifts_day, f.lang)), height=420)
 
-left, right = st.columns(2)
-with left:
-    if status["checkpoint_log"].missing:
-        st.info(t("staff.optional_absent", f.lang, feed=t("feed.checkpoint_log", f.lang)))
-    else:
-        throughput = cache.query("staff/checkpoint_throughput", day=f.day, area=f.area)
-        if throughput.empty:
-            st.info(t("staff.checkpoints.empty", f.lang))
+# Field work, side by side: each optional feed, its query, what it says when empty, its chart.
+FIELD_WORK = (
+    ("checkpoint_log", "staff/checkpoint_throughput", "staff.checkpoints.empty", charts.checkpoint_bars),
+    ("door_visits", "staff/door_visits", "staff.door_visits.empty", charts.door_visit_bars),
+)
+for column, (feed, query_name, empty_key, chart) in zip(st.columns(2), FIELD_WORK):
+    with column:
+        if status[feed].missing:
+            st.info(t("staff.optional_absent", f.lang, feed=t(f"feed.{feed}", f.lang)))
+            continue
+        frame = cache.query(query_name, day=f.day, area=f.area)
+        if frame.empty:
+            st.info(t(empty_key, f.lang))
         else:
-            layout.show_figure(charts.checkpoint_bars(throughput, f.lang))
-with right:
-    if status["door_visits"].missing:
-        st.info(t("staff.optional_absent", f.lang, feed=t("feed.door_visits", f.lang)))
-    else:
-        visits = cache.query("staff/door_visits", day=f.day, area=f.area)
-        if visits.empty:
-            st.info(t("staff.door_visits.empty", f.lang))
-        else:
-            layout.show_figure(charts.door_visit_bars(visits, f.lang))
+            figure_view.show_figure(chart(frame, f.lang))

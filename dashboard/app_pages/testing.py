@@ -4,11 +4,12 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import cache, feeds, layout, situation_map, state
+from dashboard.web import cache, device, feeds, figure_view, map_view, situation_map, state, table_view
 from dashboard.web.builders import charts, tables
+from dashboard.web.page_header import page_header
 
 f = state.filters()
-layout.page_header(f, "page.testing")
+page_header(f, "page.testing")
 status = feeds.feed_notice(f, ("testing_records",))
 testing_day = feeds.data_day(status["testing_records"])
 
@@ -19,7 +20,7 @@ else:
     labels = {int(r.round): t("testing.round.option", f.lang, round=int(r.round),
                               started=i18n.short_day(r.started_on, f.lang)) for r in rounds.itertuples()}
     # A wall shows the current round (the first option); only the desk chooses.
-    round_ = next(iter(labels)) if layout.kiosk() else \
+    round_ = next(iter(labels)) if device.kiosk() else \
         st.selectbox(t("testing.round", f.lang), list(labels), format_func=labels.get, key="testing_round")
     coverage = cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
     totals = cache.query("testing/round_totals", day=f.day, round=round_, area=f.area).iloc[0]
@@ -31,19 +32,13 @@ else:
 
     map_column, table_column = st.columns([3, 2])
     with map_column:
-        st.subheader(t("testing.coverage_map", f.lang))
-        base = layout.geo()
-        if base.empty:
-            st.warning(t("map.empty", f.lang))
-        else:
-            deck = situation_map.map_deck(f.day, f, ("coverage", "labels"), base, round_=round_,
-                                          **layout.map_options(1000, layout.map_height(560)))
-            layout.show_map(deck, f, "testing", height=layout.map_height(560))
+        map_view.page_map(f, "testing", "testing.coverage_map", lambda base, options: situation_map.map_deck(
+            f.day, f, ("coverage", "labels"), base, round_=round_, **options))
     with table_column:
         st.subheader(t("testing.lowest", f.lang))
-        layout.show_table(tables.coverage_table(coverage, f.lang), t("no_data", f.lang))
+        table_view.show_table(tables.coverage_table(coverage, f.lang), t("no_data", f.lang))
 
-if testing_day is not None and not layout.kiosk():  # sampling by hour and positives are for the desk
+if testing_day is not None and not device.kiosk():  # sampling by hour and positives are for the desk
     hourly = cache.query("testing/samples_by_hour", day=testing_day, area=f.area)
     positives = cache.query("testing/positives_by_community", day=testing_day, area=f.area)
     totals = cache.query("testing/day_totals", day=testing_day, area=f.area).iloc[0]
@@ -58,12 +53,13 @@ if testing_day is not None and not layout.kiosk():  # sampling by hour and posit
         if hourly.empty:
             st.info(t("testing.by_hour.empty", f.lang, day=i18n.day(testing_day, f.lang)))
         else:
-            layout.shared_figure("testing/samples_heatmap", (testing_day, f.area, f.lang),
-                                 lambda: charts.samples_heatmap(hourly, f.lang), queries=("testing/samples_by_hour",))
+            figure_view.shared_figure("testing/samples_heatmap", (testing_day, f.area, f.lang),
+                                      lambda: charts.samples_heatmap(hourly, f.lang),
+                                      queries=("testing/samples_by_hour",))
     with right:
         if positives["positives"].sum() == 0:
             st.info(t("testing.positives.empty", f.lang, day=i18n.day(testing_day, f.lang)))
         else:
-            layout.shared_figure("testing/positives_bar", (testing_day, f.area, f.lang),
-                                 lambda: charts.positives_bar(positives, f.lang),
-                                 queries=("testing/positives_by_community",))
+            figure_view.shared_figure("testing/positives_bar", (testing_day, f.area, f.lang),
+                                      lambda: charts.positives_bar(positives, f.lang),
+                                      queries=("testing/positives_by_community",))

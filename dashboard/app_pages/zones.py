@@ -4,12 +4,13 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import cache, feeds, layout, state
+from dashboard.web import cache, device, feeds, figure_view, map_view, state, table_view
 from dashboard.web.builders import charts, maps, tables
+from dashboard.web.page_header import page_header
 
 f = state.filters()
 config = cache.settings().thresholds
-layout.page_header(f, "page.zones")
+page_header(f, "page.zones")
 status = feeds.feed_notice(f, ("control_zones", "testing_records"))
 
 if status["control_zones"].missing:
@@ -26,27 +27,22 @@ for column, (label, value, help_text) in zip(st.columns(len(cards)), cards):
     column.metric(label, i18n.num(value, f.lang), help=help_text, border=True)
 
 map_column, table_column = st.columns([2, 3])
+layers = ("zones", "labels", *[v for v in f.layers if v == "posts"])
 with map_column:
-    st.subheader(t("zones.map", f.lang))
-    base = layout.geo()
-    if base.empty:
-        st.warning(t("map.empty", f.lang))
-    else:
-        layers = ("zones", "labels", *[v for v in f.layers if v == "posts"])
-        deck = layout.shared_map("zones/map", (f.day, f.area, layers), lambda: maps.district_map(
-            base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day,
-            **layout.map_options(640, layout.map_height(600))), f.lang, queries=("zones/zone_table",))
-        layout.show_map(deck, f, "zones", height=layout.map_height(600))
+    map_view.page_map(f, "zones", "zones.map", lambda base, options: map_view.shared_map(
+        "zones/map", (f.day, f.area, layers), lambda: maps.district_map(
+            base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day, **options),
+        f.lang, queries=("zones/zone_table",)), width_px=640, desk_height=600)
 with table_column:
     st.subheader(t("zones.table", f.lang))
-    layout.show_table(tables.zone_table(zones, f.lang), t("zones.empty", f.lang, day=i18n.day(f.day, f.lang)),
-                      height=600)
-if layout.kiosk():
+    table_view.show_table(tables.zone_table(zones, f.lang), t("zones.empty", f.lang, day=i18n.day(f.day, f.lang)),
+                          height=600)
+if device.kiosk():
     st.stop()  # the timeline is for the desk: a wall shows the zones in force
 
 timeline = cache.query("zones/timeline", day=f.day, area=f.area)
 if timeline.empty:
     st.info(t("zones.timeline.empty", f.lang, day=i18n.day(f.day, f.lang)))
 else:
-    layout.shared_figure("zones/gantt", (f.day, f.area, f.lang), lambda: charts.zone_gantt(timeline, f.day, f.lang),
-                         queries=("zones/timeline",))
+    figure_view.shared_figure("zones/gantt", (f.day, f.area, f.lang),
+                              lambda: charts.zone_gantt(timeline, f.day, f.lang), queries=("zones/timeline",))

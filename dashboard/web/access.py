@@ -18,7 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.settings import Settings
-from dashboard.web import auth, screen_tokens
+from dashboard.web import auth, login_throttle, loopback_only, screen_tokens
 
 USER = "_username"
 # The token a screen came with, checked again on every run: revoked or expired, it stops working
@@ -51,17 +51,17 @@ def users() -> dict[str, auth.User]:
 
 # The login guards of this process, by state directory. Module state, never a Streamlit cache:
 # clear_cache, which a websocket can send, empties every cache, and a lockout with it.
-_guards: dict[Path, auth.LoginGuard] = {}
+_guards: dict[Path, login_throttle.LoginGuard] = {}
 _guards_lock = threading.Lock()
 
 
-def login_guard() -> auth.LoginGuard:
+def login_guard() -> login_throttle.LoginGuard:
     """One per process and state directory: the throttle and the cap on password checks count
     every session, and, through the state directory, every replica that shares it."""
     state_dir = Settings.from_env().state_dir
     with _guards_lock:
         if state_dir not in _guards:
-            _guards[state_dir] = auth.shared_login_guard(state_dir)
+            _guards[state_dir] = login_throttle.shared_login_guard(state_dir)
         return _guards[state_dir]
 
 
@@ -129,11 +129,11 @@ def refuse_if_unsafe() -> None:
     except auth.UsersFileError as error:
         # The reason names the file and may name a user: it goes to the operator's log, not to
         # whoever opened the page.
-        auth.LOGGER.error("%s", error)
+        login_throttle.LOGGER.error("%s", error)
         st.error(USERS_FILE_BROKEN)
         st.stop()
-    refusal = (auth.refuse_open_without_users(st.get_option("server.address") or "", configured)
-               or auth.refuse_proxied_without_users(_request_headers(), configured))
+    refusal = (loopback_only.refuse_open_without_users(st.get_option("server.address") or "", configured)
+               or loopback_only.refuse_proxied_without_users(_request_headers(), configured))
     if refusal:
         st.error(refusal)
         st.stop()
@@ -153,8 +153,8 @@ def login_gate() -> bool:
         if screen_name():
             return True
         token_refused = True
-        auth.LOGGER.warning("refused screen token: revoked, expired, replaced or malformed; address=%r",
-                            auth.client_address(st.context.ip_address))
+        login_throttle.LOGGER.warning("refused screen token: revoked, expired, replaced or malformed; address=%r",
+                                      login_throttle.client_address(st.context.ip_address))
     elif not configured:
         return True
     st.title("二七区疫情防控指挥部 · Erqi command center")
@@ -166,7 +166,7 @@ def login_gate() -> bool:
         submitted = st.form_submit_button("登录 / Log in")
     if submitted:
         result = login_guard().attempt(configured, username.strip(), password,
-                                       auth.client_address(st.context.ip_address))
+                                       login_throttle.client_address(st.context.ip_address))
         if result.user:
             st.session_state[USER] = result.user.username
             st.rerun()

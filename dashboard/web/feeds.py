@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.ingest.contract import EXPORT_KINDS
-from dashboard.web import cache, screens, state
+from dashboard.web import banners, cache, device, state
 
 OPTIONAL_FEEDS = frozenset(kind.kind for kind in EXPORT_KINDS if kind.optional)
 
@@ -59,10 +59,10 @@ def feed_notice(f: state.Filters, kinds: tuple[str, ...]) -> dict[str, Feed]:
         else:
             lines.append(t("feed.fresh", lang, feed=name, day=i18n.short_day(feed.latest_export, lang),
                            ingested=i18n.short_moment(feed.ingested_at, lang)))
-    if warnings and screens.is_kiosk():
+    if warnings and device.kiosk():
         # One line, cut to the width: a wall's page is sized to the lines above it.
         st.html(f'<div class="kiosk-notice" role="status">⚠ {html.escape(" · ".join(warnings))}</div>')
-        screens.add_notice_line()
+        banners.add_notice_line()
     else:
         for warning in warnings:
             st.warning(warning, icon="⚠️")

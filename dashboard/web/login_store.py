@@ -1,7 +1,7 @@
 """Where failed logins and the password-check slots are kept, so that no cache clear, restart or
 other replica can forget them: a SQLite file and lock files in the state directory.
 
-auth.LoginThrottle and auth.LoginGuard use them; the rules (how long a key waits) stay in auth.
+login_throttle.LoginThrottle and LoginGuard use them; the rules (how long a key waits) stay there.
 """
 
 from __future__ import annotations

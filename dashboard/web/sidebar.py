@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import LANG_NAMES, LANGS, t
-from dashboard.web import access, screens, state
+from dashboard.web import access, device, state
 from dashboard.web.builders import maps
 
 
@@ -44,7 +44,7 @@ def sidebar(days: list[date], areas: pd.DataFrame, problems: list[str]) -> state
                       at=state.now_for(day))
     with st.sidebar:
         st.caption(t("sidebar.now", lang, at=i18n.moment(filters.at, lang)))
-        if not screens.is_kiosk():  # nobody at a wall copies a link
+        if not device.kiosk():  # nobody at a wall copies a link
             share_link(filters)
         who_is_looking(lang)
     return filters

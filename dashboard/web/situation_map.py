@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from dashboard import i18n
-from dashboard.web import cache, layout, state
+from dashboard.web import cache, map_view, state
 from dashboard.web.builders import maps, shapes
 
 # Every query _deck may run; the role is checked for each before the shared cache is asked.
@@ -16,12 +16,12 @@ MAP_QUERIES = ("map/boundaries", "map/areas", "testing/round_totals", "testing/c
 
 def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: shapes.Geo, *, round_: int | None = None,
              width_px: int = 1000, height_px: int = 560, dark: bool = False,
-             fit_activity: bool = False) -> layout.FrozenDeck:
+             fit_activity: bool = False) -> map_view.FrozenDeck:
     """The situation map of a day, built once per data version and view: each chosen overlay runs
     its own named cache.query."""
     posts_at = state.now_for(day) if day != f.day else f.at
     view = (day, f.area, f.lang, tuple(layers), round_, posts_at, width_px, height_px, dark, fit_activity)
-    return cache.shared("situation_map", view, lambda: layout.freeze(
+    return cache.shared("situation_map", view, lambda: map_view.freeze(
         _deck(day, f, layers, base, round_=round_, posts_at=posts_at, width_px=width_px, height_px=height_px,
               dark=dark, fit_activity=fit_activity), f.lang), queries=MAP_QUERIES)
 

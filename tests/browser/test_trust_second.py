@@ -19,7 +19,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bench.st_client import Tab
 from dashboard.i18n import t
-from dashboard.web import auth, login_store
+from dashboard.web import login_store, login_throttle
 from tests.browser.support import (
     REFRESH_SECONDS,
     TITLES,
@@ -96,8 +96,8 @@ def guarded_server(tmp_path_factory):
 def test_an_anonymous_clear_cache_lifts_no_lockout_and_leaves_the_caches_warm(new_page, guarded_server):
     server, log, state = guarded_server
     # zhang has been locked out: ten wrong passwords, on another replica sharing the state directory.
-    replica = auth.LoginThrottle(path=state / login_store.LOGIN_STORE_NAME)
-    for _ in range(auth.PER_USER.lockout_after):
+    replica = login_throttle.LoginThrottle(path=state / login_store.LOGIN_STORE_NAME)
+    for _ in range(login_throttle.PER_USER.lockout_after):
         replica.failed("zhang", "203.0.113.9")
     guesser, viewer = new_page(), new_page()
     log_in_and_wait(guesser, server, "zhang", "zhang-pw")
