@@ -29,7 +29,7 @@ with map_column:
     map_view.page_map(f, "isolation", "isolation.map", lambda base, options: map_view.shared_map(
         "isolation/map", (f.day, f.area, style), lambda: maps.district_map(
             base, lang=f.lang, layers=(style, "labels"), area=f.area, isolation=communities, day=f.day, **options),
-        f.lang, queries=("isolation/by_community",)))
+        f.lang))
 with table_column:
     st.subheader(t("isolation.by_community", f.lang))
     table_view.show_table(tables.isolation_table(communities, f.lang), t("no_data", f.lang))
@@ -45,11 +45,10 @@ with left:
         st.info(t("isolation.hotels.empty", f.lang))
     else:
         figure_view.shared_figure("isolation/hotels", (f.day, f.area, f.lang),
-                                  lambda: charts.hotel_occupancy(hotels, f.lang),
-                                  queries=("isolation/hotel_occupancy",))
+                                  lambda: charts.hotel_occupancy(hotels, f.lang))
 with right:
     figure_view.shared_figure("isolation/flow", (f.day, f.area, f.lang), lambda: charts.isolation_flow(
-        cache.query("isolation/daily", day=f.day, area=f.area), f.lang), queries=("isolation/daily",))
+        cache.query("isolation/daily", day=f.day, area=f.area), f.lang))
 
 if not hotels.empty:
     st.subheader(t("isolation.hotel_table", f.lang))

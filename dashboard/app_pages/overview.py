@@ -54,7 +54,7 @@ def show_trend(number: int, **sizes) -> None:
     spec = TRENDS[number]
     figure_view.shared_figure(f"overview/trend-{number}", (f.day, f.area, f.lang),
                               lambda: charts.trend_chart(spec, trend_frame(cache.query, spec, f.day, f.area), f.lang),
-                              queries=(spec.query,), **sizes)
+                              **sizes)
 
 
 base = area_outlines.geo()

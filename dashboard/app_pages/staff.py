@@ -36,7 +36,7 @@ if shifts_day is not None:
         map_view.page_map(f, "staff", "staff.map", lambda base, options: map_view.shared_map(
             "staff/map", (f.day, f.area, at), lambda: maps.district_map(
                 base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts, day=f.day, **options),
-            f.lang, queries=("staff/on_duty_at",)))
+            f.lang))
     with table_column:
         st.subheader(t("staff.on_duty", f.lang))
         st.caption(t("staff.on_duty.caption", f.lang, at=i18n.moment(at, f.lang)))
@@ -49,7 +49,7 @@ if shifts_day is not None:
         st.info(t("staff.heatmap.empty", f.lang, day=i18n.day(shifts_day, f.lang)))
     else:
         figure_view.shared_figure("staff/heatmap", (shifts_day, f.area, f.lang),
-                                  lambda: charts.staff_heatmap(hourly, f.lang), queries=("staff/hourly_coverage",))
+                                  lambda: charts.staff_heatmap(hourly, f.lang))
 
     st.subheader(t("staff.fatigue", f.lang))
     st.caption(t("staff.fatigue.caption", f.lang, h24=i18n.hours(config.fatigue_hours_24h, f.lang),

@@ -54,12 +54,10 @@ if testing_day is not None and not device.kiosk():  # sampling by hour and posit
             st.info(t("testing.by_hour.empty", f.lang, day=i18n.day(testing_day, f.lang)))
         else:
             figure_view.shared_figure("testing/samples_heatmap", (testing_day, f.area, f.lang),
-                                      lambda: charts.samples_heatmap(hourly, f.lang),
-                                      queries=("testing/samples_by_hour",))
+                                      lambda: charts.samples_heatmap(hourly, f.lang))
     with right:
         if positives["positives"].sum() == 0:
             st.info(t("testing.positives.empty", f.lang, day=i18n.day(testing_day, f.lang)))
         else:
             figure_view.shared_figure("testing/positives_bar", (testing_day, f.area, f.lang),
-                                      lambda: charts.positives_bar(positives, f.lang),
-                                      queries=("testing/positives_by_community",))
+                                      lambda: charts.positives_bar(positives, f.lang))

@@ -32,7 +32,7 @@ with map_column:
     map_view.page_map(f, "zones", "zones.map", lambda base, options: map_view.shared_map(
         "zones/map", (f.day, f.area, layers), lambda: maps.district_map(
             base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day, **options),
-        f.lang, queries=("zones/zone_table",)), width_px=640, desk_height=600)
+        f.lang), width_px=640, desk_height=600)
 with table_column:
     st.subheader(t("zones.table", f.lang))
     table_view.show_table(tables.zone_table(zones, f.lang), t("zones.empty", f.lang, day=i18n.day(f.day, f.lang)),
@@ -45,4 +45,4 @@ if timeline.empty:
     st.info(t("zones.timeline.empty", f.lang, day=i18n.day(f.day, f.lang)))
 else:
     figure_view.shared_figure("zones/gantt", (f.day, f.area, f.lang),
-                              lambda: charts.zone_gantt(timeline, f.day, f.lang), queries=("zones/timeline",))
+                              lambda: charts.zone_gantt(timeline, f.day, f.lang))

@@ -1,6 +1,7 @@
 """Who is looking, on the server: the login form, the role of the session, and the refusals.
 
-Rules live in dashboard.web.auth; this module applies them to a Streamlit session. Nothing here
+Rules live in dashboard.web.auth (users, roles), login_throttle and loopback_only; this module
+applies them to a Streamlit session. Nothing here
 trusts the URL: a role comes only from a successful login, from a screen token that the
 registry still holds (the `screen` role, nothing more), or, with no users configured, from the
 server being reachable on loopback only, directly and not through a proxy.

@@ -13,8 +13,7 @@ UNPLACED_SHOWN = 5
 
 
 def geo() -> shapes.Geo:
-    return cache.shared("geo", (), lambda: shapes.geo_from_frames(cache.query("map/boundaries"), cache.area_frame()),
-                        queries=("map/boundaries", "map/areas"))
+    return cache.shared("geo", (), lambda: shapes.geo_from_frames(cache.query("map/boundaries"), cache.area_frame()))
 
 
 def outline_notice(base: shapes.Geo, lang: str) -> str | None:

@@ -135,11 +135,11 @@ def shared_builds() -> SharedBuilds:
     return SharedBuilds(SHARED_MAX_ENTRIES)
 
 
-def shared(kind: str, view: tuple, build: Callable, *, queries=None) -> object:
+def shared(kind: str, view: tuple, build: Callable) -> object:
     """build() once per snapshot version, thresholds and view, for every session of the process.
 
     `view` must hold everything the result depends on besides the data and the thresholds (day,
-    area, language, screen). The queries build() runs are recorded with its result; a session
+    area, language, form factor). The queries build() runs are recorded with its result; a session
     that finds the result built must be allowed each of them, checked here, since it runs none.
     A build inside a build adds its queries to the outer one's. The result is shared: draw it,
     never change it.

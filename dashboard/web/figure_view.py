@@ -32,9 +32,9 @@ def show_figure(figure, *, key: str | None = None, height: int | None = None, ki
     draw_figure(for_form_factor(figure, height=height, kiosk_height=kiosk_height), key=key)
 
 
-def shared_figure(kind: str, view: tuple, build, *, queries: tuple[str, ...], key: str | None = None,
+def shared_figure(kind: str, view: tuple, build, *, key: str | None = None,
                   height: int | None = None, kiosk_height: int | None = None) -> None:
     """show_figure for a figure built once per data version, view and device, for every session."""
     figure = cache.shared(kind, (*view, device.form_factor(), height, kiosk_height),
-                          lambda: for_form_factor(build(), height=height, kiosk_height=kiosk_height), queries=queries)
+                          lambda: for_form_factor(build(), height=height, kiosk_height=kiosk_height))
     draw_figure(figure, key=key)

@@ -47,7 +47,7 @@ def refuse_proxied_without_users(headers: Mapping[str, str], users: dict[str, Us
         return None
     return (
         f"Refusing a request forwarded by a proxy ({', '.join(present)}) with no users configured: behind a "
-        "proxy every visitor would be treated as the operator at this machine. Add users (see README, "
+        "proxy every visitor would be treated as the operator at this machine. Add users (see docs/operations.md, "
         "\"Login and roles\") or open the dashboard directly on 127.0.0.1. "
         "经代理转发的访问在未配置登录时被拒绝：请先配置用户，或在本机直接访问 127.0.0.1。"
     )

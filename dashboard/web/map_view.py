@@ -34,11 +34,10 @@ class FrozenDeck:
         return self.spec
 
 
-def shared_map(kind: str, view: tuple, build, lang: str, *, queries: tuple[str, ...]) -> FrozenDeck:
+def shared_map(kind: str, view: tuple, build, lang: str) -> FrozenDeck:
     """A page's map, built and frozen once per data version, view and device for every session;
     `queries` names those behind the frames build() draws (the shapes' are added here)."""
-    return cache.shared(kind, (*view, lang, device.form_factor()), lambda: freeze(build(), lang),
-                        queries=(*queries, "map/boundaries", "map/areas"))
+    return cache.shared(kind, (*view, lang, device.form_factor()), lambda: freeze(build(), lang))
 
 
 def freeze(deck, lang: str) -> FrozenDeck:
@@ -81,7 +80,7 @@ def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
         st.html(legend)
         return
     communities = cache.shared("communities", (), lambda: frozenset(
-        cache.area_frame().query("level == 'community'")["area_code"]), queries=("map/areas",))
+        cache.area_frame().query("level == 'community'")["area_code"]))
     st.pydeck_chart(deck, height=height, on_select=functools.partial(_select_from_map, key, communities),
                     selection_mode="single-object", key=key, alt=t("map.alt", f.lang))
     st.html(legend)

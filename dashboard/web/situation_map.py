@@ -10,8 +10,6 @@ from dashboard.web import cache, map_view, state
 from dashboard.web.builders import maps, shapes
 
 # Every query _deck may run; the role is checked for each before the shared cache is asked.
-MAP_QUERIES = ("map/boundaries", "map/areas", "testing/round_totals", "testing/coverage_by_community",
-               "zones/zone_table", "isolation/by_community", "staff/on_duty_at", "isolation/awaiting_by_community")
 
 
 def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: shapes.Geo, *, round_: int | None = None,
@@ -23,7 +21,7 @@ def map_deck(day: date, f: state.Filters, layers: tuple[str, ...], base: shapes.
     view = (day, f.area, f.lang, tuple(layers), round_, posts_at, width_px, height_px, dark, fit_activity)
     return cache.shared("situation_map", view, lambda: map_view.freeze(
         _deck(day, f, layers, base, round_=round_, posts_at=posts_at, width_px=width_px, height_px=height_px,
-              dark=dark, fit_activity=fit_activity), f.lang), queries=MAP_QUERIES)
+              dark=dark, fit_activity=fit_activity), f.lang))
 
 
 def _deck(day: date, f: state.Filters, layers: tuple[str, ...], base: shapes.Geo, *, round_: int | None,
