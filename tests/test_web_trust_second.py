@@ -165,7 +165,7 @@ def unreadable_snapshot(*args, **kwargs):
     raise OSError(f"IO Error: {SECRET_PATH} is not a valid DuckDB database file")
 
 
-@pytest.mark.parametrize("breaks", ["export_days", "headline"])  # before the router's navigation, and in a page
+@pytest.mark.parametrize("breaks", ["export_days", "figure"])  # before the router's navigation, and in a page
 def test_a_failed_run_on_a_wall_shows_the_dark_retry_panel_and_heals(app_env, monkeypatch, breaks):
     at = open_page(kiosk="1")
     assert at.metric and not at.exception
