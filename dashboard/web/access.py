@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import streamlit as st
@@ -197,7 +198,7 @@ def check_query(name: str) -> None:
     auth.check_query(role() or "", name)
 
 
-def check_queries(names: tuple[str, ...]) -> None:
+def check_queries(names: Iterable[str]) -> None:
     """check_query for each name, looking the role up once (it reads the users table)."""
     session_role = role() or ""
     for name in names:

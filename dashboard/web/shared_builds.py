@@ -5,8 +5,9 @@ Fifty leaders opening the link at 8 a.m. see the same data version; building and
 same map fifty times was most of the server's time (bench.load). A built value is shared, not
 copied: whoever takes one must not change it (pages draw it and nothing else).
 
-No Streamlit and no roles here: dashboard.web.cache checks the session's role before asking, and
-keys every value on the snapshot's version, so a swap makes new keys and drops the old ones.
+No Streamlit and no roles here: dashboard.web.cache stores each value with the queries its build
+ran and checks the session's role against them before handing it out, and keys every value on
+the snapshot's version, so a swap makes new keys and drops the old ones.
 """
 
 from __future__ import annotations
