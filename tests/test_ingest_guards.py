@@ -135,8 +135,11 @@ def test_day_folder_names_are_normalised_or_named_as_skipped(fresh_data, capsys)
 
     result = ingest(fresh_data)
     assert result.ok, result.failed
+    # A file without a contract name is read for its header: a note is named, with the reason.
+    assert [(o.file, o.message) for o in result.outcomes if o.status == "unrecognised"] == [
+        ("exports/2022-01-06/notes.txt", "exports/2022-01-06/notes.txt: not recognised as an export:"
+                                         " no cell of its header row is a column name of any export")]
     assert sorted((o.file, o.status, o.message) for o in result.outcomes if o.status == "skipped") == [
-        ("exports/2022-01-06/notes.txt", "skipped", "exports/2022-01-06/notes.txt: not a file of the contract"),
         ("exports/2022-13-45", "skipped",
          "exports/2022-13-45: not a day folder name (expected YYYY-MM-DD)"),
         ("exports/README.txt", "skipped", "exports/README.txt: not a day folder"),

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.ingest import partitions, vintages
+from dashboard.ingest import matching, partitions, vintages, workbook
+from dashboard.ingest.arrivals import Arrival, arrivals
 from dashboard.ingest.building import connect_building, open_lock
 from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
 from dashboard.ingest.ids import mask_ids
@@ -162,23 +163,26 @@ class _Run:
     workdir: Path
     result: IngestResult
     max_drop: float
-    # (kind, day) -> sha256 of the file serving it when the ingest began.
+    # (kind, day, sender) -> (sha256, file) of the file serving it when the ingest began.
     loaded: dict = field(default_factory=dict)
     # (kind, day, sha256) the operator accepted, held or not.
     accepted: set = field(default_factory=set)
     known: dict = field(default_factory=dict)
     reference_changed: bool = False
-    # (kind, day) whose file has no data row (a header only): it counts as not there.
+    # (kind, day, sender) whose file has no data row (a header only): it counts as not there.
     empty: set = field(default_factory=set)
+
+
+SERVED_FILES = "select kind, day, sender, sha256, file from loaded_files"
+AREA_NAMES = "select area_code, name, level from areas"
 
 
 def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: int | None = None,
                  accept: tuple[str, ...] = ()) -> None:
     data_dir, result = run.data_dir, run.result
-    run.loaded = {
-        (kind, day): sha
-        for kind, day, sha in con.execute("select kind, day, sha256 from loaded_files").fetchall()
-    }
+    con.execute("set variable parts_folder = $folder", {"folder": str(partitions.folder(run.db_path))})
+    run.loaded = {(kind, day, sender): (sha, file) for kind, day, sender, sha, file
+                  in con.execute(SERVED_FILES).fetchall()}
     loaded = run.loaded
     inputs = discover(data_dir)
     if inputs.exports_unavailable:
@@ -186,42 +190,38 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
         # anything is forgotten, and the serving snapshot keeps every day.
         raise ExportsUnavailable(f"{inputs.exports_unavailable}: nothing was ingested or removed, the"
                                  " screens keep the last snapshot; mount or restore the folder, then run again")
-    for kind, day, path in _accepted_files(data_dir, inputs, accept):
-        vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), sha256_of(path))
-    run.accepted = vintages.accepted(con)
     vintages.clear_holds(con)
-    # A day whose Parquet file is gone or damaged is read again from its export, as if new.
-    for day, (file, reason) in partitions.unreadable_days(con, run.db_path).items():
-        _forget_partition(con, run, day, file, reason)
-    files = inputs.files
+    # A file whose Parquet copy is gone or damaged is read again from its export, as if new.
+    for (day, sender), (file, reason) in partitions.unreadable_days(con, run.db_path).items():
+        _forget_partition(con, run, day, sender, file, reason)
+    files, candidates = inputs.files, inputs.candidates
     if newest_days and not loaded:
-        first_days = sorted({day for _, day, _ in files if day is not None})[-newest_days:]
+        first_days = sorted({day for _, day, _ in files if day is not None} | {day for day, _ in candidates})
+        first_days = first_days[-newest_days:]
         files = [f for f in files if f[1] is None or f[1] in first_days]
+        candidates = [c for c in candidates if c[0] in first_days]
     linked = {kind for kind, _, _ in inputs.links}
     missing_reference = [
         k.filename + (f" ({SYMLINK_NOT_READ})" if k.kind in linked or "reference" in linked else "")
-        for k in REFERENCE_KINDS if not any(f[0] is k for f in files)
+        for k in REFERENCE_KINDS if not k.optional and not any(f[0] is k for f in files)
     ]
     if missing_reference and not loaded:
         raise FileNotFoundError(f"{data_dir / 'reference'}: missing {', '.join(missing_reference)}")
 
     # A link is reported like an unusable file: what the snapshot held for it stays.
-    present = {(kind.kind, day) for kind, day, _ in files}
+    present = set()
     for kind, day, path in inputs.links:
         file = str(path.relative_to(data_dir))
-        outcome = FileOutcome(kind, day, file, "failed", message=f"{file}: {SYMLINK_NOT_READ}")
-        log_outcome(con, outcome, "", "", 0)
-        result.outcomes.append(outcome)
-        present |= {(k, d) for k, d in loaded if d is not None and (
-            kind == "exports" or (d == day and kind in ("", k)))}
+        _report(con, result, FileOutcome(kind if kind != "file" else "", day, file, "failed",
+                                         message=f"{file}: {SYMLINK_NOT_READ}"))
+        present |= {key for key, (_, served) in loaded.items() if key[1] is not None and (
+            kind == "exports" or (key[1] == day and (kind == "" or kind == key[0] or served == file)))}
     # So is a day folder that cannot be read, or two folders naming the same day.
     for day, path, reason in inputs.unusable_days:
         file = str(path.relative_to(data_dir))
-        outcome = FileOutcome("", day, file, "failed", message=reason if reason.startswith("exports/")
-                              else f"{file}: {reason}")
-        log_outcome(con, outcome, "", "", 0)
-        result.outcomes.append(outcome)
-        present |= {(k, d) for k, d in loaded if d == day}
+        _report(con, result, FileOutcome("", day, file, "failed", message=reason if reason.startswith("exports/")
+                                         else f"{file}: {reason}"))
+        present |= {key for key in loaded if key[1] == day}
     # Named, never read: the summary says what the ingest passed over, and why.
     for day, path, reason in inputs.skipped:
         file = str(path.relative_to(data_dir))
@@ -229,120 +229,167 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
                                            message=f"{file}: {reason}"))
 
     run.known = known_codes(con)
-    for done, (kind, day, path) in enumerate(files):
+    reference = [f for f in files if f[1] is None]
+    for kind, day, path in reference:
+        _read_file(con, run, Arrival(kind, day, path, None, "", None))
+    found, superseded, unrecognised, unreadable = arrivals(
+        [f for f in files if f[1] is not None], candidates, run.workdir,
+        {(str(data_dir / file), sha): key[0] for key, (sha, file) in loaded.items()}, con.execute(AREA_NAMES).fetchall())
+    present |= {(a.kind.kind, a.day, a.sender.key) for a in found}
+    for item in unrecognised:
+        file = str(item.path.relative_to(data_dir))
+        _report(con, result, FileOutcome("", item.day, file, "unrecognised", message=f"{file}: {item.reason}"))
+    for day, path, message in unreadable:
+        file = str(path.relative_to(data_dir))
+        _report(con, result, FileOutcome("", day, file, "failed", message=path_free(message, (data_dir,))))
+    # What a file that can no longer be read or recognised held stays, as for a failed file.
+    gone = {str(item.path.relative_to(data_dir)) for item in unrecognised} | {
+        str(path.relative_to(data_dir)) for _, path, _ in unreadable}
+    present |= {key for key, (_, served) in loaded.items() if served in gone}
+    for old, newer in superseded:
+        file = str(old.path.relative_to(data_dir))
+        result.outcomes.append(FileOutcome(old.kind.kind, old.day, file, "skipped", message=(
+            f"{file}: an older copy of {old.sender.name}'s file; {newer.path.name} is read")))
+    for kind, day, path in _accepted_files(data_dir, [(a.kind, a.day, a.path) for a in found], accept):
+        vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), sha256_of(path))
+    run.accepted = vintages.accepted(con)
+    for done, arrival in enumerate(found):
         if progress:
-            progress("ingest", done, len(files))
-        _read_file(con, run, kind, day, path)
+            progress("ingest", done + len(reference), len(found) + len(reference))
+        _read_file(con, run, arrival)
 
     if progress:
-        progress("ingest", len(files), len(files))
+        progress("ingest", len(found) + len(reference), len(found) + len(reference))
     if inputs.boundaries and (unmatched := store_boundaries(con, inputs.boundaries)):
         result.outcomes.append(unmatched)
     result.outcomes.extend(forget_removed(con, present - run.empty))
     try:
         partitions.recount_rounds(con, run.db_path)
-    except partitions.Unreadable as unreadable:
+    except partitions.Unreadable as unreadable_files:
         # A file whose footer was sound but whose rows are not: rebuilt the same way, then counted again.
-        exports = {day: (kind, day, path) for kind, day, path in files if kind.kind == partitions.KIND}
-        for day, (file, reason) in unreadable.days.items():
-            _forget_partition(con, run, day, file, reason)
-            if day in exports:
-                _read_file(con, run, *exports[day])
+        exports = {(a.day, a.sender.key): a for a in found if a.kind.kind == partitions.KIND}
+        for (day, sender), (file, reason) in unreadable_files.days.items():
+            _forget_partition(con, run, day, sender, file, reason)
+            if (day, sender) in exports:
+                _read_file(con, run, exports[(day, sender)])
         partitions.recount_rounds(con, run.db_path)
-    for day in sorted({day for _, day, _ in files if day is not None}):
+    served = {(kind, day) for kind, day, _ in present}
+    for day in sorted({a.day for a in found} | {day for day, _ in candidates}):
         for kind in EXPORT_KINDS:
-            if (kind.kind, day) not in present:
+            if (kind.kind, day) not in served:
                 note = "optional feed, not exported" if kind.optional else "no file: figures for this day are stale"
                 result.outcomes.append(FileOutcome(kind.kind, day, "", "missing", message=note))
 
 
-def _read_file(con, run: _Run, kind: FileKind, day: date | None, path: Path) -> None:
+def _report(con, result: IngestResult, outcome: FileOutcome) -> None:
+    log_outcome(con, outcome, "", "", 0)
+    result.outcomes.append(outcome)
+
+
+def _read_file(con, run: _Run, arrival: Arrival) -> None:
     """Parse one file and store it, unless it is unchanged, unusable, held or has no data row."""
+    kind, day, path, sender = arrival.kind, arrival.day, arrival.path, arrival.sender
+    key = sender.key if sender else None
     file = str(path.relative_to(run.data_dir))
-    sha = ""
+    sha = arrival.sha
+    sheet = None
     try:
-        sha = sha256_of(path)
+        sha = sha or sha256_of(path)
         # Export rows were checked against the reference codes of their time: new codes
         # mean every export is checked again.
-        if run.loaded.get((kind.kind, day)) == sha and not (run.reference_changed and day is not None):
+        if run.loaded.get((kind.kind, day, key), ("",))[0] == sha and not (run.reference_changed and day is not None):
             run.result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
             return
-        parsed = parse_file(con, path, kind, run.known, run.id_key, run.workdir)
-    except UnusableFile as error:
+        if arrival.is_workbook and arrival.sheet is None:
+            arrival.sheet = workbook.read_sheet(path, run.workdir, lambda cells: matching.recognise(cells, (kind,)))
+            if arrival.sheet is None:
+                raise UnusableFile(f"{path}: no sheet has the header of {kind.kind} any more")
+        sheet = arrival.sheet
+        within = (sender.scope, sender.name) if sender and sender.scope else None
+        parsed = parse_file(con, sheet.csv_path if sheet else path, kind, run.known, run.id_key, run.workdir,
+                            within=within, shown=f"{path} (sheet {sheet.sheet})" if sheet else None,
+                            first_row=sheet.header_row if sheet else 1)
+    except (UnusableFile, workbook.NotATable) as error:
         # Shown on the data-health page: the file relative to the data directory, as everywhere.
-        outcome = FileOutcome(kind.kind, day, file, "failed", message=path_free(str(error), (run.data_dir,)))
-        log_outcome(con, outcome, sha, "", 0)
+        outcome = FileOutcome(kind.kind, day, file, "failed", message=path_free(
+            str(error) if isinstance(error, UnusableFile) else f"{path}: {error}", (run.data_dir,)))
+        log_outcome(con, outcome, sha, "", 0, key)
         run.result.outcomes.append(outcome)
         return
+    sheet_name = sheet.sheet if sheet else None
     counts = (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected)
-    serving = vintages.serving_rows(con, kind.kind, day, sha)
+    serving = vintages.serving_rows(con, kind.kind, day, key, sha)
     held = vintages.hold_reason(serving, parsed.rows_read, parsed.rows_loaded, run.max_drop)
+    note = f"sheet {sheet_name} read" + "".join(f"; {n}" for n in sheet.notes) if sheet else ""
     if held and (kind.kind, day, sha) in run.accepted:
-        note = f"accepted by the operator: {held}"
+        note = "; ".join(filter(None, [note, f"accepted by the operator: {held}"]))
     elif held:
         # The file serving the day stays, rows and figures; the held one waits for --accept.
         outcome = FileOutcome(kind.kind, day, file, "held", *counts, message=(
             f"{file} held: {held}; the current figures keep serving. If the new file is right:"
             f" python -m dashboard ingest --accept {path.relative_to(run.data_dir / 'exports')}"))
-        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
+        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
         vintages.hold(con, kind.kind, day, file, sha, parsed.rows_read, parsed.rows_loaded, serving)
         run.result.outcomes.append(outcome)
         return
-    else:
-        note = ""
-    if day is not None and parsed.rows_read == 0:
+    if day is not None and parsed.rows_read == 0 and not (sender and sender.scope):
         # A header alone says nothing about the day: it must not read as a day of zeros, so
-        # the day counts as not exported, and its figures follow the last export.
+        # the day counts as not exported, and its figures follow the last export. An area's own
+        # ledger is the exception: a header alone says nothing is active there.
         outcome = FileOutcome(kind.kind, day, file, "empty", *counts, message=(
             f"{note}; " if note else "") + "header only, no data row: the day counts as not exported")
-        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
-        run.empty.add((kind.kind, day))
+        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
+        run.empty.add((kind.kind, day, key))
         run.result.outcomes.append(outcome)
         return
+    if day is not None and parsed.rows_read == 0:
+        note = "; ".join(filter(None, [note, f"header only: nothing active in {sender.name}"]))
     outcome = FileOutcome(kind.kind, day, file, "loaded", *counts, message=note)
-    file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped)
-    before = vintages.before_replacing(con, kind.kind, day, sha)  # a re-export's replaced figures
-    store_file(con, kind, day, parsed, file_id, file, sha, run.db_path)
-    vintages.record(con, kind.kind, day, before)
+    file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
+    before = vintages.before_replacing(con, kind.kind, day, key, sha)  # a re-send's replaced figures
+    store_file(con, kind, day, parsed, file_id, file, sha, run.db_path, sender, arrival.received_at, sheet_name)
+    vintages.record(con, kind.kind, day, key, before)
     run.result.outcomes.append(outcome)
     if kind in (AREAS, SITES):
         run.reference_changed = True
         run.known = known_codes(con)
 
 
-FORGET_SERVED = ("delete from rejects where kind = $kind and day = $day",
-                 "delete from loaded_files where kind = $kind and day = $day")
+FORGET_SERVED = ("delete from rejects where file_id in (select file_id from loaded_files"
+                 " where kind = $kind and day = $day and sender = $sender)",
+                 "delete from loaded_files where kind = $kind and day = $day and sender = $sender")
 
 
-def _forget_partition(con, run: _Run, day: date, file: str, reason: str) -> None:
-    """The snapshot stops naming a day's unreadable Parquet file, and its export counts as never read."""
-    partitions.forget(con, day)
+def _forget_partition(con, run: _Run, day: date, sender: str, file: str, reason: str) -> None:
+    """The snapshot stops naming a sender's unreadable Parquet file, and its export counts as never read."""
+    partitions.forget(con, day, sender)
     for statement in FORGET_SERVED:
-        con.execute(statement, {"kind": partitions.KIND, "day": day})
-    run.loaded.pop((partitions.KIND, day), None)
+        con.execute(statement, {"kind": partitions.KIND, "day": day, "sender": sender})
+    run.loaded.pop((partitions.KIND, day, sender), None)
     outcome = FileOutcome(partitions.KIND, day, file, "rebuilt", message=(
         f"Parquet file {file} unreadable ({path_free(reason, (partitions.folder(run.db_path),))}):"
-        f" rebuilt from the day's {partitions.KIND}.csv export"))
-    log_outcome(con, outcome, "", "", 0)
+        f" rebuilt from the day's {partitions.KIND} export"))
+    log_outcome(con, outcome, "", "", 0, sender)
     run.result.outcomes.append(outcome)
 
 
 def check_accepted(data_dir: Path, names: tuple[str, ...]) -> None:
-    """Raise FileNotFoundError, before any ingest, when --accept names no export file of the contract."""
-    _accepted_files(data_dir, discover(data_dir), names)
+    """Raise FileNotFoundError, before any ingest, when --accept names no file of a day folder."""
+    inputs = discover(data_dir)
+    _accepted_files(data_dir, inputs.files + [(None, day, path) for day, path in inputs.candidates], names)
 
 
-def _accepted_files(data_dir: Path, inputs, names: tuple[str, ...]) -> list[tuple[FileKind, date, Path]]:
-    """The export files --accept names: relative to exports/ (2022-01-07/testing_records.csv), to
-    the data directory, or absolute; each must be a file of the contract that is there now."""
-    by_path = {os.path.abspath(path): (kind, day, path) for kind, day, path in inputs.files if day is not None}
+def _accepted_files(data_dir: Path, entries: list, names: tuple[str, ...]) -> list[tuple[FileKind, date, Path]]:
+    """The export files --accept names, of entries (kind, day, path): relative to exports/
+    (2022-01-07/testing_records.csv), to the data directory, or absolute; each must be there now."""
+    by_path = {os.path.abspath(path): (kind, day, path) for kind, day, path in entries if day is not None}
     found = []
     for name in names:
         given = Path(name)
         candidates = [given] if given.is_absolute() else [data_dir / "exports" / given, data_dir / given]
         match = next((by_path[os.path.abspath(c)] for c in candidates if os.path.abspath(c) in by_path), None)
         if match is None:
-            raise FileNotFoundError(f"--accept {name}: no export file of the contract there"
+            raise FileNotFoundError(f"--accept {name}: no export file there"
                                     " (give it as DAY/FILE.csv, relative to exports/)")
         found.append(match)
     return found

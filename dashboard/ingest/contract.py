@@ -197,3 +197,7 @@ KINDS = {k.kind: k for k in REFERENCE_KINDS + EXPORT_KINDS}
 
 # Rows whose first non-empty cell is one of these are Excel summary rows, not data.
 SUMMARY_WORDS = ("合计", "总计", "小计", "total", "Total", "TOTAL")
+# Rows whose first non-empty cell starts with one of these and a colon are the signature lines
+# under a ledger (填报人：王某某  联系电话：…), not data.
+SIGNATURE_WORDS = ("填报人", "填表人", "制表人", "审核人", "负责人", "联系人", "联系电话", "填报单位", "填报日期",
+                   "填报时间", "报送单位", "报送时间")

@@ -1,4 +1,9 @@
-"""What an ingest reads from a data directory: the contract's files, found without following links."""
+"""What an ingest reads from a data directory: its files, found without following links.
+
+Reference files are known by name. A day folder's files are known by name when they carry the
+contract's (isolation.csv, ...); any other file there is a candidate, whose kind the ingest reads
+from its header row (matching.py): the field names its files as it likes.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from dashboard.ingest.parse import (
 DAY_FOLDER = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 NOT_A_DAY_FOLDER = "not a day folder name (expected YYYY-MM-DD)"
 NOT_A_CONTRACT_FILE = "not a file of the contract"
+NOT_READ_FOLDER = "a folder inside a day folder: not read"
 EXPORT_FILES = {kind.filename for kind in EXPORT_KINDS}
 REFERENCE_FILES = {kind.filename for kind in REFERENCE_KINDS} | {"boundaries.geojson"}
 
@@ -49,8 +55,11 @@ class Inputs:
     """What an ingest reads from a data directory, and the symbolic links it refuses to read."""
 
     files: list[tuple[FileKind, date | None, Path]] = field(default_factory=list)
+    # Files of a day folder without a contract name: their kind comes from their header (day, path).
+    candidates: list[tuple[date, Path]] = field(default_factory=list)
     boundaries: Path | None = None
-    # (kind, day, path); kind is "" for a whole day folder, "exports" or "reference" for those.
+    # (kind, day, path); kind is "" for a whole day folder, "exports" or "reference" for those,
+    # "file" for a day folder's file without a contract name.
     links: list[tuple[str, date | None, Path]] = field(default_factory=list)
     # Entries read as nothing, each with the reason: (day or None, path, reason).
     skipped: list[tuple[date | None, Path, str]] = field(default_factory=list)
@@ -69,7 +78,8 @@ class Inputs:
 
     def paths(self) -> list[Path]:
         """Everything the ingest reports on, so that the watcher notices a new stray folder too."""
-        return ([path for _, _, path in self.files] + [path for _, _, path in self.links]
+        return ([path for _, _, path in self.files] + [path for _, path in self.candidates]
+                + [path for _, _, path in self.links]
                 + [path for _, path, _ in self.skipped] + [path for _, path, _ in self.unusable_days]
                 + ([self.boundaries] if self.boundaries else []))
 
@@ -150,8 +160,18 @@ def _discover_exports(exports: Path, found: Inputs) -> None:
         for kind in EXPORT_KINDS:
             if kind.filename in names:
                 found.add(kind, day, folder / kind.filename)
-        found.skipped += [(day, folder / name, NOT_A_CONTRACT_FILE) for name in sorted(names - EXPORT_FILES)]
-    if not any(day is not None for _, day, _ in found.files) and not found.links and not found.unusable_days:
+        for name in sorted(names - EXPORT_FILES):
+            path = folder / name
+            if path.is_symlink():
+                found.links.append(("file", day, path))
+            elif path.is_dir():
+                found.skipped.append((day, path, NOT_READ_FOLDER))
+            elif name.startswith((".", "~$")):
+                found.skipped.append((day, path, "a hidden file or an open workbook's lock file: not read"))
+            else:
+                found.candidates.append((day, path))
+    if not any(day is not None for _, day, _ in found.files) and not found.candidates and not found.links \
+            and not found.unusable_days:
         found.exports_unavailable = f"{exports}: no export file in any day folder"
 
 

@@ -34,6 +34,7 @@ from dashboard.ingest.contract import (
     FLOAT,
     INT,
     PERSON_ID,
+    SIGNATURE_WORDS,
     SUMMARY_WORDS,
     TIMESTAMP,
     Column,
@@ -58,8 +59,10 @@ MACROS_SQL = Path(__file__).with_name("parse.sql")
 # while a file bad in every row (a city day: millions) is not copied into it. The ingest log
 # counts all of them.
 STORED_REJECTS = 1000
-# Rows whose first non-empty cell starts with a summary word are Excel's totals, not data.
-SUMMARY_PATTERN = "^(?:" + "|".join(re.escape(word) for word in SUMMARY_WORDS) + ")"
+# Rows whose first non-empty cell starts with a summary word are Excel's totals, not data; so are
+# the signature lines under a ledger.
+SUMMARY_PATTERN = ("^(?:" + "|".join(re.escape(word) for word in SUMMARY_WORDS) + ")|^(?:"
+                   + "|".join(re.escape(word) for word in SIGNATURE_WORDS) + r")\s*[:：]")
 # Static statements over temp tables of fixed names: no name from a file reaches SQL text.
 READ_CELLS = """
 create or replace temp table csv_cells as
@@ -239,8 +242,9 @@ def _typed(column: Column, raw):
     return FunctionExpression("nullif", raw, ConstantExpression("")), None, ""
 
 
-def _problems(kind: FileKind, typed: dict) -> list:
-    """(condition, column, reason) in the order they are checked: a row's first problem is its reason."""
+def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None) -> list:
+    """(condition, column, reason) in the order they are checked: a row's first problem is its reason.
+    within, (area code, name): the area whose ledger this is; a row of another area is rejected."""
     problems = []
     for column in kind.columns:
         raw = ColumnExpression(column.name)
@@ -256,6 +260,10 @@ def _problems(kind: FileKind, typed: dict) -> list:
         if column.references:
             unknown = filled & ColumnExpression(f"_known_{column.name}").isnull()
             problems.append((unknown, column.name, f"unknown {column.references} code"))
+        if column.references == "area" and within:
+            outside = filled & ~FunctionExpression("starts_with", raw, ConstantExpression(within[0]))
+            problems.append((outside, column.name, f"area outside {within[1]} ({within[0]}), whose ledger this"
+                                                   " file is (named in its file name)"))
     for start, end in kind.ordered:
         problems.append((typed[end] < typed[start], end, f"{end} is before {start}"))
     for name in kind.unique:
@@ -266,21 +274,31 @@ def _problems(kind: FileKind, typed: dict) -> list:
 
 
 def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known_codes: dict[str, set[str]],
-               id_key: bytes, workdir: Path) -> ParsedFile:
-    """Parse into temp tables of `con`; the result's rows relation is valid until the next parse."""
-    found = scan(path)
-    names = map_headers(found.header, kind, path)
+               id_key: bytes, workdir: Path, within: tuple[str, str] | None = None, shown: str | None = None,
+               first_row: int = 1) -> ParsedFile:
+    """Parse into temp tables of `con`; the result's rows relation is valid until the next parse.
+
+    A workbook's sheet comes as the CSV file workbook.py wrote: shown names the workbook and sheet
+    in messages instead, and first_row is the sheet row of its header, so rejects name sheet rows.
+    within: see _problems."""
     try:
-        with readable(path, found, len(names), workdir) as source:
-            rows_view = _read_cells(con, source, names)
-        return _check(con, path, kind, names, known_codes, id_key, found, rows_view)
-    except duckdb.Error as error:
-        # Named by its type only: DuckDB's message may quote a cell.
-        raise UnusableFile(f"{path}: not readable as CSV ({type(error).__name__})") from None
+        found = scan(path)
+        names = map_headers(found.header, kind, path)
+        try:
+            with readable(path, found, len(names), workdir) as source:
+                rows_view = _read_cells(con, source, names)
+            return _check(con, path, kind, names, known_codes, id_key, found, rows_view, within, first_row - 1)
+        except duckdb.Error as error:
+            # Named by its type only: DuckDB's message may quote a cell.
+            raise UnusableFile(f"{path}: not readable as CSV ({type(error).__name__})") from None
+    except UnusableFile as error:
+        if shown is None:
+            raise
+        raise UnusableFile(str(error).replace(str(path), shown)) from None
 
 
 def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[str, set[str]], id_key: bytes,
-           found: Scan, rows_view: str) -> ParsedFile:
+           found: Scan, rows_view: str, within: tuple[str, str] | None, line_offset: int) -> ParsedFile:
 
     cells = con.view(rows_view)
     contract = [c.name for c in kind.columns]
@@ -316,7 +334,7 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
     typed = {c.name: _typed(c, ColumnExpression(c.name))[0] for c in kind.columns}
     problem = CaseExpression(ConstantExpression(True), ConstantExpression(None))
     chain = None
-    for condition, column, reason in _problems(kind, typed):
+    for condition, column, reason in _problems(kind, typed, within):
         reason_expr = reason if not isinstance(reason, str) else ConstantExpression(reason)
         tagged = FunctionExpression("concat", ConstantExpression(column + "\t"), reason_expr)
         chain = CaseExpression(condition, tagged) if chain is None else chain.when(condition, tagged)
@@ -340,7 +358,7 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
         if column and kind.column(column).type == PERSON_ID:
             value = ids.mask(value)
         # A shifted column can put an ID number under any header: mask ID shapes in every value.
-        rejects.append(Reject(int(line), column, reason, ids.mask_ids(value)))
+        rejects.append(Reject(int(line) + line_offset, column, reason, ids.mask_ids(value)))
     rejected = con.execute(COUNT_REJECTS).fetchall()[0][0]
 
     output = []

@@ -1,9 +1,10 @@
-"""Per-person testing rows as Parquet files beside the served snapshot, one per export day.
+"""Per-person testing rows as Parquet files beside the served snapshot, one per sender and export day.
 
 A city's testing day is about twelve million rows; copying them into every new snapshot would
-make adding a day cost the whole history. Each day's good rows are written once, to a Parquet
-file of their own under <db>.parts/, and the snapshot keeps only the file's name and its small
-per-day aggregates. The marts are summed from those aggregates, so a new day costs its own file.
+make adding a day cost the whole history. Each sender's good rows of a day are written once, to a
+Parquet file of their own under <db>.parts/, and the snapshot keeps only the file's name and the
+day's small aggregates, counted from all the day's files with each sample once. The marts are
+summed from those aggregates, so a new file costs its own parse and a read of its day.
 
 Files are never rewritten: a re-export gets a new name (its ingest-log id is in it), and files
 the serving snapshot no longer names are deleted only after the new snapshot was swapped in.
@@ -34,29 +35,49 @@ TOUCHED_TABLE = "create temp table if not exists touched_rounds (round integer)"
 TOUCH_DAY = ("insert into touched_rounds select distinct round from testing_daily_parts"
              " where export_day = $day and round > 0")
 TOUCHED = "select distinct round from touched_rounds order by round"
+CHANGED_TABLE = "create temp table if not exists changed_days (day date)"
+CHANGE_DAY = "insert into changed_days values ($day)"
+CHANGED = "select distinct day from changed_days order by day"
 # One parameterised statement per execute: DuckDB binds parameters of the last statement only.
-FORGET_DAY = (
+FORGET_AGGREGATES = (
     "delete from testing_daily_parts where export_day = $day",
     "delete from testing_hourly_parts where export_day = $day",
     "delete from testing_positives where export_day = $day",
-    "delete from partitions where kind = 'testing_records' and day = $day",
 )
+FORGET_FILE = "delete from partitions where kind = 'testing_records' and day = $day and sender = $sender"
+FORGET_DAY = "delete from partitions where kind = 'testing_records' and day = $day"
+DAY_FILES = "select file from partitions where kind = 'testing_records' and day = $day order by file_id"
+# A day's rows from all its senders' files: each sample once, from the newest file holding it. Only
+# a day whose files share a sample pays for the window.
+DAY_ROWS_PLAIN = ("create or replace temp view testing_day as"
+                  " select * from read_parquet(getvariable('testing_day_files'))")
+SHARED_SAMPLES = """
+select count(*) - count(distinct sample_id) from read_parquet(getvariable('testing_day_files'))
+"""
+DAY_ROWS_ONCE = """
+create or replace temp view testing_day as
+select * exclude (filename, position) from (
+    select *, list_position(getvariable('testing_day_files'), filename) as position,
+    from read_parquet(getvariable('testing_day_files'), filename = true)
+)
+qualify max(position) over (partition by sample_id) = position
+"""
 ADD_DAY = (
     """insert into testing_daily_parts
     select $day, sampled_at::date, area_code, site_id, round,
         count(*), count(*) filter (where result = 'positive'), count(*) filter (where result = 'pending'),
-    from read_parquet($path) group by all""",
+    from testing_day group by all""",
     """insert into testing_hourly_parts
-    select $day, sampled_at::date, site_id, hour(sampled_at), count(*), from read_parquet($path) group by all""",
+    select $day, sampled_at::date, site_id, hour(sampled_at), count(*), from testing_day group by all""",
     """insert into testing_positives
-    select $day, person_key, area_code, sampled_at, from read_parquet($path) where result = 'positive'""",
+    select $day, person_key, area_code, sampled_at, from testing_day where result = 'positive'""",
 )
-NAME_DAY = "insert into partitions values ('testing_records', $day, $file)"
+NAME_FILE = "insert into partitions values ('testing_records', $day, $file, $sender, $file_id, $rows)"
 DAYS_WITH_ROUND = """
 select file from partitions
 where kind = 'testing_records'
   and day in (select export_day from testing_daily_parts where round = $round)
-order by day
+order by day, file_id
 """
 FORGET_ROUND = "delete from round_firsts where round = $round"
 # Each person counts once per round, on the day of their first sample in that round, in the
@@ -73,8 +94,7 @@ from (
 group by all
 """
 NAMED = "select file from partitions"
-NAMED_DAYS = "select day, file from partitions where kind = 'testing_records' order by day"
-DAY_SAMPLES = "select coalesce(sum(samples), 0) from testing_daily_parts where export_day = $day"
+NAMED_DAYS = "select day, file, sender, rows from partitions where kind = 'testing_records' order by day, file_id"
 FILE_ROWS = "select num_rows from parquet_file_metadata($path)"
 # For reading the rows themselves (tests, an operator's look): a temp view over the named
 # files, bound through a variable so no path is spliced into SQL.
@@ -103,18 +123,21 @@ def _private_folder(db_path: Path) -> Path:
     return folder(db_path) / KIND
 
 
-def forget(con: duckdb.DuckDBPyConnection, day: date) -> None:
-    """The snapshot stops naming the day's file; its rounds are recounted at the end."""
-    con.execute(TOUCHED_TABLE)
-    con.execute(TOUCH_DAY, {"day": day})
-    for statement in FORGET_DAY:
-        con.execute(statement, {"day": day})
+def forget(con: duckdb.DuckDBPyConnection, day: date, sender: str | None = None) -> None:
+    """The snapshot stops naming the day's file of sender (every file of the day when None); the
+    day's aggregates and the rounds they touch are counted again at the end (refresh)."""
+    if sender is None:
+        con.execute(FORGET_DAY, {"day": day})
+    else:
+        con.execute(FORGET_FILE, {"day": day, "sender": sender})
+    con.execute(CHANGED_TABLE)
+    con.execute(CHANGE_DAY, {"day": day})
 
 
-def store(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, day: date, file_id: int, sha: str,
-          db_path: Path) -> None:
-    """Write the day's good rows to a new Parquet file and record its aggregates."""
-    forget(con, day)
+def store(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, day: date, sender: str, file_id: int,
+          sha: str, db_path: Path) -> None:
+    """Write a sender's good rows of the day to a new Parquet file, to be counted at the end."""
+    forget(con, day, sender)
     directory = _private_folder(db_path)
     name = f"{day.isoformat()}-{file_id}-{sha[:12]}.parquet"
     writing = directory / (name + ".writing")
@@ -123,17 +146,38 @@ def store(con: duckdb.DuckDBPyConnection, rows: duckdb.DuckDBPyRelation, day: da
         .write_parquet(str(writing), compression=COMPRESSION)
     os.chmod(writing, SNAPSHOT_MODE)
     os.replace(writing, directory / name)
-    file = f"{KIND}/{name}"
-    for statement in ADD_DAY:
-        con.execute(statement, {"day": day, "path": str(directory / name)})
-    con.execute(NAME_DAY, {"day": day, "file": file})
-    con.execute(TOUCH_DAY, {"day": day})
+    (count,) = con.execute(FILE_ROWS, {"path": str(directory / name)}).fetchone()
+    con.execute(NAME_FILE, {"day": day, "file": f"{KIND}/{name}", "sender": sender, "file_id": file_id,
+                            "rows": count})
+
+
+def refresh(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Count the aggregates of every day a stored or forgotten file changed, from all the day's files."""
+    con.execute(CHANGED_TABLE)
+    con.execute(TOUCHED_TABLE)
+    base = folder(db_path)
+    for (day,) in con.execute(CHANGED).fetchall():
+        con.execute(TOUCH_DAY, {"day": day})
+        for statement in FORGET_AGGREGATES:
+            con.execute(statement, {"day": day})
+        files = [str(base / f) for (f,) in con.execute(DAY_FILES, {"day": day}).fetchall()]
+        if not files:
+            continue
+        con.execute("set variable testing_day_files = $files", {"files": files})
+        shared = len(files) > 1 and con.execute(SHARED_SAMPLES).fetchone()[0] > 0
+        con.execute(DAY_ROWS_ONCE if shared else DAY_ROWS_PLAIN)
+        for statement in ADD_DAY:
+            con.execute(statement, {"day": day})
+        con.execute(TOUCH_DAY, {"day": day})
+    con.execute("delete from changed_days")
+    con.execute("drop view if exists testing_day")
 
 
 class Unreadable(Exception):
-    """Named Parquet files that cannot be read: {day: (file, reason)}, to be rebuilt from their exports."""
+    """Named Parquet files that cannot be read: {(day, sender): (file, reason)}, to be rebuilt from
+    their exports."""
 
-    def __init__(self, days: dict[date, tuple[str, str]]):
+    def __init__(self, days: dict[tuple[date, str], tuple[str, str]]):
         super().__init__("; ".join(f"{file}: {reason}" for file, reason in days.values()))
         self.days = days
 
@@ -142,31 +186,30 @@ def _reason(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def unreadable_days(con: duckdb.DuckDBPyConnection, db_path: Path) -> dict[date, tuple[str, str]]:
-    """The days whose named file is gone, is no regular file, or whose footer is unreadable or
-    counts other rows than the day's aggregates: the cheap check, made before every ingest (it
-    reads each file's footer, not its rows)."""
+def unreadable_days(con: duckdb.DuckDBPyConnection, db_path: Path) -> dict[tuple[date, str], tuple[str, str]]:
+    """The (day, sender) whose named file is gone, is no regular file, or whose footer is unreadable
+    or counts other rows than were stored: the cheap check, made before every ingest (it reads each
+    file's footer, not its rows)."""
     base = folder(db_path)
     bad = {}
-    for day, file in con.execute(NAMED_DAYS).fetchall():
+    for day, file, sender, expected in con.execute(NAMED_DAYS).fetchall():
         path = base / file
         try:
             if path.is_symlink() or not path.is_file():
                 raise FileNotFoundError("missing, or not a regular file")
             (rows,) = con.execute(FILE_ROWS, {"path": str(path)}).fetchone()
-            (expected,) = con.execute(DAY_SAMPLES, {"day": day}).fetchone()
             if rows != expected:
-                raise ValueError(f"{rows:,} rows where the day's aggregates count {expected:,}")
+                raise ValueError(f"{rows:,} rows where {expected:,} were stored")
         except (OSError, ValueError, duckdb.Error) as error:
-            bad[day] = (file, _reason(error))
+            bad[(day, sender)] = (file, _reason(error))
     return bad
 
 
-def _unreadable_of(con: duckdb.DuckDBPyConnection, base: Path, files: list[str]) -> dict[date, tuple[str, str]]:
+def _unreadable_of(con: duckdb.DuckDBPyConnection, base: Path, files: list[str]) -> dict[tuple[date, str], tuple[str, str]]:
     """Which of a round's files cannot be read whole: each one read, every column (the slow path,
     taken only once reading them together failed)."""
     bad = {}
-    for day, file in con.execute(NAMED_DAYS).fetchall():
+    for day, file, sender, _ in con.execute(NAMED_DAYS).fetchall():
         if str(base / file) not in files:
             continue
         try:
@@ -174,7 +217,7 @@ def _unreadable_of(con: duckdb.DuckDBPyConnection, base: Path, files: list[str])
             rows.aggregate([FunctionExpression("max", FunctionExpression("hash", ColumnExpression(column)))
                             for column in rows.columns]).fetchall()
         except duckdb.Error as error:
-            bad[day] = (file, _reason(error))
+            bad[(day, sender)] = (file, _reason(error))
     return bad
 
 
@@ -184,7 +227,7 @@ def recount_rounds(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     Raises Unreadable, naming the days, when a file of a round cannot be read: the ingest
     rebuilds those from their exports and recounts again.
     """
-    con.execute(TOUCHED_TABLE)
+    refresh(con, db_path)
     rounds = [r for (r,) in con.execute(TOUCHED).fetchall()]
     base = folder(db_path)
     for round_ in rounds:

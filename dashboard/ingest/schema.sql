@@ -1,5 +1,8 @@
 -- Staging tables: one per file kind, columns in contract order, renamed and cast, nothing more.
--- Export tables carry export_day, the folder the row came from, so a re-export replaces its day.
+-- Export tables (<kind>_parts) carry export_day, the folder the row came from, and the sender whose
+-- file it was (senders.py), so a re-send replaces that sender's rows of the day and nobody else's.
+-- The tables the marts and queries read (isolation, shifts, ...) are composed from them by the
+-- marts/00_*.sql: a ledger as of each day from every sender's newest part, each row once.
 create table if not exists meta (
     key varchar primary key,
     value varchar,
@@ -24,18 +27,25 @@ create table if not exists ingest_log (
     rows_loaded bigint,
     rows_rejected bigint,
     rows_skipped bigint,
-    status varchar,       -- loaded | failed | removed
+    status varchar,       -- loaded | failed | removed | ...
     message varchar,
     ingested_at timestamp,
+    sender varchar,       -- senders.Sender.key; null for reference files
+    sheet varchar,        -- the workbook sheet read; null for CSV
 );
 
--- The file currently serving each (kind, day); reference files have day null.
+-- The file currently serving each (kind, day, sender); reference files have day null.
 create table if not exists loaded_files (
     kind varchar,
     day date,
     file varchar,
     sha256 varchar,
     file_id bigint,
+    sender varchar,       -- senders.Sender.key: stable from day to day
+    sender_name varchar,  -- as people say it: the area's name or the file name's sender part
+    scope varchar,        -- a ledger part's area code ('' = the whole district)
+    sheet varchar,
+    received_at timestamp, -- the file's modification time: when it arrived
 );
 
 -- The first parse.STORED_REJECTS (1,000) rejects of each file, by line; ingest_log.rows_rejected
@@ -49,6 +59,7 @@ create table if not exists rejects (
     "column" varchar,
     reason varchar,
     value varchar,        -- ID numbers masked
+    sheet varchar,        -- a workbook's sheet (line is then its row); null for CSV
 );
 
 create table if not exists areas (
@@ -81,8 +92,11 @@ create table if not exists boundaries (
     geometry varchar,     -- GeoJSON geometry, GCJ-02
 );
 
-create table if not exists control_zones (
+create table if not exists control_zones_parts (
     export_day date,
+    sender varchar,
+    part_scope varchar,   -- the sender's area ('' = the whole district): see loaded_files.scope
+    file_id bigint,
     zone_id varchar,
     area_code varchar,
     name varchar,
@@ -95,12 +109,15 @@ create table if not exists control_zones (
     lon double,
 );
 
--- Per-person testing rows are no table here: each export day's good rows are a Parquet file
+-- Per-person testing rows are no table here: each sender's good rows of a day are a Parquet file
 -- under <db>.parts/ (partitions.py), named below, with the small aggregates the marts sum.
 create table if not exists partitions (
     kind varchar,
     day date,
     file varchar,         -- relative to <db>.parts/
+    sender varchar,
+    file_id bigint,
+    rows bigint,          -- the file's rows, checked against its footer before every ingest
 );
 
 create table if not exists testing_daily_parts (
@@ -138,8 +155,11 @@ create table if not exists round_firsts (
     persons bigint,
 );
 
-create table if not exists isolation (
+create table if not exists isolation_parts (
     export_day date,
+    sender varchar,
+    part_scope varchar,   -- the sender's area ('' = the whole district): see loaded_files.scope
+    file_id bigint,
     case_key varchar,     -- HMAC-SHA256 of the ID number, never the number
     area_code varchar,
     kind varchar,
@@ -150,8 +170,11 @@ create table if not exists isolation (
     reason varchar,
 );
 
-create table if not exists shifts (
+create table if not exists shifts_parts (
     export_day date,
+    sender varchar,
+    part_scope varchar,   -- the sender's area ('' = the whole district): see loaded_files.scope
+    file_id bigint,
     shift_id varchar,
     staff_id varchar,
     staff_name varchar,
@@ -164,8 +187,11 @@ create table if not exists shifts (
     status varchar,
 );
 
-create table if not exists checkpoint_log (
+create table if not exists checkpoint_log_parts (
     export_day date,
+    sender varchar,
+    part_scope varchar,   -- the sender's area ('' = the whole district): see loaded_files.scope
+    file_id bigint,
     site_id varchar,
     period_start timestamp,
     period_end timestamp,
@@ -175,8 +201,11 @@ create table if not exists checkpoint_log (
     fever_found bigint,
 );
 
-create table if not exists door_visits (
+create table if not exists door_visits_parts (
     export_day date,
+    sender varchar,
+    part_scope varchar,   -- the sender's area ('' = the whole district): see loaded_files.scope
+    file_id bigint,
     team_id varchar,
     area_code varchar,
     visited_on date,
@@ -195,6 +224,26 @@ create or replace macro on_duty_at(starts_at, ends_at, status, instant) as
 create or replace macro in_force_on(started_on, ended_on, day) as
     started_on <= day and (ended_on is null or ended_on > day);
 
+-- The parts of a ledger current on each of its days (issue 18, senders.py): per scope (an area code,
+-- '' for the whole district), the newest part dated that day or earlier. A header-only part counts:
+-- it says nothing is active in its area. From loaded_files, so such a part needs no row.
+create or replace macro current_parts(ledger) as table
+with arrived as (
+    select day as part_day, scope, sender, sender_name, file_id, from loaded_files where kind = ledger
+),
+days as (
+    select distinct part_day as day from arrived
+),
+newest as (
+    select days.day, arrived.scope, max(arrived.part_day) as part_day,
+    from days
+    join arrived on arrived.part_day <= days.day
+    group by all
+)
+select newest.day, newest.scope, newest.part_day, arrived.sender, arrived.sender_name, arrived.file_id,
+from newest
+join arrived using (scope, part_day);
+
 -- The trend window: the 14 days up to and including a day, for every 14-day figure and trend
 -- (its calendar days: trend_days, made with the calendar mart).
 create or replace macro trend_window_start(up_to) as up_to - interval 13 day;
@@ -208,6 +257,15 @@ create table if not exists corrections (
     ingested_at timestamp,
     before varchar,
     after varchar,
+    sender varchar,       -- whose file was re-sent: its figures are that file's alone
+);
+
+-- reference/reporting.csv (optional): who must send what, by when (contract.REPORTING).
+create table if not exists reporting (
+    kind varchar,
+    sender varchar,
+    area_code varchar,
+    due varchar,          -- HH:MM on the export day, or null
 );
 
 -- Re-exports held back (issue 16, vintages.hold_reason): far fewer rows than the file serving their

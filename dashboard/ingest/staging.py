@@ -1,6 +1,7 @@
-"""Writing one parsed file into the staging tables: its good rows replace its (kind, day), its rejects
-and its line in the ingest log go beside them. Per-person testing rows go to a Parquet file of
-their day instead (partitions.py); every other kind is small enough to live in the snapshot."""
+"""Writing one parsed file into the staging tables: its good rows replace its sender's rows of its
+(kind, day), its rejects and its line in the ingest log go beside them. Per-person testing rows go
+to a Parquet file of their own instead (partitions.py); every other kind is small enough to live in
+the snapshot, in <kind>_parts, from which the marts compose what the figures read."""
 
 from __future__ import annotations
 
@@ -16,22 +17,27 @@ from dashboard.ingest import partitions
 from dashboard.ingest.contract import FileKind
 from dashboard.ingest.ids import mask_ids
 from dashboard.ingest.parse import ParsedFile, open_regular
+from dashboard.ingest.senders import Sender
 from dashboard.ingest.status import FileOutcome
 
 # Static statements, one per staging table: table names are never spliced into SQL.
-DELETE_DAY = {
-    "control_zones": "delete from control_zones where export_day = $day",
-    "isolation": "delete from isolation where export_day = $day",
-    "shifts": "delete from shifts where export_day = $day",
-    "checkpoint_log": "delete from checkpoint_log where export_day = $day",
-    "door_visits": "delete from door_visits where export_day = $day",
+DELETE_PART = {
+    "control_zones": "delete from control_zones_parts where export_day = $day and sender = $sender",
+    "isolation": "delete from isolation_parts where export_day = $day and sender = $sender",
+    "shifts": "delete from shifts_parts where export_day = $day and sender = $sender",
+    "checkpoint_log": "delete from checkpoint_log_parts where export_day = $day and sender = $sender",
+    "door_visits": "delete from door_visits_parts where export_day = $day and sender = $sender",
 }
 
 
 DELETE_ALL = {
     "areas": "delete from areas",
     "sites": "delete from sites",
+    "reporting": "delete from reporting",
 }
+SERVED = "select file_id from loaded_files where kind = $kind and day is not distinct from $day and sender is not distinct from $sender"
+FORGET_SERVED = "delete from loaded_files where kind = $kind and day is not distinct from $day and sender is not distinct from $sender"
+FORGET_REJECTS = "delete from rejects where file_id = $file_id"
 
 
 def known_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -45,42 +51,58 @@ def next_file_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select coalesce(max(file_id), 0) + 1 from ingest_log").fetchone()[0]
 
 
-def log_outcome(con, outcome: FileOutcome, sha: str, encoding: str, skipped: int) -> int:
+def log_outcome(con, outcome: FileOutcome, sha: str, encoding: str, skipped: int, sender: str | None = None,
+                sheet: str | None = None) -> int:
     file_id = next_file_id(con)
     con.execute(
         "insert into ingest_log values ($id, $file, $sha, $kind, $day, $enc, $read, $loaded, $rejected,"
-        " $skipped, $status, $message, $at)",
+        " $skipped, $status, $message, $at, $sender, $sheet)",
         {
             "id": file_id, "file": outcome.file, "sha": sha, "kind": outcome.kind, "day": outcome.day,
             "enc": encoding, "read": outcome.rows_read, "loaded": outcome.rows_loaded,
             "rejected": outcome.rows_rejected, "skipped": skipped, "status": outcome.status,
             "message": mask_ids(outcome.message), "at": datetime.now().replace(microsecond=0),
+            "sender": sender, "sheet": sheet,
         },
     )
     return file_id
 
 
-def _forget_day(con, kind: str, day: date) -> None:
+def _forget_served(con, kind: str, day: date | None, sender: str | None) -> None:
+    """The file serving (kind, day, sender) is no longer named, nor are its rejects."""
+    served = {"kind": kind, "day": day, "sender": sender}
+    for (file_id,) in con.execute(SERVED, served).fetchall():
+        con.execute(FORGET_REJECTS, {"file_id": file_id})
+    con.execute(FORGET_SERVED, served)
+
+
+def _forget_part(con, kind: str, day: date, sender: str) -> None:
     if kind == partitions.KIND:
-        partitions.forget(con, day)
+        partitions.forget(con, day, sender)
     else:
-        con.execute(DELETE_DAY[kind], {"day": day})
+        con.execute(DELETE_PART[kind], {"day": day, "sender": sender})
+    _forget_served(con, kind, day, sender)
 
 
 def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_id: int, file: str, sha: str,
-               db_path: Path) -> None:
-    """Replace what the snapshot holds for (kind, day) with this file's good rows and stored rejects
-    (the first parse.STORED_REJECTS: a few, already masked, so a list is fine here)."""
-    if kind.kind == partitions.KIND:
-        partitions.store(con, parsed.rows, day, file_id, sha, db_path)
-    elif day is None:
+               db_path: Path, sender: Sender | None = None, received_at: datetime | None = None,
+               sheet: str | None = None) -> None:
+    """Replace what the snapshot holds for (kind, day, sender) with this file's good rows and stored
+    rejects (the first parse.STORED_REJECTS: a few, already masked, so a list is fine here)."""
+    key = sender.key if sender else None
+    if day is None:
+        _forget_served(con, kind.kind, None, None)
         con.execute(DELETE_ALL[kind.kind])
         parsed.rows.insert_into(kind.kind)
     else:
-        con.execute(DELETE_DAY[kind.kind], {"day": day})
-        parsed.rows.select(ConstantExpression(day).alias("export_day"), StarExpression()).insert_into(kind.kind)
-    con.execute("delete from rejects where kind = $kind and day is not distinct from $day",
-                {"kind": kind.kind, "day": day})
+        _forget_part(con, kind.kind, day, key)
+        if kind.kind == partitions.KIND:
+            partitions.store(con, parsed.rows, day, key, file_id, sha, db_path)
+        else:
+            parsed.rows.select(ConstantExpression(day).alias("export_day"), ConstantExpression(key).alias("sender"),
+                               ConstantExpression(sender.scope).alias("part_scope"),
+                               ConstantExpression(file_id).alias("file_id"), StarExpression()) \
+                .insert_into(f"{kind.kind}_parts")
     if parsed.rejects:
         rejects = pd.DataFrame(
             {
@@ -89,13 +111,14 @@ def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_i
                 "column": [r.column for r in parsed.rejects],
                 "reason": [r.reason for r in parsed.rejects],
                 "value": [r.value for r in parsed.rejects],
+                "sheet": sheet,
             }
         )
         con.from_df(rejects).insert_into("rejects")
-    con.execute("delete from loaded_files where kind = $kind and day is not distinct from $day",
-                {"kind": kind.kind, "day": day})
-    con.execute("insert into loaded_files values ($kind, $day, $file, $sha, $id)",
-                {"kind": kind.kind, "day": day, "file": file, "sha": sha, "id": file_id})
+    con.execute("insert into loaded_files values ($kind, $day, $file, $sha, $id, $sender, $name, $scope, $sheet,"
+                " $received)", {"kind": kind.kind, "day": day, "file": file, "sha": sha, "id": file_id, "sender": key,
+                                "name": sender.name if sender else None, "scope": sender.scope if sender else None,
+                                "sheet": sheet, "received": received_at})
 
 
 def store_boundaries(con, path: Path) -> FileOutcome | None:
@@ -140,15 +163,15 @@ def _code_text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def forget_removed(con, present: set[tuple[str, date | None]]) -> list[FileOutcome]:
-    """A day folder or file that disappeared takes its rows with it: the snapshot mirrors the data."""
+def forget_removed(con, present: set[tuple[str, date | None, str]]) -> list[FileOutcome]:
+    """A day folder or file that disappeared takes its rows with it: the snapshot mirrors the data.
+    present holds (kind, day, sender) still there."""
     outcomes = []
-    for kind, day, file in con.execute("select kind, day, file from loaded_files where day is not null").fetchall():
-        if (kind, day) not in present:
-            _forget_day(con, kind, day)
-            con.execute("delete from rejects where kind = $kind and day = $day", {"kind": kind, "day": day})
-            con.execute("delete from loaded_files where kind = $kind and day = $day", {"kind": kind, "day": day})
+    served = "select kind, day, sender, file from loaded_files where day is not null"
+    for kind, day, sender, file in con.execute(served).fetchall():
+        if (kind, day, sender) not in present:
+            _forget_part(con, kind, day, sender)
             outcome = FileOutcome(kind, day, file, "removed")
-            log_outcome(con, outcome, "", "", 0)
+            log_outcome(con, outcome, "", "", 0, sender)
             outcomes.append(outcome)
     return outcomes

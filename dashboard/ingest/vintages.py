@@ -17,44 +17,55 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-# The day's headline figures of one export file, from its rows in the staging table alone.
+# The day's headline figures of one sender's export file, from its rows in the staging table alone.
 # Static statements, one per kind: table names are never spliced into SQL. Staff are counted
 # at noon, the report's default instant.
 FIGURES_SQL = {
-    # Per-person testing rows live in Parquet; the day's aggregates hold the same counts.
+    # Per-person testing rows live in Parquet, a file per sender and day.
     "testing_records": """
-        select coalesce(sum(samples), 0) as rows,
-            coalesce(sum(samples) filter (where day = $day), 0) as samples_on_day,
-            coalesce(sum(positives) filter (where day = $day), 0) as positives_on_day,
-        from testing_daily_parts where export_day = $day""",
+        select count(*) as rows,
+            count(*) filter (where sampled_at::date = $day) as samples_on_day,
+            count(*) filter (where sampled_at::date = $day and result = 'positive') as positives_on_day,
+        from read_parquet($files)""",
     "control_zones": """
         select count(*) as rows,
             count(*) filter (where level = 'sealed' and active) as sealed,
             count(*) filter (where level = 'controlled' and active) as controlled,
             count(*) filter (where level = 'precaution' and active) as precaution,
         from (select *, in_force_on(started_on, lifted_on, $day) as active,
-              from control_zones where export_day = $day)""",
+              from control_zones_parts where export_day = $day and sender = $sender)""",
     "isolation": """
         select count(*) as rows,
             count(*) filter (where kind = 'home' and active) as home,
             count(*) filter (where kind = 'home_monitoring' and active) as home_monitoring,
             count(*) filter (where kind = 'centralized' and active) as centralized,
         from (select *, in_force_on(started_on, ended_on, $day) as active,
-              from isolation where export_day = $day)""",
+              from isolation_parts where export_day = $day and sender = $sender)""",
     "shifts": """
         select count(*) as rows,
             count(*) filter (where on_duty_at(starts_at, ends_at, status, $day + interval 12 hour)) as staff_on_duty,
-        from shifts where export_day = $day""",
-    "checkpoint_log": "select count(*) as rows from checkpoint_log where export_day = $day",
-    "door_visits": "select count(*) as rows from door_visits where export_day = $day",
+        from shifts_parts where export_day = $day and sender = $sender""",
+    "checkpoint_log": "select count(*) as rows from checkpoint_log_parts where export_day = $day and sender = $sender",
+    "door_visits": "select count(*) as rows from door_visits_parts where export_day = $day and sender = $sender",
 }
 # Figures kept as one mapping, under the report's key for them.
 GROUPED = {"control_zones": "zones_active", "isolation": "isolation_active"}
 
 
-def day_figures(con, kind: str, day: date) -> dict:
-    """{"rows": n, <figure>: value}: what the (kind, day) held in the staging table right now."""
-    cursor = con.execute(FIGURES_SQL[kind], {"day": day})
+SENDER_FILES = "select file from partitions where kind = 'testing_records' and day = $day and sender = $sender"
+
+
+def day_figures(con, kind: str, day: date, sender: str) -> dict:
+    """{"rows": n, <figure>: value}: what the (kind, day, sender) held in the staging table right now."""
+    if kind == "testing_records":
+        # Set by the ingest for its connection (build._ingest_into): <db>.parts/.
+        folder = con.execute("select getvariable('parts_folder')").fetchone()[0]
+        files = [f"{folder}/{file}" for (file,) in con.execute(SENDER_FILES, {"day": day, "sender": sender}).fetchall()]
+        if not files:
+            return {"rows": 0, "samples_on_day": 0, "positives_on_day": 0}
+        cursor = con.execute(FIGURES_SQL[kind], {"day": day, "files": files})
+    else:
+        cursor = con.execute(FIGURES_SQL[kind], {"day": day, "sender": sender})
     names = [column[0] for column in cursor.description]
     values = dict(zip(names, (int(v) for v in cursor.fetchone())))
     figures = {"rows": values.pop("rows")}
@@ -65,33 +76,33 @@ def day_figures(con, kind: str, day: date) -> dict:
     return figures
 
 
-def _replaces(con, kind: str, day: date | None, sha: str) -> bool:
-    """Whether a file of these bytes is a re-export: another file serves its export day now."""
+def _replaces(con, kind: str, day: date | None, sender: str | None, sha: str) -> bool:
+    """Whether a file of these bytes is a re-send: another file of its sender serves its export day now."""
     if day is None or kind not in FIGURES_SQL:
         return False
-    served = con.execute("select sha256 from loaded_files where kind = $kind and day = $day",
-                         {"kind": kind, "day": day}).fetchone()
+    served = con.execute("select sha256 from loaded_files where kind = $kind and day = $day and sender = $sender",
+                         {"kind": kind, "day": day, "sender": sender}).fetchone()
     return served is not None and served[0] != sha
 
 
-def before_replacing(con, kind: str, day: date | None, sha: str) -> dict | None:
-    """The figures a re-export is about to replace, or None when this is no re-export."""
-    return day_figures(con, kind, day) if _replaces(con, kind, day, sha) else None
+def before_replacing(con, kind: str, day: date | None, sender: str | None, sha: str) -> dict | None:
+    """The figures a re-send is about to replace, or None when this is no re-send."""
+    return day_figures(con, kind, day, sender) if _replaces(con, kind, day, sender, sha) else None
 
 
-def record(con, kind: str, day: date | None, before: dict | None) -> None:
+def record(con, kind: str, day: date | None, sender: str | None, before: dict | None) -> None:
     """Keep the replaced file's figures beside its replacement's; nothing when before is None."""
     if before is None:
         return
-    con.execute("insert into corrections values ($kind, $day, $at, $before, $after)", {
+    con.execute("insert into corrections values ($kind, $day, $at, $before, $after, $sender)", {
         "kind": kind, "day": day, "at": datetime.now().replace(microsecond=0),
-        "before": json.dumps(before), "after": json.dumps(day_figures(con, kind, day)),
+        "before": json.dumps(before), "after": json.dumps(day_figures(con, kind, day, sender)), "sender": sender,
     })
 
 
 def from_rows(frame) -> list[dict]:
-    """health/corrections rows as the report's entries: kind, day, ingested_at, before, after."""
-    return [{"kind": row.kind, "day": row.day.date().isoformat(),
+    """health/corrections rows as the report's entries: kind, day, sender, ingested_at, before, after."""
+    return [{"kind": row.kind, "day": row.day.date().isoformat(), "sender": row.sender,
              "ingested_at": row.ingested_at.isoformat(timespec="seconds"),
              "before": json.loads(row.before), "after": json.loads(row.after)}
             for row in frame.itertuples(index=False)]
@@ -101,7 +112,7 @@ SERVING_ROWS = """
 select log.rows_read, log.rows_loaded,
 from loaded_files as served
 join ingest_log as log using (file_id)
-where served.kind = $kind and served.day = $day
+where served.kind = $kind and served.day = $day and served.sender = $sender
 """
 ACCEPTED = "select kind, day, sha256 from accepted_files"
 ACCEPT = "insert into accepted_files values ($kind, $day, $file, $sha, $at)"
@@ -109,11 +120,11 @@ HOLD = "insert into held_files values ($kind, $day, $file, $sha, $read, $loaded,
 CLEAR_HOLDS = "delete from held_files"
 
 
-def serving_rows(con, kind: str, day: date | None, sha: str) -> tuple[int, int] | None:
-    """(rows read, rows loaded) of the file a re-export would replace; None when it replaces none."""
-    if not _replaces(con, kind, day, sha):
+def serving_rows(con, kind: str, day: date | None, sender: str | None, sha: str) -> tuple[int, int] | None:
+    """(rows read, rows loaded) of the file a re-send would replace; None when it replaces none."""
+    if not _replaces(con, kind, day, sender, sha):
         return None
-    row = con.execute(SERVING_ROWS, {"kind": kind, "day": day}).fetchone()
+    row = con.execute(SERVING_ROWS, {"kind": kind, "day": day, "sender": sender}).fetchone()
     return (int(row[0] or 0), int(row[1] or 0)) if row else None
 
 
