@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import math
 import multiprocessing
 import os
 import resource
@@ -81,8 +82,11 @@ def cell_text(value) -> str:
 
 
 def _number_text(value: int | float) -> str:
-    """Whole numbers without '.0'; past Excel's 15 digits, Excel's General format (4.10103E+17)."""
-    if abs(value) >= EXCEL_EXACT_LIMIT:
+    """Whole numbers without '.0'; past Excel's 15 digits, Excel's General format (4.10103E+17).
+
+    A number too big for a float reads as inf: it stays 'inf', which the ingest rejects.
+    """
+    if EXCEL_EXACT_LIMIT <= abs(value) < math.inf:
         mantissa, exponent = f"{value:.5E}".split("E")
         return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}"
     if isinstance(value, int) or value.is_integer():
