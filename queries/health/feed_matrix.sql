@@ -1,16 +1,21 @@
--- One row per export day and file kind: what arrived, rows loaded and rejected, when it was ingested, and whether the day's figures are stale. Params: none.
+-- One row per export day and file kind: what arrived (every sender's file), rows loaded and rejected, when it was ingested, and whether the day's figures are stale. Params: none.
 with grid as (
     select feed_status.day, feed_status.kind, feed_status.latest_export, feed_status.stale, feeds.position,
     from feed_status
     join feeds using (kind)
 ),
+-- Several senders' files of one kind and day are one cell: their names, their rows added up.
 serving as (
-    select loaded_files.kind, loaded_files.day, loaded_files.file,
-        ingest_log.rows_read, ingest_log.rows_loaded, ingest_log.rows_rejected, ingest_log.encoding,
-        ingest_log.ingested_at,
+    select loaded_files.kind, loaded_files.day,
+        string_agg(loaded_files.file, ', ' order by loaded_files.file) as file,
+        sum(ingest_log.rows_read) as rows_read, sum(ingest_log.rows_loaded) as rows_loaded,
+        sum(ingest_log.rows_rejected) as rows_rejected,
+        string_agg(distinct ingest_log.encoding, ', ') as encoding,
+        max(ingest_log.ingested_at) as ingested_at,
     from loaded_files
     join ingest_log using (file_id)
     where loaded_files.day is not null
+    group by all
 ),
 failed as (
     select kind, day, arg_max(message, file_id) as failure,

@@ -16,7 +16,8 @@ latest as (
 select
     latest.*,
     latest.latest_export is distinct from latest.day as stale,
-    log.ingested_at,
+    max(log.ingested_at) as ingested_at,
 from latest
 left join loaded_files as lf on lf.kind = latest.kind and lf.day = latest.latest_export
-left join ingest_log as log on log.file_id = lf.file_id;
+left join ingest_log as log on log.file_id = lf.file_id
+group by all;

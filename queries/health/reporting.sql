@@ -1,0 +1,12 @@
+-- One row per kind and expected sender on the day: received, late or missing, with when it arrived and when it was due. Params: $day.
+with source as (
+    select * from reporting_status where day = $day
+),
+ordered as (
+    select source.kind, source.sender, source.sender_name, source.area_code, source.status, source.received_at,
+        source.due_at,
+    from source
+    join feeds using (kind)
+    order by feeds.position, source.status = 'received', source.sender_name
+)
+select * from ordered
