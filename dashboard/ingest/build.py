@@ -76,7 +76,8 @@ def ingest(settings: Settings, progress: Progress | None = None, newest_days: in
         raise
     # A hold is no failure for the screens' banner: the figures shown are whole, only not new.
     write_status(settings.db_path, not result.failed, "; ".join(o.message for o in result.failed),
-                 held=[o.file for o in result.held], roots=(settings.data_dir,))
+                 held=[o.file for o in result.held], roots=(settings.data_dir,),
+                 unrecognised=[o.message for o in result.unrecognised])
     return result
 
 

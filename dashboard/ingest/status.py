@@ -40,7 +40,8 @@ class FileOutcome:
     kind: str
     day: date | None
     file: str
-    status: str  # loaded | unchanged | failed | held | empty | removed | missing | rebuilt | skipped
+    # loaded | unchanged | failed | held | empty | removed | missing | rebuilt | skipped | unrecognised
+    status: str
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -65,6 +66,11 @@ class IngestResult:
         return [o for o in self.outcomes if o.status == "held"]
 
     @property
+    def unrecognised(self) -> list[FileOutcome]:
+        """Files of a day folder that are no export (a note, a photo): named, never read as data."""
+        return [o for o in self.outcomes if o.status == "unrecognised"]
+
+    @property
     def ok(self) -> bool:
         """Nothing failed and nothing waits for the operator: the exit code is 0."""
         return not self.failed and not self.held
@@ -87,7 +93,7 @@ def status_path(db_path: Path) -> Path:
 
 
 def write_status(db_path: Path, ok: bool, message: str, held: list[str] | tuple = (),
-                 roots: Iterable[Path] = ()) -> None:
+                 roots: Iterable[Path] = (), unrecognised: list[str] | tuple = ()) -> None:
     """Replace the status file whole. The temporary file gets a fresh random name (mkstemp), so
     a link planted beside the snapshot cannot redirect the write, and os.replace swaps a link at
     the status path itself for the file without writing through it.
@@ -96,7 +102,8 @@ def write_status(db_path: Path, ok: bool, message: str, held: list[str] | tuple 
     the server keeps its files (relative to roots and the snapshot's folder, or a bare name)."""
     shown = path_free(mask_ids(message), (*roots, db_path.parent))
     status = {"attempted_at": datetime.now().isoformat(timespec="seconds"), "ok": ok, "message": shown,
-              "held": list(held)}
+              "held": list(held),
+              "unrecognised": [path_free(mask_ids(note), (*roots, db_path.parent)) for note in unrecognised]}
     target = status_path(db_path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=SNAPSHOT_FOLDER_MODE)
     fd, temporary = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)

@@ -1,9 +1,9 @@
--- One row per rejected cell of the day's files and of the reference files, with its reason; ID numbers are already masked. Params: $day. Roles: admin.
+-- One row per rejected cell of the day's files and of the reference files, with its reason (line is a workbook sheet's row); ID numbers are already masked. Params: $day. Roles: admin.
 with source as (
     select * from rejects where day = $day or day is null
 ),
 renamed as (
-    select day, kind, file, line, "column" as column_name, reason, value,
+    select day, kind, file, sheet, line, "column" as column_name, reason, value,
     from source
 ),
 ordered as (
