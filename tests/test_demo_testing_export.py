@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.demo import testing_export
 from dashboard.demo.population import RESULT_WORDS, id_number_chars
-from dashboard.demo.testing_export import sampling_time_order, write_testing
+from dashboard.demo.testing_export import sampling_time_order, write_testing, write_testing_by_site
 from tests.fixtures import id_number
 
 DAY = date(2022, 1, 6)
@@ -67,6 +67,23 @@ def test_testing_file_matches_the_csv_module(tmp_path, monkeypatch, batch_rows):
     path = tmp_path / "testing_records.csv"
     assert write_testing(path, testing, DAY, AREAS, SITES, SEED) == 500
     assert path.read_text(encoding="ascii") == plain_lines(testing, SEED)
+
+
+@pytest.mark.parametrize("batch_rows", [7, 100_000])
+def test_split_files_hold_the_single_files_lines_by_site(tmp_path, monkeypatch, batch_rows):
+    monkeypatch.setattr(testing_export, "BATCH_ROWS", batch_rows)
+    testing = random_day(500, np.random.default_rng(4))
+    # CP01 and HT03 take no samples in the demo; here they go to the second file with MV07.
+    file_of_site = np.array([1, 0, 1, 0, 1], dtype=np.int8)
+    paths = [tmp_path / "fixed.csv", tmp_path / "mobile.csv"]
+    written = write_testing_by_site(paths, file_of_site, testing, DAY, AREAS, SITES, SEED)
+    header, *expected = plain_lines(testing, SEED).splitlines()
+    first, second = (path.read_text(encoding="ascii").splitlines() for path in paths)
+    assert first[0] == second[0] == header
+    # Each file is the single file's lines of its sites, in the same order and with the same numbers.
+    assert first[1:] == [line for line in expected if line.split(",")[3] in {"TS001", "TS112"}]
+    assert second[1:] == [line for line in expected if line.split(",")[3] in {"CP01", "MV07", "HT03"}]
+    assert written == [len(first) - 1, len(second) - 1] and sum(written) == 500
 
 
 def test_an_empty_day_has_the_header_only(tmp_path):
