@@ -114,18 +114,20 @@ def test_seconds_outside_the_day_are_refused():
         sampling_time_order(np.array([10, 86_400], dtype=np.int32))
 
 
-def test_generate_reports_each_finished_day(tmp_path):
+@pytest.mark.parametrize(("layout", "files_a_day"), [("contract", [6, 6]), ("field", [16 + 9, 15 + 9 + 3])])
+def test_generate_reports_each_finished_day(tmp_path, layout, files_a_day):
     from dashboard.demo.generate import generate
 
     seen = []
 
     def on_day(done, days):
         folder = sorted((tmp_path / "exports").iterdir())[done - 1]
-        seen.append((done, days, {p.name: p.stat().st_size for p in folder.glob("*.csv")}))
+        seen.append((done, days, {p.name: (p.stat().st_size, p.stat().st_mtime) for p in folder.iterdir()}))
 
-    generate(tmp_path, days=2, end_date=date(2022, 1, 6), on_day=on_day)
+    generate(tmp_path, days=2, end_date=date(2022, 1, 6), on_day=on_day, layout=layout)
     assert [(done, days) for done, days, _ in seen] == [(1, 2), (2, 2)]
-    # a day is reported once all six of its files are written in full
-    for done, _, sizes in seen:
+    # a day is reported once all of its files are written in full, their arrival times set
+    for (done, _, files), count in zip(seen, files_a_day):
         folder = sorted((tmp_path / "exports").iterdir())[done - 1]
-        assert len(sizes) == 6 and sizes == {p.name: p.stat().st_size for p in folder.glob("*.csv")}
+        assert len(files) == count
+        assert files == {p.name: (p.stat().st_size, p.stat().st_mtime) for p in folder.iterdir()}
