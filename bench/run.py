@@ -112,7 +112,8 @@ def main() -> None:
     if not (data / "exports").is_dir():
         print(f"generating {args.scale} data into {data} …")
         start = time.perf_counter()
-        generate(data, scale=args.scale, days=args.days, end_date=end, seed=42)
+        # The canonical layout: these benchmarks read testing_records.csv by name.
+        generate(data, scale=args.scale, days=args.days, end_date=end, seed=42, layout="contract")
         print(f"generated in {time.perf_counter() - start:.1f} s")
     days = sorted(p.name for p in (data / "exports").iterdir())
     OUT.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.demo import testing_export
 from dashboard.demo.population import RESULT_WORDS, id_number_chars
-from dashboard.demo.testing_export import sampling_time_order, write_testing
+from dashboard.demo.testing_export import sampling_time_order, write_testing, write_testing_by_site
 from tests.fixtures import id_number
 
 DAY = date(2022, 1, 6)
@@ -69,6 +69,23 @@ def test_testing_file_matches_the_csv_module(tmp_path, monkeypatch, batch_rows):
     assert path.read_text(encoding="ascii") == plain_lines(testing, SEED)
 
 
+@pytest.mark.parametrize("batch_rows", [7, 100_000])
+def test_split_files_hold_the_single_files_lines_by_site(tmp_path, monkeypatch, batch_rows):
+    monkeypatch.setattr(testing_export, "BATCH_ROWS", batch_rows)
+    testing = random_day(500, np.random.default_rng(4))
+    # CP01 and HT03 take no samples in the demo; here they go to the second file with MV07.
+    file_of_site = np.array([1, 0, 1, 0, 1], dtype=np.int8)
+    paths = [tmp_path / "fixed.csv", tmp_path / "mobile.csv"]
+    written = write_testing_by_site(paths, file_of_site, testing, DAY, AREAS, SITES, SEED)
+    header, *expected = plain_lines(testing, SEED).splitlines()
+    first, second = (path.read_text(encoding="ascii").splitlines() for path in paths)
+    assert first[0] == second[0] == header
+    # Each file is the single file's lines of its sites, in the same order and with the same numbers.
+    assert first[1:] == [line for line in expected if line.split(",")[3] in {"TS001", "TS112"}]
+    assert second[1:] == [line for line in expected if line.split(",")[3] in {"CP01", "MV07", "HT03"}]
+    assert written == [len(first) - 1, len(second) - 1] and sum(written) == 500
+
+
 def test_an_empty_day_has_the_header_only(tmp_path):
     testing = random_day(0, np.random.default_rng(2))
     path = tmp_path / "testing_records.csv"
@@ -97,18 +114,20 @@ def test_seconds_outside_the_day_are_refused():
         sampling_time_order(np.array([10, 86_400], dtype=np.int32))
 
 
-def test_generate_reports_each_finished_day(tmp_path):
+@pytest.mark.parametrize(("layout", "files_a_day"), [("contract", [6, 6]), ("field", [16 + 9, 15 + 9 + 3])])
+def test_generate_reports_each_finished_day(tmp_path, layout, files_a_day):
     from dashboard.demo.generate import generate
 
     seen = []
 
     def on_day(done, days):
         folder = sorted((tmp_path / "exports").iterdir())[done - 1]
-        seen.append((done, days, {p.name: p.stat().st_size for p in folder.glob("*.csv")}))
+        seen.append((done, days, {p.name: (p.stat().st_size, p.stat().st_mtime) for p in folder.iterdir()}))
 
-    generate(tmp_path, days=2, end_date=date(2022, 1, 6), on_day=on_day)
+    generate(tmp_path, days=2, end_date=date(2022, 1, 6), on_day=on_day, layout=layout)
     assert [(done, days) for done, days, _ in seen] == [(1, 2), (2, 2)]
-    # a day is reported once all six of its files are written in full
-    for done, _, sizes in seen:
+    # a day is reported once all of its files are written in full, their arrival times set
+    for (done, _, files), count in zip(seen, files_a_day):
         folder = sorted((tmp_path / "exports").iterdir())[done - 1]
-        assert len(sizes) == 6 and sizes == {p.name: p.stat().st_size for p in folder.glob("*.csv")}
+        assert len(files) == count
+        assert files == {p.name: (p.stat().st_size, p.stat().st_mtime) for p in folder.iterdir()}

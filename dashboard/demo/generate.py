@@ -1,13 +1,18 @@
 """Deterministic demo exports: an Omicron-style outbreak in 二七区, told as daily CSV exports.
 
-`generate(out, scale, days, end_date, seed)` writes
+`generate(out, scale, days, end_date, seed, layout=...)` writes out/reference/{areas,sites}.csv and
+boundaries.geojson, and one folder of exports per day, out/exports/YYYY-MM-DD/:
 
-    out/reference/{areas,sites}.csv, boundaries.geojson
-    out/exports/YYYY-MM-DD/{control_zones,testing_records,isolation,shifts,checkpoint_log,door_visits}.csv
+- layout="field" (the default): the files as the field sends them, several per kind, named by
+  their senders, in the encodings and formats they use, each with the mtime it arrived at, and
+  reference/reporting.csv saying who is expected to send what (see field_layout);
+- layout="contract": one canonical file per kind,
+  {control_zones,testing_records,isolation,shifts,checkpoint_log,door_visits}.csv, in UTF-8
+  with the contract's English headers and value words.
 
-in UTF-8 with the contract's canonical English headers and value words. Same arguments give
-byte-identical files: every random draw comes from a generator seeded with
-(seed, stream, keys...), never from a shared generator whose state depends on call order.
+Both hold the same rows for the same seed. Same arguments give the same files: every random draw
+comes from a generator seeded with (seed, stream, keys...), never from a shared generator whose
+state depends on call order.
 
 The story (day 0 is the first exported day; the outbreak began HISTORY_DAYS before it):
 
@@ -40,6 +45,7 @@ from pathlib import Path
 import numpy as np
 from shapely.geometry import shape
 
+from dashboard.demo.field_layout import FieldLayout
 from dashboard.demo.outbreak import (
     Cases,
     HotSpot,
@@ -243,9 +249,14 @@ def door_visit_rows(story: Story, day_index: int) -> list[dict]:
     return rows
 
 
-def write_rows(path: Path, kind: contract.FileKind, rows: list[dict]) -> int:
+def records(kind: contract.FileKind, rows: list[dict]) -> list[list]:
+    """Rows as lists in the contract's column order."""
     columns = [c.name for c in kind.columns]
-    return write_records(path, kind, [[row[c] for c in columns] for row in rows])
+    return [[row[c] for c in columns] for row in rows]
+
+
+def write_rows(path: Path, kind: contract.FileKind, rows: list[dict]) -> int:
+    return write_records(path, kind, records(kind, rows))
 
 
 def write_records(path: Path, kind: contract.FileKind, records: list[list]) -> int:
@@ -259,19 +270,28 @@ def write_records(path: Path, kind: contract.FileKind, records: list[list]) -> i
 
 # --- entry point -----------------------------------------------------------------------
 
+LAYOUTS = ("field", "contract")
+
+
 def generate(out: Path, scale: str = "district", days: int = 14, end_date: date | None = None,
-             seed: int = 42, on_day: Callable[[int, int], None] | None = None) -> dict:
+             seed: int = 42, on_day: Callable[[int, int], None] | None = None, layout: str = "field") -> dict:
     """Write the reference data and `days` daily exports ending at end_date (default today)
-    under `out`; return the number of rows written per file kind (summed over days).
-    `on_day(done, days)` is called as each day's files are complete, for a progress display."""
+    under `out`, in the given layout; return the number of rows written per file kind (summed
+    over days). `on_day(done, days)` is called as each day's files are complete, for a progress
+    display."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, not {scale!r}")
     if days < 1:
         raise ValueError("days must be at least 1")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
     out = Path(out)
     end_date = end_date or date.today()
     story = build_story(scale, days, end_date, seed)
     write_reference(out / "reference", story.reference, scale)
+    field = FieldLayout(story.reference, seed, story.dates) if layout == "field" else None
+    if field:
+        field.write_reporting(out / "reference")
 
     first_person = story.reference.communities.first_person.to_numpy(dtype=np.int64)
     persons = np.array([first_person[r.community] + r.person for r in story.isolation], dtype=np.int64)
@@ -290,24 +310,51 @@ def generate(out: Path, scale: str = "district", days: int = 14, end_date: date 
         for day_index, day in enumerate(story.dates):
             folder = out / "exports" / day.isoformat()
             folder.mkdir(parents=True, exist_ok=True)
-            rows["control_zones"] += write_rows(folder / "control_zones.csv", contract.CONTROL_ZONES,
-                                                zone_rows(story, day_index))
-            rows["isolation"] += write_records(folder / "isolation.csv", contract.ISOLATION,
-                                               isolation.rows(day_index))
-            rows["shifts"] += write_rows(folder / "shifts.csv", contract.SHIFTS, shift_rows(story, day_index))
-            rows["checkpoint_log"] += write_rows(folder / "checkpoint_log.csv", contract.CHECKPOINT_LOG,
-                                                 checkpoint_rows(story, day_index))
-            rows["door_visits"] += write_rows(folder / "door_visits.csv", contract.DOOR_VISITS,
-                                              door_visit_rows(story, day_index))
+            if field:
+                for kind, count in write_field_day(field, folder, story, day_index, isolation).items():
+                    rows[kind] += count
+            else:
+                for kind, count in write_contract_day(folder, story, day_index, isolation).items():
+                    rows[kind] += count
             planned = testing.day(day_index)
             if writing:
                 rows["testing_records"] += writing.result()
                 if on_day:
                     on_day(day_index, days)
-            writing = testing_writer.submit(write_testing, folder / "testing_records.csv", planned, day,
-                                            area_codes, site_ids, seed)
+            if field:
+                writing = testing_writer.submit(field.write_testing, folder, day_index, planned, area_codes, site_ids)
+            else:
+                writing = testing_writer.submit(write_testing, folder / "testing_records.csv", planned, day,
+                                                area_codes, site_ids, seed)
             del planned  # the writer holds the day until it is written
         rows["testing_records"] += writing.result()
         if on_day:
             on_day(days, days)
     return {"scale": scale, "first_day": iso(story.dates[0]), "last_day": iso(story.dates[-1]), "rows": dict(rows)}
+
+
+def write_contract_day(folder: Path, story: Story, day_index: int, isolation: IsolationExport) -> dict[str, int]:
+    """The day's files but testing, one canonical file per kind."""
+    return {
+        "control_zones": write_rows(folder / "control_zones.csv", contract.CONTROL_ZONES, zone_rows(story, day_index)),
+        "isolation": write_records(folder / "isolation.csv", contract.ISOLATION, isolation.rows(day_index)),
+        "shifts": write_rows(folder / "shifts.csv", contract.SHIFTS, shift_rows(story, day_index)),
+        "checkpoint_log": write_rows(folder / "checkpoint_log.csv", contract.CHECKPOINT_LOG,
+                                     checkpoint_rows(story, day_index)),
+        "door_visits": write_rows(folder / "door_visits.csv", contract.DOOR_VISITS, door_visit_rows(story, day_index)),
+    }
+
+
+def write_field_day(field: FieldLayout, folder: Path, story: Story, day_index: int,
+                    isolation: IsolationExport) -> dict[str, int]:
+    """The same rows as write_contract_day, as the field sends them."""
+    written = {
+        "control_zones": field.write_zones(folder, day_index,
+                                           records(contract.CONTROL_ZONES, zone_rows(story, day_index))),
+        "isolation": field.write_isolation(folder, day_index, isolation.rows(day_index)),
+        "shifts": field.write_shifts(folder, day_index, records(contract.SHIFTS, shift_rows(story, day_index))),
+        **field.write_reports(folder, day_index, records(contract.CHECKPOINT_LOG, checkpoint_rows(story, day_index)),
+                              records(contract.DOOR_VISITS, door_visit_rows(story, day_index))),
+    }
+    field.write_not_data(folder, day_index)
+    return written

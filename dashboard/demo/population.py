@@ -71,6 +71,7 @@ NEGATIVE, POSITIVE, PENDING = range(3)
 class Stream:
     """Keys that separate the random streams, so adding draws to one leaves the others alone."""
     OUTBREAK, PEOPLE, ROUND, ROUTINE, ZONES, ISOLATION, ROSTER, CHECKPOINTS, DOORS, COVERAGE = range(1, 11)
+    ARRIVAL = 11   # when a field file arrives (the field layout only)
 
 
 def rng_for(seed: int, stream: int, *keys: int) -> np.random.Generator:

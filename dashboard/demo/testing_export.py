@@ -107,13 +107,12 @@ class LineBuilder:
         self.matrix[:, self.prefix] = self.sample_prefix
         self.matrix[:, self.comma] = ord(",")
 
-    def lines(self, first_number: int, person: np.ndarray, place: np.ndarray, seconds: np.ndarray,
+    def lines(self, numbers: np.ndarray, person: np.ndarray, place: np.ndarray, seconds: np.ndarray,
               result: np.ndarray) -> bytes:
         count = len(person)
-        if first_number + count > 10**8:
+        if count and numbers[-1] >= 10**8:
             raise ValueError("sample numbers have 8 digits")
         matrix = self.matrix[:count]
-        numbers = np.arange(first_number, first_number + count)
         high, low = np.divmod(numbers, 10_000)
         matrix[:, self.number.start : self.number.start + 4] = FOUR_DIGITS[high]
         matrix[:, self.number.start + 4 : self.number.stop] = FOUR_DIGITS[low]
@@ -127,22 +126,39 @@ class LineBuilder:
 def write_testing(path: Path, testing: TestingDay, day: date, area_codes: list[str], site_ids: list[str],
                   seed: int) -> int:
     """Write the day in batches of BATCH_ROWS lines, numbered in sampling-time order."""
+    return sum(write_testing_by_site([path], np.zeros(len(site_ids), dtype=np.int8), testing, day, area_codes,
+                                     site_ids, seed))
+
+
+def write_testing_by_site(paths: list[Path], file_of_site: np.ndarray, testing: TestingDay, day: date,
+                          area_codes: list[str], site_ids: list[str], seed: int) -> list[int]:
+    """Write the day into several files, a row going to paths[file_of_site[its site]], and return the
+    rows each holds. Rows keep the numbers they have in the one sampling-time order of the day, so
+    the files together hold the lines of a single file. Each file is a run of its own rows of that
+    order, found once: splitting costs one pass over the order, not a copy of every batch."""
     rounds = int(testing.round.max()) + 1 if len(testing) else 1
     builder = LineBuilder(day, area_codes, site_ids, rounds, seed)
     place = (testing.community.astype(np.int32) * len(site_ids) + testing.site) * rounds + testing.round
-    header = ",".join(c.name for c in contract.TESTING_RECORDS.columns) + "\n"
+    header = (",".join(c.name for c in contract.TESTING_RECORDS.columns) + "\n").encode()
+    file_in_order = np.asarray(file_of_site)[testing.site[testing.order]]
+    written = []
     # The kernel's copy of ~600 MB a round day takes as long as building the lines: a second
     # thread writes one batch while the next is built (the GIL is released in the write call).
-    with path.open("wb") as handle, ThreadPoolExecutor(max_workers=1) as writer:
-        handle.write(header.encode())
-        writing = None
-        for start in range(0, len(testing), BATCH_ROWS):
-            rows = testing.order[start : start + BATCH_ROWS]
-            lines = builder.lines(start + 1, testing.person[rows], place[rows], testing.seconds[rows],
-                                  testing.result[rows])
-            if writing:
-                writing.result()
-            writing = writer.submit(handle.write, lines)
-        if writing:
-            writing.result()
-    return len(testing)
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for index, path in enumerate(paths):
+            positions = np.flatnonzero(file_in_order == index)
+            with path.open("wb") as handle:
+                handle.write(header)
+                writing = None
+                for start in range(0, len(positions), BATCH_ROWS):
+                    batch = positions[start : start + BATCH_ROWS]
+                    rows = testing.order[batch]
+                    lines = builder.lines(batch + 1, testing.person[rows], place[rows], testing.seconds[rows],
+                                          testing.result[rows])
+                    if writing:
+                        writing.result()
+                    writing = writer.submit(handle.write, lines)
+                if writing:
+                    writing.result()
+            written.append(len(positions))
+    return written

@@ -195,6 +195,17 @@ REFERENCE_KINDS = (AREAS, SITES)
 EXPORT_KINDS = (CONTROL_ZONES, TESTING_RECORDS, ISOLATION, SHIFTS, CHECKPOINT_LOG, DOOR_VISITS)
 KINDS = {k.kind: k for k in REFERENCE_KINDS + EXPORT_KINDS}
 
+# Who is expected to send which export, and by when. Optional; not a kind the ingest reads as data.
+REPORTING = FileKind(
+    "reporting", "报送要求", role="reference", optional=True,
+    columns=(
+        Column("kind", "数据类型", ENUM, values={k.kind: k.zh for k in EXPORT_KINDS}),
+        Column("sender", "报送单位", required=False),
+        Column("area_code", "区划代码", required=False, references="area"),
+        Column("due", "截止时间", required=False),
+    ),
+)
+
 # Rows whose first non-empty cell is one of these are Excel summary rows, not data.
 SUMMARY_WORDS = ("合计", "总计", "小计", "total", "Total", "TOTAL")
 # Rows whose first non-empty cell starts with one of these and a colon are the signature lines
