@@ -191,11 +191,8 @@ DOOR_VISITS = FileKind(
     ),
 )
 
-REFERENCE_KINDS = (AREAS, SITES)
 EXPORT_KINDS = (CONTROL_ZONES, TESTING_RECORDS, ISOLATION, SHIFTS, CHECKPOINT_LOG, DOOR_VISITS)
-KINDS = {k.kind: k for k in REFERENCE_KINDS + EXPORT_KINDS}
-
-# Who is expected to send which export, and by when. Optional; not a kind the ingest reads as data.
+# Who is expected to send which export, and by when (the reporting matrix, issue 18). Optional.
 REPORTING = FileKind(
     "reporting", "报送要求", role="reference", optional=True,
     columns=(
@@ -205,6 +202,9 @@ REPORTING = FileKind(
         Column("due", "截止时间", required=False),
     ),
 )
+
+REFERENCE_KINDS = (AREAS, SITES, REPORTING)
+KINDS = {k.kind: k for k in REFERENCE_KINDS + EXPORT_KINDS}
 
 # Rows whose first non-empty cell is one of these are Excel summary rows, not data.
 SUMMARY_WORDS = ("合计", "总计", "小计", "total", "Total", "TOTAL")
