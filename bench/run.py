@@ -1,4 +1,4 @@
-"""Benchmarks, side by side in one run: python -m bench.run [--scale district|city] [--days N].
+"""Benchmarks, side by side in one run: python -m bench.run [--scale district|city] [--days N] [--layout field|contract].
 
 Measures what users wait for, each against what DuckDB alone needs to read the same CSVs:
 a full ingest against a bare `read_csv` of every testing file into a table, one new day added to
@@ -76,13 +76,13 @@ def floor_read(files: list[Path]) -> tuple[float, float]:
     return measured
 
 
-def floor_rows(day_file: Path, repeat: int) -> None:
+def floor_rows(day_files: list[Path], repeat: int) -> None:
     """The bare read of one day beside the floor of an ingest of it, alternating, median of repeat."""
     bare, floor = [], []
     for _ in range(repeat):
-        bare.append(bare_read([day_file])[0])
-        floor.append(floor_read([day_file])[0])
-    print(f"{'bare read_csv of ' + day_file.parent.name + ' (median of ' + str(repeat) + ')':<46}"
+        bare.append(bare_read(day_files)[0])
+        floor.append(floor_read(day_files)[0])
+    print(f"{'bare read_csv of ' + day_files[0].parent.name + ' (median of ' + str(repeat) + ')':<46}"
           f" {statistics.median(bare):>9.2f}")
     print(f"{'read + two sha256 of the IDs + Parquet':<46} {statistics.median(floor):>9.2f}"
           f" {statistics.median(bare):>8.2f} {statistics.median(floor) / statistics.median(bare):>6.2f}x")
@@ -98,6 +98,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", choices=["district", "city"], default="district")
     parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--layout", choices=["field", "contract"], default="field",
+                        help="the demo's files as the field sends them (per sender, workbooks), or one canonical"
+                             " file per kind and day (what code before issue 18 reads)")
     parser.add_argument("--repeat", type=int, default=20, help="runs per query")
     parser.add_argument("--cheap-repeat", type=int, default=3, help="runs of the bare one-day read (median)")
     parser.add_argument("--code", type=Path, default=REPO,
@@ -108,17 +111,19 @@ def main() -> None:
     args = parser.parse_args()
 
     end = date(2022, 1, 14)
-    data = OUT / f"{args.scale}-{args.days}"
+    data = OUT / f"{args.scale}-{args.days}" if args.layout == "contract" else OUT / f"{args.scale}-{args.days}-field"
     if not (data / "exports").is_dir():
         print(f"generating {args.scale} data into {data} …")
         start = time.perf_counter()
-        # The canonical layout: these benchmarks read testing_records.csv by name.
-        generate(data, scale=args.scale, days=args.days, end_date=end, seed=42, layout="contract")
+        generate(data, scale=args.scale, days=args.days, end_date=end, seed=42, layout=args.layout)
         print(f"generated in {time.perf_counter() - start:.1f} s")
+    # The same testing rows either way: one file a day, or the fixed sites' and the vehicles' files.
+    testing_glob = "testing_records.csv" if args.layout == "contract" else "核酸采样_*.csv"
     days = sorted(p.name for p in (data / "exports").iterdir())
     OUT.mkdir(exist_ok=True)
+    newest_testing = sorted((data / "exports" / days[-1]).glob(testing_glob))
     if args.floor_only:
-        floor_rows(data / "exports" / days[-1] / "testing_records.csv", args.cheap_repeat)
+        floor_rows(newest_testing, args.cheap_repeat)
         return
     held_back = OUT / "held-back"
     shutil.rmtree(held_back, ignore_errors=True)
@@ -127,7 +132,7 @@ def main() -> None:
         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     ingest = [sys.executable, "-m", "dashboard", "ingest", "--data", str(data), "--db", str(db)]
 
-    testing_files = sorted((data / "exports").glob("*/testing_records.csv"))
+    testing_files = sorted((data / "exports").glob(f"*/{testing_glob}"))
     testing_rows = sum(max(0, sum(1 for _ in f.open("rb")) - 1) for f in testing_files)
     bare_full = bare_read(testing_files)
     full = run_measured(ingest, args.code)
@@ -137,11 +142,12 @@ def main() -> None:
     run_measured(ingest, args.code)
     held_back.rename(data / "exports" / days[-1])
     one_day = run_measured(ingest, args.code)
-    bare_day = [bare_read([data / "exports" / days[-1] / "testing_records.csv"]) for _ in range(args.cheap_repeat)]
+    bare_day = [bare_read(newest_testing) for _ in range(args.cheap_repeat)]
     bare_day_seconds = statistics.median(s for s, _ in bare_day)
 
     staging = partitions.folder(db)
-    print(f"\n{args.scale} scale, {len(days)} days, {testing_rows:,} testing rows; code: {args.code}")
+    print(f"\n{args.scale} scale, {args.layout} layout, {len(days)} days, {testing_rows:,} testing rows;"
+          f" code: {args.code}")
     print(f"served snapshot {size_mb(db):,.0f} MB; Parquet files of testing rows {size_mb(staging):,.0f} MB")
     print(f"{'what':<46} {'seconds':>9} {'bare s':>8} {'ratio':>7} {'peak RSS MB':>12}")
     rows = [
@@ -154,7 +160,7 @@ def main() -> None:
     for name, (seconds, rss), bare in rows:
         ratio = f"{seconds / bare:>6.2f}x" if bare else f"{'':>7}"
         print(f"{name:<46} {seconds:>9.2f} {bare or 0:>8.2f} {ratio} {rss:>12,.0f}")
-    floor_rows(data / "exports" / days[-1] / "testing_records.csv", args.cheap_repeat)
+    floor_rows(newest_testing, args.cheap_repeat)
     if args.no_queries:
         return
 

@@ -136,7 +136,8 @@ def _generate(args) -> int:
     from dashboard.demo.generate import generate
 
     end = date.fromisoformat(args.end_date) if args.end_date else None
-    summary = generate(Path(args.out), scale=args.scale, days=args.days, end_date=end, seed=args.seed)
+    summary = generate(Path(args.out), scale=args.scale, days=args.days, end_date=end, seed=args.seed,
+                       layout=args.layout)
     print(summary)
     return 0
 
@@ -257,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--days", type=int, default=14)
     generate.add_argument("--end-date", help="YYYY-MM-DD (default: today)")
     generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--layout", choices=["field", "contract"], default="field",
+                          help="field: files as the field sends them (any name, per sender, workbooks);"
+                               " contract: one canonical file per kind and day")
     generate.add_argument("--out", required=True)
     generate.set_defaults(run=_generate)
 

@@ -7,6 +7,7 @@ parser reads (workbook.py), unless its bytes are the ones already serving.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -45,8 +46,6 @@ class Unrecognised:
 
 def csv_header(path: Path) -> list[str] | None:
     """The cells of a text file's first line, or None when it is no text (a photo, a document)."""
-    import csv
-
     with open_regular(path) as f:
         head = f.read(HEAD_BYTES)
     if b"\0" in head:
@@ -65,7 +64,7 @@ def _received(path: Path) -> datetime:
     return datetime.fromtimestamp(path.lstat().st_mtime).replace(microsecond=0)
 
 
-def _by_header(day: date, path: Path, workdir: Path, served: dict) -> tuple[FileKind, object] | Unrecognised:
+def _by_header(day: date, path: Path, workdir: Path) -> tuple[FileKind, object] | Unrecognised:
     """(kind, sheet or None) of a file without a contract name, or why it is no export."""
     suffix = path.suffix.lower()
     if suffix in workbook.WORKBOOK_SUFFIXES:
@@ -107,7 +106,7 @@ def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[da
             if known:
                 kind, sheet = next(k for k in EXPORT_KINDS if k.kind == known), None
             else:
-                recognised = _by_header(day, path, workdir, served)
+                recognised = _by_header(day, path, workdir)
                 if isinstance(recognised, Unrecognised):
                     unrecognised.append(recognised)
                     continue

@@ -231,7 +231,11 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
 
     run.known = known_codes(con)
     reference = [f for f in files if f[1] is None]
-    for kind, day, path in reference:
+    # The day folders' files are counted before they are classified: what the progress bar shows.
+    total = len(reference) + sum(1 for f in files if f[1] is not None) + len(candidates)
+    for done, (kind, day, path) in enumerate(reference):
+        if progress:
+            progress("ingest", done, total)
         _read_file(con, run, Arrival(kind, day, path, None, "", None))
     found, superseded, unrecognised, unreadable = arrivals(
         [f for f in files if f[1] is not None], candidates, run.workdir,
@@ -256,11 +260,11 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
     run.accepted = vintages.accepted(con)
     for done, arrival in enumerate(found):
         if progress:
-            progress("ingest", done + len(reference), len(found) + len(reference))
+            progress("ingest", done + len(reference), total)
         _read_file(con, run, arrival)
 
     if progress:
-        progress("ingest", len(found) + len(reference), len(found) + len(reference))
+        progress("ingest", total, total)
     if inputs.boundaries and (unmatched := store_boundaries(con, inputs.boundaries)):
         result.outcomes.append(unmatched)
     result.outcomes.extend(forget_removed(con, present - run.empty))

@@ -78,12 +78,15 @@ class IngestResult:
 
 def summary_table(result: IngestResult) -> str:
     """Per day, per kind: what happened to each file, for the terminal (and cron's mail), IDs masked."""
-    lines = [f"{'day':<10}  {'kind':<16} {'status':<9} {'read':>9} {'loaded':>9} {'rejected':>9}  note"]
-    for o in sorted(result.outcomes, key=lambda o: (str(o.day or ""), o.kind)):
+    lines = [f"{'day':<10}  {'kind':<16} {'status':<12} {'read':>9} {'loaded':>9} {'rejected':>9}  note"]
+    for o in sorted(result.outcomes, key=lambda o: (str(o.day or ""), o.kind, o.file)):
         day = o.day or ("reference" if o.kind in REFERENCE_LABELS else "-")
+        # Several senders' files of a kind and day: each line names its file.
+        name = o.file.rsplit("/", 1)[-1]
+        note = o.message if not name or name in o.message else "  ".join(filter(None, [name, o.message]))
         lines.append(
-            f"{str(day):<10}  {o.kind:<16} {o.status:<9} {o.rows_read:>9,} {o.rows_loaded:>9,}"
-            f" {o.rows_rejected:>9,}  {o.message}"
+            f"{str(day):<10}  {o.kind:<16} {o.status:<12} {o.rows_read:>9,} {o.rows_loaded:>9,}"
+            f" {o.rows_rejected:>9,}  {note}"
         )
     return mask_ids("\n".join(lines))
 

@@ -1,4 +1,4 @@
--- One row per export day, kind and expected sender: received (with when), late (after its due time) or missing. Expected: whoever sent that kind in the 3 days before, reference/reporting.csv's list, and whoever sent it that day. Reads: loaded_files, reporting, areas.
+-- One row per export day, kind and expected sender: received (with when), late (after its due time) or missing, and for a ledger the day of the part its figures use. Expected: whoever sent that kind in the 3 days before, reference/reporting.csv's list, and whoever sent it that day. Reads: loaded_files, reporting, areas.
 create or replace table reporting_status as
 with days as (
     select distinct day from loaded_files where day is not null
@@ -38,14 +38,26 @@ expected as (
         select day, kind, who, sender_name, area_code, null as due, from arrived
     )
     group by all
+),
+-- A ledger sender that sent nothing on a day is still counted from its newest earlier part.
+served as (
+    select day, 'control_zones' as kind, coalesce(nullif(scope, ''), sender) as who, max(part_day) as served_day,
+    from current_parts('control_zones')
+    group by all
+    union all
+    select day, 'isolation', coalesce(nullif(scope, ''), sender), max(part_day),
+    from current_parts('isolation')
+    group by all
 )
 select expected.day, expected.kind, expected.who as sender, expected.sender_name, expected.area_code,
     arrived.received_at,
     expected.day + try_cast(expected.due as time) as due_at,
+    served.served_day,
     case
         when arrived.received_at is null then 'missing'
         when arrived.received_at > expected.day + try_cast(expected.due as time) then 'late'
         else 'received'
     end as status,
 from expected
-left join arrived using (day, kind, who);
+left join arrived using (day, kind, who)
+left join served using (day, kind, who);
