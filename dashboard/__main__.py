@@ -26,8 +26,9 @@ def _print_failure(error: Exception) -> int:
 
 
 def _ingest(args) -> int:
-    from dashboard.ingest.build import check_accepted, ingest, watch
+    from dashboard.ingest.build import ingest, watch
     from dashboard.ingest.ids import mask_ids
+    from dashboard.ingest.inputs import check_accepted
     from dashboard.ingest.status import summary_table
 
     settings = Settings.from_env(args.data, args.db)

@@ -26,9 +26,9 @@ import duckdb
 from dashboard.ingest import matching, partitions, vintages, workbook
 from dashboard.ingest.arrivals import Arrival, arrivals
 from dashboard.ingest.building import connect_building, open_lock
-from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES, FileKind
+from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
 from dashboard.ingest.ids import mask_ids
-from dashboard.ingest.inputs import discover, fingerprint, sha256_of
+from dashboard.ingest.inputs import accepted_files, discover, fingerprint, sha256_of
 from dashboard.ingest.parse import (
     SYMLINK_NOT_READ,
     UnusableFile,
@@ -237,25 +237,9 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
         if progress:
             progress("ingest", done, total)
         _read_file(con, run, Arrival(kind, day, path, None, "", None))
-    found, superseded, unrecognised, unreadable = arrivals(
-        [f for f in files if f[1] is not None], candidates, run.workdir,
-        {(str(data_dir / file), sha): key[0] for key, (sha, file) in loaded.items()}, con.execute(AREA_NAMES).fetchall())
-    present |= {(a.kind.kind, a.day, a.sender.key) for a in found}
-    for item in unrecognised:
-        file = str(item.path.relative_to(data_dir))
-        _report(con, result, FileOutcome("", item.day, file, "unrecognised", message=f"{file}: {item.reason}"))
-    for day, path, message in unreadable:
-        file = str(path.relative_to(data_dir))
-        _report(con, result, FileOutcome("", day, file, "failed", message=path_free(message, (data_dir,))))
-    # What a file that can no longer be read or recognised held stays, as for a failed file.
-    gone = {str(item.path.relative_to(data_dir)) for item in unrecognised} | {
-        str(path.relative_to(data_dir)) for _, path, _ in unreadable}
-    present |= {key for key, (_, served) in loaded.items() if served in gone}
-    for old, newer in superseded:
-        file = str(old.path.relative_to(data_dir))
-        result.outcomes.append(FileOutcome(old.kind.kind, old.day, file, "skipped", message=(
-            f"{file}: an older copy of {old.sender.name}'s file; {newer.path.name} is read")))
-    for kind, day, path in _accepted_files(data_dir, [(a.kind, a.day, a.path) for a in found], accept):
+    found, still_there = _arrived(con, run, [f for f in files if f[1] is not None], candidates)
+    present |= still_there
+    for kind, day, path in accepted_files(data_dir, [(a.kind, a.day, a.path) for a in found], accept):
         vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), sha256_of(path))
     run.accepted = vintages.accepted(con)
     for done, arrival in enumerate(found):
@@ -284,6 +268,30 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
             if (kind.kind, day) not in served:
                 note = "optional feed, not exported" if kind.optional else "no file: figures for this day are stale"
                 result.outcomes.append(FileOutcome(kind.kind, day, "", "missing", message=note))
+
+
+def _arrived(con, run: _Run, files: list, candidates: list) -> tuple[list[Arrival], set]:
+    """The day folders' files to read, each with its kind and sender; the others reported. Also the
+    (kind, day, sender) whose rows stay: those arriving, and those of a file that can no longer be
+    read or recognised, which keeps what it held, as a failed file does."""
+    data_dir, result = run.data_dir, run.result
+    served = {(str(data_dir / file), sha): key[0] for key, (sha, file) in run.loaded.items()}
+    found, superseded, unrecognised, unreadable = arrivals(files, candidates, run.workdir, served,
+                                                           con.execute(AREA_NAMES).fetchall())
+    for item in unrecognised:
+        file = str(item.path.relative_to(data_dir))
+        _report(con, result, FileOutcome("", item.day, file, "unrecognised", message=f"{file}: {item.reason}"))
+    for day, path, message in unreadable:
+        file = str(path.relative_to(data_dir))
+        _report(con, result, FileOutcome("", day, file, "failed", message=path_free(message, (data_dir,))))
+    for old, newer in superseded:
+        file = str(old.path.relative_to(data_dir))
+        result.outcomes.append(FileOutcome(old.kind.kind, old.day, file, "skipped", message=(
+            f"{file}: an older copy of {old.sender.name}'s file; {newer.path.name} is read")))
+    gone = {str(item.path.relative_to(data_dir)) for item in unrecognised} | {
+        str(path.relative_to(data_dir)) for _, path, _ in unreadable}
+    still_there = {(a.kind.kind, a.day, a.sender.key) for a in found}
+    return found, still_there | {key for key, (_, file) in run.loaded.items() if file in gone}
 
 
 def _report(con, result: IngestResult, outcome: FileOutcome) -> None:
@@ -376,28 +384,6 @@ def _forget_partition(con, run: _Run, day: date, sender: str, file: str, reason:
         f" rebuilt from the day's {partitions.KIND} export"))
     log_outcome(con, outcome, "", "", 0, sender)
     run.result.outcomes.append(outcome)
-
-
-def check_accepted(data_dir: Path, names: tuple[str, ...]) -> None:
-    """Raise FileNotFoundError, before any ingest, when --accept names no file of a day folder."""
-    inputs = discover(data_dir)
-    _accepted_files(data_dir, inputs.files + [(None, day, path) for day, path in inputs.candidates], names)
-
-
-def _accepted_files(data_dir: Path, entries: list, names: tuple[str, ...]) -> list[tuple[FileKind, date, Path]]:
-    """The export files --accept names, of entries (kind, day, path): relative to exports/
-    (2022-01-07/testing_records.csv), to the data directory, or absolute; each must be there now."""
-    by_path = {os.path.abspath(path): (kind, day, path) for kind, day, path in entries if day is not None}
-    found = []
-    for name in names:
-        given = Path(name)
-        candidates = [given] if given.is_absolute() else [data_dir / "exports" / given, data_dir / given]
-        match = next((by_path[os.path.abspath(c)] for c in candidates if os.path.abspath(c) in by_path), None)
-        if match is None:
-            raise FileNotFoundError(f"--accept {name}: no export file there"
-                                    " (give it as DAY/FILE.csv, relative to exports/)")
-        found.append(match)
-    return found
 
 
 def watch(settings: Settings, interval: float, report=print, rounds: int | None = None) -> None:

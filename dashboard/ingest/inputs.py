@@ -192,3 +192,25 @@ def fingerprint(data_dir: Path) -> tuple:
             continue  # removed since it was listed: the next poll sees it gone
         entries.append((str(path.relative_to(data_dir)), facts.st_size, facts.st_mtime_ns, facts.st_mode))
     return tuple(sorted(entries))
+
+
+def check_accepted(data_dir: Path, names: tuple[str, ...]) -> None:
+    """Raise FileNotFoundError, before any ingest, when --accept names no file of a day folder."""
+    inputs = discover(data_dir)
+    accepted_files(data_dir, inputs.files + [(None, day, path) for day, path in inputs.candidates], names)
+
+
+def accepted_files(data_dir: Path, entries: list, names: tuple[str, ...]) -> list[tuple[FileKind, date, Path]]:
+    """The export files --accept names, of entries (kind, day, path): relative to exports/
+    (2022-01-07/testing_records.csv), to the data directory, or absolute; each must be there now."""
+    by_path = {os.path.abspath(path): (kind, day, path) for kind, day, path in entries if day is not None}
+    found = []
+    for name in names:
+        given = Path(name)
+        candidates = [given] if given.is_absolute() else [data_dir / "exports" / given, data_dir / given]
+        match = next((by_path[os.path.abspath(c)] for c in candidates if os.path.abspath(c) in by_path), None)
+        if match is None:
+            raise FileNotFoundError(f"--accept {name}: no export file there"
+                                    " (give it as DAY/FILE.csv, relative to exports/)")
+        found.append(match)
+    return found
