@@ -438,8 +438,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "attention.sender_missing": ("{sender}：{feed}今日未报送", "{sender}: no {feed} sent today"),
     "attention.sender_late": ("{sender}：{feed}迟报（{at}，应于 {due} 前）", "{sender}: {feed} sent late ({at}, due by {due})"),
     "health.reporting": ("报送情况（{day}）", "Who has reported ({day})"),
-    "health.reporting.caption": ("每行一个报送单位，每列一类文件；空白表示该单位不报送此类文件",
-                                 "One row per sender, one column per kind of file; blank: the sender does not send it"),
+    "health.reporting.caption": ("每行一个报送单位，每列一类文件；“—”表示该单位不报送此类文件",
+                                 "One row per sender, one column per kind of file; “—”: the sender does not send it"),
     "health.reporting.empty": ("{day} 没有应报送的单位", "Nobody was expected to send a file for {day}"),
     "health.reporting.received": ("已报送 {at}", "sent {at}"),
     "health.reporting.late": ("迟报 {at}", "late {at}"),
@@ -449,7 +449,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "health.unrecognised.empty": ("最近一次入库没有未识别的文件", "The newest ingest recognised every file"),
     "kpi.partial": ("部分报送", "partial"),
     "kpi.partial_help": ("截至 {day} · 部分报送：缺 {senders}", "As of {day} · partial: {senders} missing"),
-    "feed.partial": ("{feed} {day} 部分报送：缺 {senders}", "{feed}: partial for {day}, {senders} missing"),
+    "feed.partial": ("{feed} {day} 导出（{ingested} 入库），部分报送：缺 {senders}",
+                     "{feed}: export of {day} (ingested {ingested}), partial: {senders} missing"),
 }
 
 # Coded values: the Chinese words are the contract's (the words exports may use), the English
