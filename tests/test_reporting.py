@@ -16,9 +16,11 @@ from datetime import datetime
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.figures.headline import build_report, default_at
+from dashboard.figures.headline import build_report, default_at, headline_figures
 from dashboard.figures.queries import Snapshot
 from dashboard.ingest.build import ingest
+from dashboard.web.builders import kpis
+from dashboard.web.builders.reporting import reporting_matrix
 from tests.conftest import serving
 from tests.fixtures import DAYS, STREETS, build_fixture
 from tests.test_app_pages import open_page
@@ -153,3 +155,35 @@ def test_the_briefing_names_the_missing_street(missing_street, tmp_path, capsys)
     assert "- 未报送：蜜蜂张街道：隔离台账今日未报送\n" in markdown
     # The other street sent: no line for it.
     assert "人和路街道：隔离台账今日未报送" not in markdown
+
+
+def test_a_stale_feed_is_not_partial_and_names_are_literal(missing_street):
+    """Partial needs some senders' files: a feed nobody sent is stale, which its cards already say.
+    A sender's name is a file name, shown in Markdown: its punctuation is escaped."""
+    settings, _ = missing_street
+    snapshot = Snapshot(settings.db_path)
+    figures = headline_figures(snapshot.run, LAST, default_at(LAST))
+    snapshot.close()
+    cards = kpis.kpi_cards(figures, None, "en", day=LAST)
+    feeds = dict(figures.feeds, isolation=dict(figures.feeds["isolation"], missing_senders=["*x*"]),
+                 shifts=dict(figures.feeds["shifts"], stale=True, missing_senders=["TS01排班表"]))
+    marked = {c.key: c for c in kpis.mark_partial(cards, type(figures)(**{**figures.__dict__, "feeds": feeds}), "en")}
+    assert marked["isolation_home"].label == "Home isolation · partial"
+    assert marked["isolation_home"].help.endswith("\n\nAs of 6 Jan · partial: \\*x\\* missing")
+    assert marked["staff_on_duty"].label == cards[[c.key for c in cards].index("staff_on_duty")].label
+    assert marked["samples"].label == "Samples today"
+
+
+def test_a_sender_of_two_kinds_is_one_row():
+    import pandas as pd
+
+    reporting = pd.DataFrame({
+        "kind": ["control_zones", "isolation", "isolation"],
+        "sender_name": ["甲街道", "甲街道", "乙街道"],
+        "status": ["late", "received", "missing"],
+        "received_at": pd.to_datetime(["2022-01-06 11:05", "2022-01-06 08:30", None]),
+    })
+    # No cell where a sender does not send a kind (the page shows it as "—").
+    frame = reporting_matrix(reporting, "zh").frame.fillna("—")
+    assert frame.to_dict("list") == {"报送单位": ["甲街道", "乙街道"], "封控管控台账": ["迟报 11:05", "—"],
+                                     "隔离台账": ["已报送 08:30", "未报送"]}
