@@ -432,6 +432,25 @@ CATALOG: dict[str, tuple[str, str]] = {
                           "First run: the older days are still being ingested (about a minute); the page updates"
                           " by itself when they are in. Until then only the newest {days} days are shown, and this"
                           " round's coverage counts only their samples."),
+    # Who has reported (issue 18): one line per sender that sent nothing, or sent late.
+    "attention.kind.sender_missing": ("未报送", "Not sent"),
+    "attention.kind.sender_late": ("迟报", "Sent late"),
+    "attention.sender_missing": ("{sender}：{feed}今日未报送", "{sender}: no {feed} sent today"),
+    "attention.sender_late": ("{sender}：{feed}迟报（{at}，应于 {due} 前）", "{sender}: {feed} sent late ({at}, due by {due})"),
+    "health.reporting": ("报送情况（{day}）", "Who has reported ({day})"),
+    "health.reporting.caption": ("每行一个报送单位，每列一类文件；“—”表示该单位不报送此类文件",
+                                 "One row per sender, one column per kind of file; “—”: the sender does not send it"),
+    "health.reporting.empty": ("{day} 没有应报送的单位", "Nobody was expected to send a file for {day}"),
+    "health.reporting.received": ("已报送 {at}", "sent {at}"),
+    "health.reporting.late": ("迟报 {at}", "late {at}"),
+    "health.reporting.missing": ("未报送", "not sent"),
+    "col.sender": ("报送单位", "Sender"),
+    "health.unrecognised": ("未识别的文件（最近一次入库）", "Files not recognised (newest ingest)"),
+    "health.unrecognised.empty": ("最近一次入库没有未识别的文件", "The newest ingest recognised every file"),
+    "kpi.partial": ("部分报送", "partial"),
+    "kpi.partial_help": ("截至 {day} · 部分报送：缺 {senders}", "As of {day} · partial: {senders} missing"),
+    "feed.partial": ("{feed} {day} 导出（{ingested} 入库），部分报送：缺 {senders}",
+                     "{feed}: export of {day} (ingested {ingested}), partial: {senders} missing"),
 }
 
 # Coded values: the Chinese words are the contract's (the words exports may use), the English
@@ -514,6 +533,12 @@ def spreadsheet_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for column in text_columns:
         safe[column] = safe[column].map(spreadsheet_safe)
     return safe
+
+
+def feed_in_sentence(kind: str, lang: str) -> str:
+    """A feed's name inside a sentence: "no isolation ledger sent", not "no Isolation ledger"."""
+    name = t(f"feed.{kind}", lang)
+    return name if lang == "zh" else name[:1].lower() + name[1:]
 
 
 def label_on(key: str, data_day, day, lang: str) -> str:

@@ -186,10 +186,11 @@ def test_no_data_adds_nothing_and_says_nothing():
 
 def test_severity_table_is_the_issue_order_and_every_kind_has_a_label():
     # Issue 10's order, with issue 12's positives awaiting transfer just below posts short now, and
-    # held re-exports (issue 16) and recent corrections after the outbreak's own kinds.
+    # held re-exports (issue 16) and recent corrections after the outbreak's own kinds; a sender that
+    # sent nothing (issue 18) beside a held re-export, one that sent late below corrections.
     assert [kind.key for kind in attention.KINDS] == [
         "understaffed_now", "awaiting_transfer", "understaffed_soon", "hotel_full", "positive_uncontained",
-        "held", "correction", "lift_review", "coverage", "fatigue"]
+        "held", "sender_missing", "correction", "sender_late", "lift_review", "coverage", "fatigue"]
     for kind in attention.KINDS:
         zh, en = CATALOG[f"attention.kind.{kind.key}"]
         assert zh and en
@@ -310,3 +311,28 @@ def test_awaiting_transfer_and_a_recent_correction_rank_where_the_issues_put_the
     assert [item.text for item in items if item.kind == "correction"] == ["1月6日核酸采样已更正：阳性 3→8"]
     assert kinds.index("correction") > kinds.index("positive_uncontained")
     assert kinds.index("correction") < kinds.index("lift_review")
+
+
+def test_each_missing_or_late_sender_is_a_line():
+    """health/reporting rows as the query orders them (by feed, then status): the street that sent
+    nothing and the sampler that sent late each get a line; those that sent in time none."""
+    reporting = pd.DataFrame({
+        "kind": ["testing_records", "testing_records", "isolation", "isolation"],
+        "sender": ["核酸采样_固定点", "核酸采样_采样车", "A01", "B02"],
+        "sender_name": ["核酸采样_固定点", "核酸采样_采样车", "甲街道", "乙街道"],
+        "area_code": [None, None, "A01", "B02"],
+        "status": ["received", "late", "missing", "received"],
+        "received_at": pd.to_datetime(["2022-01-06 09:00", "2022-01-06 11:40", None, "2022-01-06 08:10"]),
+        "due_at": pd.to_datetime(["2022-01-06 10:00", "2022-01-06 10:00", "2022-01-06 10:00", None]),
+    })
+    items = attention.attention_items("zh", THRESHOLDS, areas=AREAS, **frames(), reporting=reporting)
+    listed = [(item.kind, item.text) for item in items if item.kind.startswith("sender_")]
+    assert listed == [("sender_missing", "甲街道：隔离台账今日未报送"),
+                      ("sender_late", "核酸采样_采样车：核酸采样迟报（11:40，应于 10:00 前）")]
+    kinds = [item.kind for item in items]
+    # Missing data ranks below the outbreak's own kinds; late above the per-street ones.
+    assert kinds.index("sender_missing") > kinds.index("positive_uncontained")
+    assert kinds.index("sender_late") < kinds.index("lift_review")
+    english = attention.attention_items("en", THRESHOLDS, areas=AREAS, reporting=reporting)
+    assert [item.text for item in english] == ["甲街道: no isolation ledger sent today",
+                                               "核酸采样_采样车: testing records sent late (11:40, due by 10:00)"]

@@ -272,7 +272,9 @@ def test_an_accepted_header_only_file_leaves_the_day_not_exported_never_zero(fre
     assert rows_in_snapshot(fresh_data.db_path)[("testing_records", DAYS[-1])] == 0
     report = day_report(fresh_data, DAYS[-1])
     # No export for the day: stale, its figure null, never a day of zero samples.
-    assert report["feeds"]["testing_records"] == {"latest_export": DAYS[1].isoformat(), "stale": True}
+    # Its one sender (the file's name) sent no row: not reported either.
+    assert report["feeds"]["testing_records"] == {"latest_export": DAYS[1].isoformat(), "stale": True,
+                                                  "missing_senders": ["testing_records"]}
     assert report["samples_on_day"] is None
 
 
@@ -302,7 +304,8 @@ def test_a_first_header_only_testing_file_never_shows_a_day_of_zero(fresh_data):
     assert ingest(fresh_data).ok
     report = day_report(fresh_data, date(2022, 1, 7))
     assert not (report["samples_on_day"] == 0 and report["feeds"]["testing_records"]["stale"] is False)
-    assert report["feeds"]["testing_records"] == {"latest_export": DAYS[-1].isoformat(), "stale": True}
+    assert report["feeds"]["testing_records"] == {"latest_export": DAYS[-1].isoformat(), "stale": True,
+                                                  "missing_senders": ["testing_records"]}
 
 
 def test_the_hold_shows_on_the_health_page_and_the_attention_list(fresh_data, monkeypatch):

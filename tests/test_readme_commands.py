@@ -20,6 +20,7 @@ REPORT_KEYS = [
     "as_of", "at", "feeds", "zones_active", "population_sealed", "samples_on_day", "positives_on_day",
     "current_round", "round_coverage", "isolation_active", "releases_due_next_day", "hotel_occupancy",
     "staff_on_duty", "posts_understaffed", "positives_awaiting_transfer", "releases_overdue", "corrections",
+    "reporting",
 ]
 
 
@@ -50,7 +51,8 @@ def test_generate_ingest_report(tmp_path):
                                   home=home).stdout)
     assert list(report) == REPORT_KEYS
     assert report["as_of"] == today.isoformat() and report["at"] == f"{today.isoformat()}T12:00"
-    assert report["feeds"] == {kind: {"latest_export": today.isoformat(), "stale": False} for kind in KINDS}
+    assert report["feeds"] == {kind: {"latest_export": today.isoformat(), "stale": False, "missing_senders": []}
+                               for kind in KINDS}
     assert [key for key, value in report.items() if value is None] == []
     assert list(report["zones_active"]) == ["sealed", "controlled", "precaution"]
     assert list(report["isolation_active"]) == ["home", "home_monitoring", "centralized"]

@@ -17,19 +17,21 @@ from tests.fixtures import DAYS, EXPECTED, XINGYUAN, person_id
 
 # The optional feeds as tests/fixtures.py writes them: checkpoint counts from 01-05, door
 # visits on 01-06 only; a feed never exported is stale with no latest export.
+# Every sender of the canonical layout is its file's name; nobody who sent before misses a day.
 OPTIONAL_FEEDS = {
-    DAYS[0]: {"checkpoint_log": {"latest_export": None, "stale": True},
-              "door_visits": {"latest_export": None, "stale": True}},
-    DAYS[1]: {"checkpoint_log": {"latest_export": "2022-01-05", "stale": False},
-              "door_visits": {"latest_export": None, "stale": True}},
-    DAYS[2]: {"checkpoint_log": {"latest_export": "2022-01-06", "stale": False},
-              "door_visits": {"latest_export": "2022-01-06", "stale": False}},
+    DAYS[0]: {"checkpoint_log": {"latest_export": None, "stale": True, "missing_senders": []},
+              "door_visits": {"latest_export": None, "stale": True, "missing_senders": []}},
+    DAYS[1]: {"checkpoint_log": {"latest_export": "2022-01-05", "stale": False, "missing_senders": []},
+              "door_visits": {"latest_export": None, "stale": True, "missing_senders": []}},
+    DAYS[2]: {"checkpoint_log": {"latest_export": "2022-01-06", "stale": False, "missing_senders": []},
+              "door_visits": {"latest_export": "2022-01-06", "stale": False, "missing_senders": []}},
 }
 
 KEYS = {
     "as_of", "at", "feeds", "zones_active", "population_sealed", "samples_on_day", "positives_on_day",
     "current_round", "round_coverage", "isolation_active", "releases_due_next_day", "hotel_occupancy",
     "staff_on_duty", "posts_understaffed", "positives_awaiting_transfer", "releases_overdue", "corrections",
+    "reporting",
 }
 
 
@@ -52,7 +54,8 @@ def test_report_matches_hand_figures(snapshot, day):
     assert report["hotel_occupancy"] == expected["occupancy"]
     assert report["staff_on_duty"] == expected["on_duty"]
     assert report["posts_understaffed"] == expected["understaffed"]
-    assert report["feeds"]["testing_records"] == {"latest_export": day.isoformat(), "stale": False}
+    assert report["feeds"]["testing_records"] == {"latest_export": day.isoformat(), "stale": False,
+                                                  "missing_senders": []}
     assert {kind: report["feeds"][kind] for kind in OPTIONAL_FEEDS[day]} == OPTIONAL_FEEDS[day]
 
 
@@ -76,11 +79,14 @@ def test_stale_feed_is_null_not_zero(fresh_data):
     snapshot = Snapshot(fresh_data.db_path)
     report = build_report(snapshot, DAYS[2], default_at(DAYS[2]))
     snapshot.close()
-    assert report["feeds"]["testing_records"] == {"latest_export": "2022-01-05", "stale": True}
+    # The one sender of each (its file name) sent nothing on 01-06.
+    assert report["feeds"]["testing_records"] == {"latest_export": "2022-01-05", "stale": True,
+                                                  "missing_senders": ["testing_records"]}
     assert report["samples_on_day"] is None and report["positives_on_day"] is None
     # The ledger of 01-05 still answers for 01-06: C6 is planned to end on 01-06 but is not
     # marked ended, so it is active: home C3 + C6, home_monitoring C4, centralized C1 + C5.
-    assert report["feeds"]["isolation"] == {"latest_export": "2022-01-05", "stale": True}
+    assert report["feeds"]["isolation"] == {"latest_export": "2022-01-05", "stale": True,
+                                            "missing_senders": ["isolation"]}
     assert report["isolation_active"] == {"home": 2, "home_monitoring": 1, "centralized": 2}
     # Round 2 was sampled only on 01-06, whose file is gone: round 1 is current again.
     assert (report["current_round"], report["round_coverage"]) == (1, 0.675)

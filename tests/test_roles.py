@@ -17,13 +17,14 @@ from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F4
 # screen: a wall screen in a public room, aggregates only. leader: names of staff, for
 # rostering. admin: also the rejected rows and the ingest log, which quote export files.
 # isolation/awaiting_transfer lists residents (by a short pseudonymous code) for transfer teams.
+# health/unrecognised names files as the field named them (a name may be a person's): not on a wall.
 MAY_RUN = {
     "screen": {"staff/roster": False, "staff/fatigue": False, "health/rejects": False, "health/ingest_log": False,
-               "isolation/awaiting_transfer": False},
+               "isolation/awaiting_transfer": False, "health/unrecognised": False},
     "leader": {"staff/roster": True, "staff/fatigue": True, "health/rejects": False, "health/ingest_log": False,
-               "isolation/awaiting_transfer": True},
+               "isolation/awaiting_transfer": True, "health/unrecognised": True},
     "admin": {"staff/roster": True, "staff/fatigue": True, "health/rejects": True, "health/ingest_log": True,
-              "isolation/awaiting_transfer": True},
+              "isolation/awaiting_transfer": True, "health/unrecognised": True},
 }
 CELLS = [(role, query, allowed) for role, row in MAY_RUN.items() for query, allowed in row.items()]
 

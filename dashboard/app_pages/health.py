@@ -1,13 +1,14 @@
-"""数据状态 Data health: what arrived each day, what was rejected and why, the ingest log."""
+"""数据状态 Data health: what arrived each day and from whom, what was rejected and why, the ingest log."""
 
 import streamlit as st
 
 from dashboard import i18n
 from dashboard.figures.attention import held_text
-from dashboard.figures.headline import report_from
+from dashboard.figures.headline import report_from, reporting_in_area
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, figure_view, state, table_view
 from dashboard.web.builders import charts, reconciliation, tables
+from dashboard.web.builders import reporting as reporting_builders
 from dashboard.web.page_header import page_header
 
 f = state.filters()
@@ -23,6 +24,16 @@ arrivals = tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang)
 table_view.show_table(arrivals, t("no_data", f.lang))
 if arrivals.frame[list(arrivals.counts)].isna().any(axis=None):
     st.caption(t("health.missing_legend", f.lang))
+
+st.subheader(t("health.reporting", f.lang, day=i18n.day(f.day, f.lang)))
+reporting = reporting_in_area(cache.query("health/reporting", day=f.day), f.area)
+st.caption(t("health.reporting.caption", f.lang))
+table_view.show_table(reporting_builders.reporting_matrix(reporting, f.lang),
+                      t("health.reporting.empty", f.lang, day=i18n.day(f.day, f.lang)))
+if access.may_run("health/unrecognised"):
+    st.subheader(t("health.unrecognised", f.lang))
+    table_view.show_table(reporting_builders.unrecognised_table(cache.query("health/unrecognised"), f.lang),
+                          t("health.unrecognised.empty", f.lang))
 
 st.subheader(t("health.conflicts", f.lang, day=i18n.day(f.day, f.lang)))
 conflicts = cache.query("health/isolation_conflicts", day=f.day, area=f.area)

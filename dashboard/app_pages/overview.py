@@ -40,6 +40,7 @@ report = cache.figure(report_from, f.day, f.at, f.area)
 
 cards = kpis.kpi_cards(figures, previous, f.lang, day=f.day, previous_day=f.previous_day)
 cards = kpis.mark_corrected(cards, figures, report["corrections"], f.lang)
+cards = kpis.mark_partial(cards, figures, f.lang)
 kpi_strip(cards, changed=cache.kpi_changes((f.area, f.lang), {card.key: card.value for card in cards}))
 
 # Fatigue alerts come from a list of people: a wall screen's role sees the rest without them.

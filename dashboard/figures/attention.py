@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from dashboard.figures.headline import HeadlineFigures
-from dashboard.i18n import hours, moment, num, pct, short_day, t
+from dashboard.figures.headline import HeadlineFigures, reporting_in_area
+from dashboard.i18n import clock, feed_in_sentence, hours, moment, num, pct, short_day, t
 from dashboard.settings import Thresholds
 
 
@@ -37,8 +37,12 @@ KINDS: tuple[Kind, ...] = (
     Kind("positive_uncontained", tone="orange"),
     # A re-export was held back (far fewer rows): the figures shown are the previous file's.
     Kind("held", tone="orange"),
+    # A sender expected for the day sent nothing: its part of the figures is its last file's.
+    Kind("sender_missing", tone="orange"),
     # A figure already on screen changed under a re-export: say so, below what needs action.
     Kind("correction", tone="orange"),
+    # Sent, but after its due time: the figures are whole, the habit is worth a word.
+    Kind("sender_late", tone="grey"),
     Kind("lift_review", collapse_per_street=True, tone="yellow"),
     Kind("coverage", collapse_per_street=True, tone="yellow"),
     Kind("fatigue", tone="grey"),
@@ -85,6 +89,7 @@ def attention_items(
     awaiting: pd.DataFrame | None = None,
     corrections: pd.DataFrame | None = None,
     held: pd.DataFrame | None = None,
+    reporting: pd.DataFrame | None = None,
     now: datetime | None = None,
 ) -> list[Item]:
     """The ranked list: by the severity table, then worst first within a kind.
@@ -93,13 +98,15 @@ def attention_items(
     see names), so it contributes nothing; it never counts as "all clear". `areas` (area_code,
     name, level, parent_code) names the streets that per-street lines stand for. `corrections`
     (health/corrections) counts when ingested within CORRECTION_HOURS before `now`; `held`
-    (health/held) for as long as the re-export is held.
+    (health/held) for as long as the re-export is held; `reporting` (health/reporting) names each
+    sender that sent nothing or sent late.
     """
     streets_of = _streets_of(areas)
     found = [
         *_understaffed(lang, posts_now, posts_ahead),
         *_awaiting_transfer(lang, awaiting),
         *_held(lang, held),
+        *_reporting(lang, reporting),
         *_corrections(lang, corrections, now),
         *_hotels_full(lang, hotels, thresholds.hotel_full),
         *_positives_uncontained(lang, positives),
@@ -188,6 +195,24 @@ def _held(lang, held) -> list[Item]:
         return []
     return [Item("held", held_text(row, lang), badness=float(row.serving_rows_loaded - row.rows_loaded))
             for row in held.itertuples()]
+
+
+def _reporting(lang, reporting) -> list[Item]:
+    """One line per sender of the day that sent nothing, and per one that sent after its due time,
+    in the query's order (by feed)."""
+    if reporting is None:
+        return []
+    items = []
+    for row in reporting[reporting["status"] == "missing"].itertuples():
+        items.append(Item("sender_missing", t("attention.sender_missing", lang, sender=row.sender_name,
+                                              feed=feed_in_sentence(row.kind, lang))))
+    for row in reporting[reporting["status"] == "late"].itertuples():
+        items.append(Item("sender_late", t("attention.sender_late", lang, sender=row.sender_name,
+                                           feed=feed_in_sentence(row.kind, lang), at=clock(row.received_at),
+                                           due=clock(row.due_at)),
+                          # The later, the worse.
+                          badness=float((pd.Timestamp(row.received_at) - pd.Timestamp(row.due_at)).total_seconds())))
+    return items
 
 
 def _flat(figures: dict) -> dict:
@@ -314,5 +339,6 @@ def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: st
         awaiting=run("isolation/awaiting_by_community", day=day, area=area) if has_isolation else None,
         corrections=run("health/corrections", day=day),
         held=run("health/held"),
+        reporting=reporting_in_area(run("health/reporting", day=day), area),
         now=now,
     )

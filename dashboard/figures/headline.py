@@ -1,7 +1,7 @@
 """The district's headline figures for a day, from the same named queries the pages use.
 
 A figure whose feed has no export for the day is None (JSON null), never 0: the feeds block
-says which export the other figures come from.
+says which export the other figures come from, and which of a feed's senders sent nothing.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
+
+import pandas as pd
 
 from dashboard.figures.queries import Snapshot
 from dashboard.i18n import is_missing
@@ -78,6 +80,7 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
     latest = {row.kind: None if is_missing(row.latest_export) else row.latest_export.date()
               for row in feeds.itertuples()}
     stale = dict(zip(feeds["kind"], feeds["stale"]))
+    missing = missing_senders(reporting_in_area(run("health/reporting", day=day), area))
 
     def source_day(kind: str) -> date | None:
         if not stale.get(kind, True):
@@ -98,7 +101,7 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
     no_round = is_missing(current["round"])
     return HeadlineFigures(
         feeds={kind: {"latest_export": latest[kind].isoformat() if latest[kind] else None,
-                      "stale": bool(stale[kind])} for kind in latest},
+                      "stale": bool(stale[kind]), "missing_senders": missing.get(kind, [])} for kind in latest},
         zones_active={level: int(zones.at[level, "zones"]) for level in zones.index} if has_zones else None,
         population_sealed=int(zones.at["sealed", "population"]) if has_zones else None,
         samples_on_day=int(testing["samples"]) if testing is not None else None,
@@ -123,6 +126,36 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
     )
 
 
+def reporting_in_area(reporting: pd.DataFrame, area: str) -> pd.DataFrame:
+    """The health/reporting rows that concern an area: every sender for the district; in a street or
+    community, the ledgers of that area (or of the street around it) and the senders of event files,
+    whose files cover the whole district."""
+    if not area:
+        return reporting
+    codes = reporting["area_code"]
+    concerns = codes.isna() | codes.map(lambda code: isinstance(code, str) and (
+        code.startswith(area) or area.startswith(code)))
+    return reporting[concerns.astype(bool)]
+
+
+def missing_senders(reporting: pd.DataFrame) -> dict[str, list[str]]:
+    """Kind -> the names of its senders that sent nothing for the day, in the query's order."""
+    missing = reporting[reporting["status"] == "missing"]
+    names: dict[str, list[str]] = {}
+    for row in missing.itertuples():
+        names.setdefault(row.kind, []).append(row.sender_name)
+    return names
+
+
+def reporting_list(reporting: pd.DataFrame) -> list[dict]:
+    """The report's `reporting`: who was expected to send what for the day, and whether they did."""
+    return [{"kind": row.kind, "sender": row.sender_name,
+             "area_code": None if is_missing(row.area_code) else row.area_code, "status": row.status,
+             "received_at": None if is_missing(row.received_at)
+             else pd.Timestamp(row.received_at).isoformat(timespec="seconds")}
+            for row in reporting.itertuples()]
+
+
 def staff_instant(shifts_day: date, at: datetime) -> datetime:
     """Staff are counted at the time of day of `at`, on the day the shift figures come from."""
     return datetime.combine(shifts_day, at.time())
@@ -141,7 +174,9 @@ def report_from(run, day: date, at: datetime, area: str = WHOLE_DISTRICT) -> dic
     if area:
         report["area"] = area
     corrections = vintages.from_rows(run("health/corrections", day=day))
-    return {**report, "feeds": figures.feeds, **figures.report_fields(), "corrections": corrections}
+    reporting = reporting_list(reporting_in_area(run("health/reporting", day=day), area))
+    return {**report, "feeds": figures.feeds, **figures.report_fields(), "corrections": corrections,
+            "reporting": reporting}
 
 
 def to_json(report: dict) -> str:

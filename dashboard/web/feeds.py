@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.figures.headline import missing_senders, reporting_in_area
 from dashboard.i18n import t
 from dashboard.ingest.contract import EXPORT_KINDS
 from dashboard.web import banners, cache, device, state
@@ -40,9 +41,11 @@ def feeds(day: date) -> dict[str, Feed]:
 
 
 def feed_notice(f: state.Filters, kinds: tuple[str, ...]) -> dict[str, Feed]:
-    """Say, for every feed the page uses, which export its figures come from."""
+    """Say, for every feed the page uses, which export its figures come from, and whose files of it
+    are missing."""
     status = feeds(f.day)
     lang = f.lang
+    missing = missing_senders(reporting_in_area(cache.query("health/reporting", day=f.day), f.area))
     lines, stale, warnings = [], [], []
     for kind in kinds:
         feed = status.get(kind, Feed(kind, None, True, None))
@@ -57,8 +60,13 @@ def feed_notice(f: state.Filters, kinds: tuple[str, ...]) -> dict[str, Feed]:
             warnings.append(t("feed.stale", lang, feed=name, day=i18n.day(f.day, lang),
                               latest=i18n.day(feed.latest_export, lang)))
         else:
-            lines.append(t("feed.fresh", lang, feed=name, day=i18n.short_day(feed.latest_export, lang),
-                           ingested=i18n.short_moment(feed.ingested_at, lang)))
+            # Some senders' files arrived, not every one's: say whose are missing (names from file
+            # names, so shown literally in the Markdown caption).
+            key, senders = ("feed.partial", t("list.sep", lang).join(
+                i18n.literal(sender) for sender in missing[kind])) if missing.get(kind) else (
+                "feed.fresh", "")
+            lines.append(t(key, lang, feed=name, day=i18n.short_day(feed.latest_export, lang),
+                           ingested=i18n.short_moment(feed.ingested_at, lang), senders=senders))
     if warnings and device.kiosk():
         # One line, cut to the width: a wall's page is sized to the lines above it.
         st.html(f'<div class="kiosk-notice" role="status">⚠ {html.escape(" · ".join(warnings))}</div>')

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dashboard.figures.headline import HeadlineFigures
-from dashboard.i18n import is_missing, label_on, num, pct, short_day, t
+from dashboard.i18n import is_missing, label_on, literal, num, pct, short_day, t
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,39 @@ def mark_corrected(cards: list[Card], figures: HeadlineFigures, corrections: lis
                  at=newest["ingested_at"].replace("T", " ")[:16], before=num(_dig(newest["before"], path), lang),
                  after=num(_dig(newest["after"], path), lang))
         marked.append(replace(card, label=f"{card.label} · {t('kpi.corrected', lang)}", help=f"{card.help}\n\n{note}"))
+    return marked
+
+
+# Card key -> the export kinds its figure is made from.
+CARD_FEEDS = {
+    **{f"zones_{level}": ("control_zones",) for level in ("sealed", "controlled", "precaution")},
+    "population_sealed": ("control_zones",),
+    "samples": ("testing_records",), "positives": ("testing_records",), "round_coverage": ("testing_records",),
+    "positives_awaiting_transfer": ("testing_records", "isolation"),
+    **{f"isolation_{kind}": ("isolation",) for kind in ("home", "home_monitoring", "centralized")},
+    "releases_due": ("isolation",), "hotel_occupancy": ("isolation",),
+    "staff_on_duty": ("shifts",), "posts_understaffed": ("shifts",),
+}
+
+
+def mark_partial(cards: list[Card], figures: HeadlineFigures, lang: str) -> list[Card]:
+    """A card whose feed arrived from some of its senders only says "partial", and its help names who
+    is missing: "截至 1月6日 · 部分报送：缺 蜜蜂张街道". A feed none of whose senders sent is stale,
+    which the card says already. The names come from file names: the help is Markdown, so shown literally."""
+    marked = []
+    for card in cards:
+        notes = []
+        for kind in CARD_FEEDS.get(card.key, ()):
+            feed = figures.feeds.get(kind) or {}
+            if feed.get("missing_senders") and not feed.get("stale"):
+                notes.append(t("kpi.partial_help", lang, day=short_day(feed["latest_export"], lang),
+                               senders=t("list.sep", lang).join(
+                    literal(sender) for sender in feed["missing_senders"])))
+        if not notes:
+            marked.append(card)
+            continue
+        marked.append(replace(card, label=f"{card.label} · {t('kpi.partial', lang)}",
+                              help="\n\n".join([card.help, *notes])))
     return marked
 
 

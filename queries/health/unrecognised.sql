@@ -1,0 +1,27 @@
+-- One row per file of a day folder that the newest ingest recognised as no export (a note, a photo, a phone list), with why; never its contents. Params: none. Roles: leader, admin.
+with source as (
+    select * from ingest_log where status = 'unrecognised'
+),
+-- Every ingest logs these files again, one after another within the same moment; the ingest_log
+-- keeps no run number, so the newest ingest's are those logged within a few seconds of the newest.
+newest as (
+    select * from source
+    where ingested_at >= (select max(ingested_at) from source) - interval 5 second
+),
+-- A file logged twice in that window (two ingests in a row) is one line.
+deduplicated as (
+    select file, arg_max(day, file_id) as day, arg_max(message, file_id) as message,
+        max(ingested_at) as ingested_at,
+    from newest
+    group by all
+),
+explained as (
+    select day, file, ingested_at,
+        -- The message repeats the file name before the reason.
+        if(starts_with(message, file || ': '), message[length(file) + 3:], message) as reason,
+    from deduplicated
+),
+ordered as (
+    select * from explained order by day desc, file
+)
+select * from ordered
