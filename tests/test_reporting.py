@@ -187,3 +187,52 @@ def test_a_sender_of_two_kinds_is_one_row():
     frame = reporting_matrix(reporting, "zh").frame.fillna("—")
     assert frame.to_dict("list") == {"报送单位": ["甲街道", "乙街道"], "封控管控台账": ["迟报 11:05", "—"],
                                      "隔离台账": ["已报送 08:30", "未报送"]}
+
+
+def test_only_the_newest_ingests_unrecognised_files_are_listed(tmp_path):
+    from dashboard.settings import Settings
+
+    data_dir = build_fixture(tmp_path / "data")
+    reshape(data_dir)
+    settings = Settings.from_env(data_dir, tmp_path / "snapshot.duckdb")
+    assert ingest(settings).ok
+    snapshot = Snapshot(settings.db_path)
+    assert len(snapshot.run("health/unrecognised")) == 3 * len(DAYS)  # a note, a photo, a phone list a day
+    snapshot.close()
+    for day in DAYS:
+        for name in ("说明.txt", "现场照片.jpg", "值班电话.xlsx"):
+            (data_dir / "exports" / day.isoformat() / name).unlink()
+    assert ingest(settings).ok
+    snapshot = Snapshot(settings.db_path)
+    assert snapshot.run("health/unrecognised").empty  # the earlier ingest's list is not shown again
+    snapshot.close()
+
+
+def test_a_sender_after_its_due_time_is_late(tmp_path):
+    import os
+
+    from dashboard.settings import Settings
+
+    data_dir = build_fixture(tmp_path / "data")
+    reshape(data_dir)
+    (data_dir / "reference" / "reporting.csv").write_text(
+        f"数据类型,报送单位,区划代码,截止时间\n隔离台账,,{OTHER_STREET[0]},09:00\n隔离台账,{MISSING_STREET[1]},,09:00\n",
+        encoding="utf-8")
+    for day in DAYS:
+        (ledger,) = (data_dir / "exports" / day.isoformat()).glob(f"{OTHER_STREET[1]}隔离台账*")
+        arrived = datetime(day.year, day.month, day.day, 10, 40).timestamp()
+        os.utime(ledger, (arrived, arrived))
+        (mine,) = (data_dir / "exports" / day.isoformat()).glob(f"{MISSING_STREET[1]}隔离台账*")
+        on_time = datetime(day.year, day.month, day.day, 8, 5).timestamp()
+        os.utime(mine, (on_time, on_time))
+    settings = Settings.from_env(data_dir, tmp_path / "snapshot.duckdb")
+    assert ingest(settings).ok
+    snapshot = Snapshot(settings.db_path)
+    rows = snapshot.run("health/reporting", day=LAST)
+    snapshot.close()
+    ledgers = rows[rows.kind == "isolation"].set_index("sender_name")
+    assert ledgers.loc[OTHER_STREET[1], "status"] == "late"
+    assert str(ledgers.loc[OTHER_STREET[1], "received_at"]) == f"{LAST.isoformat()} 10:40:00"
+    assert str(ledgers.loc[OTHER_STREET[1], "due_at"]) == f"{LAST.isoformat()} 09:00:00"
+    # Named by its street's name alone in reporting.csv, matched to the ledger named after it.
+    assert ledgers.loc[MISSING_STREET[1], "status"] == "received"

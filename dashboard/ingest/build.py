@@ -103,6 +103,9 @@ def _build(settings: Settings, progress: Progress | None, newest_days: int | Non
                 log_outcome(con, rebuilt, "", "", 0)
                 result.outcomes.append(rebuilt)
             try:
+                # What the newest ingest logged (its unrecognised files, say) is logged from this moment on.
+                con.execute("insert or replace into meta values ('ingest_started_at', $at)",
+                            {"at": datetime.now().replace(microsecond=0).isoformat(sep=" ")})
                 run = _Run(data_dir, db_path, id_key, building.parent, result, settings.reexport_max_drop)
                 _ingest_into(con, run, progress, newest_days, accept)
                 drop_parse_tables(con)

@@ -2,13 +2,12 @@
 with source as (
     select * from ingest_log where status = 'unrecognised'
 ),
--- Every ingest logs these files again, one after another within the same moment; the ingest_log
--- keeps no run number, so the newest ingest's are those logged within a few seconds of the newest.
+-- Every ingest logs these files again: the newest ingest's are those logged since it started.
 newest as (
     select * from source
-    where ingested_at >= (select max(ingested_at) from source) - interval 5 second
+    where ingested_at >= (select value::timestamp from meta where key = 'ingest_started_at')
 ),
--- A file logged twice in that window (two ingests in a row) is one line.
+-- A file is one line, whatever else the log holds.
 deduplicated as (
     select file, arg_max(day, file_id) as day, arg_max(message, file_id) as message,
         max(ingested_at) as ingested_at,
