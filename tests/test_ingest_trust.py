@@ -400,8 +400,12 @@ REAL_PROVINCES = {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41
 
 def test_demo_and_example_id_numbers_belong_to_no_region():
     generated = id_numbers(np.arange(0, 12_600_000, 4_999), seed=42)
-    with (REPO / "data" / "examples" / "2022-01-06" / "testing_records.csv").open(encoding="gb18030") as f:
-        examples = [row["身份证号"] for row in csv.DictReader(f) if row["样本编号"] != "合计"]
+    examples = []
+    # The example day's two testing senders (data/examples/README.md).
+    for path in sorted((REPO / "data" / "examples" / "2022-01-06").glob("核酸采样_*.csv")):
+        with path.open(encoding="gb18030") as f:
+            examples += [row["身份证号"] for row in csv.DictReader(f) if row["样本编号"] != "合计"]
+    assert len(examples) == 40  # the example day's 40 samples (dashboard/demo/example_day.py EXAMPLE_ROWS)
     for number in generated + examples + [person_id(TAIGUO, 0)]:
         assert int(number[:2]) not in REAL_PROVINCES, number
         assert id_number(number[:17]) == number  # still a valid MOD 11-2 check digit
