@@ -444,6 +444,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "health.reporting.received": ("已报送 {at}", "sent {at}"),
     "health.reporting.late": ("迟报 {at}", "late {at}"),
     "health.reporting.missing": ("未报送", "not sent"),
+    "health.reporting.missing_kept": ("未报送（沿用 {day}）", "not sent (kept from {day})"),
     "col.sender": ("报送单位", "Sender"),
     "health.unrecognised": ("未识别的文件（最近一次入库）", "Files not recognised (newest ingest)"),
     "health.unrecognised.empty": ("最近一次入库没有未识别的文件", "The newest ingest recognised every file"),

@@ -9,8 +9,10 @@ from dashboard.i18n import clock, is_missing, short_day, t
 from dashboard.web.builders.tables import Table
 
 
-def reporting_cell(status: str, received_at, lang: str) -> str:
-    """已报送 09:12, 迟报 11:40 or 未报送."""
+def reporting_cell(status: str, received_at, lang: str, served_day=None) -> str:
+    """已报送 09:12, 迟报 11:40 or 未报送; a ledger not sent says which earlier part its figures use."""
+    if status == "missing" and not is_missing(served_day):
+        return t("health.reporting.missing_kept", lang, day=short_day(served_day, lang))
     if status == "missing":
         return t("health.reporting.missing", lang)
     return t(f"health.reporting.{status}", lang, at=clock(received_at))
@@ -23,7 +25,8 @@ def reporting_matrix(df: pd.DataFrame, lang: str) -> Table:
     senders = list(dict.fromkeys(df["sender_name"]))
     cells: dict[str, dict[str, str]] = {kind: {} for kind in kinds}
     for row in df.itertuples(index=False):
-        cells[row.kind][row.sender_name] = reporting_cell(row.status, row.received_at, lang)
+        cells[row.kind][row.sender_name] = reporting_cell(row.status, row.received_at, lang,
+                                                          getattr(row, "served_day", None))
     frame = pd.DataFrame({t("col.sender", lang): senders,
                           **{t(f"feed.{kind}", lang): [cells[kind].get(sender) for sender in senders]
                              for kind in kinds}})
