@@ -244,6 +244,33 @@ select newest.day, newest.scope, newest.part_day, arrived.sender, arrived.sender
 from newest
 join arrived using (scope, part_day);
 
+-- A ledger as of each of its days (issue 18): the rows of its current parts, each area's from one
+-- scope: of the current parts whose area holds it, the newest, and between parts of one day the
+-- narrower (a street's own ledger before the district's). file_id says which file a row came from.
+create or replace macro governed_ledger(ledger, parts_table) as table
+with parts as (
+    select * from current_parts(ledger)
+),
+part_rows as (
+    select parts.day as export_day, parts.part_day, parts.scope as part_scope,
+        sent.* exclude (export_day, sender, part_scope),
+    from parts
+    join query_table(parts_table) as sent using (file_id)
+),
+areas as (
+    select distinct export_day, area_code, from part_rows
+),
+governing as (
+    select areas.export_day, areas.area_code,
+        arg_max(parts.scope, struct_pack(d := parts.part_day, n := length(parts.scope))) as part_scope,
+    from areas
+    join parts on parts.day = areas.export_day and starts_with(areas.area_code, parts.scope)
+    group by all
+)
+select part_rows.* exclude (part_day, part_scope),
+from part_rows
+join governing using (export_day, area_code, part_scope);
+
 -- The trend window: the 14 days up to and including a day, for every 14-day figure and trend
 -- (its calendar days: trend_days, made with the calendar mart).
 create or replace macro trend_window_start(up_to) as up_to - interval 13 day;
