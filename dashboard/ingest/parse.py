@@ -253,7 +253,8 @@ def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None
             problems.append((~filled, column.name, f"missing required value: {column.name} ({column.zh})"))
         _, cannot, reason = _typed(column, raw)
         if cannot is not None:
-            problems.append((filled & cannot, column.name, reason))
+            # A typed value is null exactly when its cell cannot be typed: read the cast column.
+            problems.append((filled & typed[column.name].isnull(), column.name, reason))
         if column.type == PERSON_ID:
             problem = FunctionExpression("id_problem", raw, ColumnExpression(f"_id_digits_{column.name}"))
             problems.append((problem.isnotnull(), column.name, problem))
@@ -330,8 +331,12 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
                 .select(ColumnExpression("code").alias(f"_known_{column.name}"))
             kept = kept.join(known, ColumnExpression(column.name) == ColumnExpression(f"_known_{column.name}"),
                              how="left")
-    # Not materialised: the checks below read the kept rows once, in the same statement.
-    typed = {c.name: _typed(c, ColumnExpression(c.name))[0] for c in kind.columns}
+    # Each cell is cast once, into a column of its own that the checks and the output read: a cast
+    # repeated in every check that needs it made each file's statement slow to plan (issue 18: a
+    # day is many senders' small files). Not materialised: read once, in the same statement.
+    kept = kept.select(StarExpression(), *[_typed(c, ColumnExpression(c.name))[0].alias(f"_typed_{c.name}")
+                                           for c in kind.columns])
+    typed = {c.name: ColumnExpression(f"_typed_{c.name}") for c in kind.columns}
     problem = CaseExpression(ConstantExpression(True), ConstantExpression(None))
     chain = None
     for condition, column, reason in _problems(kind, typed, within):
@@ -344,7 +349,8 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
         reject_value = reject_value.when(
             FunctionExpression("split_part", ColumnExpression("_problem"), ConstantExpression("\t"),
                                ConstantExpression(1)) == ConstantExpression(name), ColumnExpression(name))
-    kept.select(ColumnExpression("_line"), problem.alias("_problem"), *[ColumnExpression(n) for n in contract]) \
+    kept.select(ColumnExpression("_line"), problem.alias("_problem"), *[ColumnExpression(n) for n in contract],
+                *typed.values()) \
         .select(ColumnExpression("_line"), ColumnExpression("_problem"),
                 reject_value.otherwise(ConstantExpression("")).alias("_value"),
                 *[typed[n].alias(n) for n in contract]) \
