@@ -174,7 +174,7 @@ def _screen_token(args) -> int:
             for screen in screens:
                 state = "expired" if screen.expired(datetime.now().timestamp()) else "valid"
                 print(f"{screen.name}\t{state}\tissued {screen.issued:%Y-%m-%d %H:%M}\t"
-                      f"expires {screen.expires:%Y-%m-%d %H:%M}")
+                      f"expires {screen.expires:%Y-%m-%d %H:%M}\t{screen.area or 'district'}")
             if not screens:
                 print(f"no screen tokens in {settings.screen_tokens_file}")
             return 0
@@ -184,12 +184,19 @@ def _screen_token(args) -> int:
                 return 1
             print(f"revoked the token of {args.revoke!r}: that screen shows the login page from its next run")
             return 0
-        token = screen_tokens.issue(settings, args.name, args.days)
+        area_name = None
+        if args.area:
+            opened = _snapshot_and_area(args)
+            if isinstance(opened, int):
+                return opened
+            area_name = opened[2]
+        token = screen_tokens.issue(settings, args.name, args.days, area=args.area or "")
     except (OSError, IdKeyRefused, screen_tokens.ScreenTokenError) as error:
         return _print_failure(error)
     until = next(screen.expires for screen in screen_tokens.registered(settings) if screen.name == args.name)
-    print(f"screen {args.name!r}: role screen, valid until {until:%Y-%m-%d %H:%M} ({args.days} days); any token it"
-          f" had before no longer works. Stored hashed in {settings.screen_tokens_file}.")
+    shows = f"{area_name} ({args.area}) only" if args.area else "the whole district"
+    print(f"screen {args.name!r}: role screen, showing {shows}, valid until {until:%Y-%m-%d %H:%M} ({args.days} days);"
+          f" any token it had before no longer works. Stored hashed in {settings.screen_tokens_file}.")
     print("Open this path on the screen's browser after http://HOST:PORT, then press F11:")
     print("/?" + urlencode({"kiosk": "1", "token": token}))
     return 0
@@ -280,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen.add_argument("--revoke", metavar="NAME", help="end that screen's token")
     chosen.add_argument("--list", action="store_true", help="the screens with a token, and until when")
     screen.add_argument("--days", type=int, default=365, help="how long a new token is valid (default 365)")
+    screen.add_argument("--area", help="a street's or community's code: the screen shows that area only"
+                                       " (default: the whole district)")
     screen.set_defaults(run=_screen_token)
 
     args = parser.parse_args(argv)

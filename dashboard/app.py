@@ -63,20 +63,26 @@ try:
     if not days:
         st.error(t("app.no_days", lang))
         st.stop()
-    problems = state.sync_from_url(days, areas)
+    scope = access.scope()
+    refusal = access.area_refusal(st.query_params.get("area", scope), areas)
+    if refusal:
+        # Before any figure: a link to another street's view shows this, never that street's data.
+        st.error(refusal)
+        st.stop()
+    problems = state.sync_from_url(days, areas, scope)
     lang = state.current_lang()
 
     allowed = [spec for spec in PAGES if auth.may_open(role, spec.url_path)]
     pages = {
         spec.url_path: st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon, url_path=spec.url_path,
-                               default=spec.default)
+                               default=spec.is_home(role, allowed))
         for spec in allowed
     }
     page = st.navigation(list(pages.values()), position="hidden" if kiosk else "sidebar")
     navigated = True
     current = next(url_path for url_path, candidate in pages.items() if candidate is page)
 
-    filters = sidebar.sidebar(days, areas, problems)
+    filters = sidebar.sidebar(days, areas, problems, scope)
     state.write_url(filters, extras={**wall.url_extras(), **access.token_param()})
     st.session_state["_filters"] = filters
     if kiosk:

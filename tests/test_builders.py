@@ -226,7 +226,7 @@ def test_zone_gantt_bars_per_level(snapshot):
 
 
 def test_feed_matrix_marks_missing_optional_files(snapshot):
-    fig = charts.feed_matrix(snapshot.run("health/feed_matrix"), "en")
+    fig = charts.feed_matrix(snapshot.run("health/feed_matrix", area=""), "en")
     heat = fig.data[0]
     assert list(heat.y) == ["6 Jan", "5 Jan", "4 Jan"]
     testing_col = list(heat.x).index("Testing records")

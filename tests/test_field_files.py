@@ -192,7 +192,7 @@ def test_a_street_that_did_not_send_keeps_its_last_part(tmp_path):
     assert ingest(settings).ok
     snapshot = Snapshot(settings.db_path)
     report = build_report(snapshot, DAYS[2], default_at(DAYS[2]))
-    reporting = snapshot.run("health/reporting", day=DAYS[2])
+    reporting = snapshot.run("health/reporting", day=DAYS[2], area="")
     snapshot.close()
     # 蜜蜂张街道 sent nothing on 01-06: its cases come from its 01-05 part, judged on 01-06;
     # 人和路街道's from its own 01-06 part. Worked from the fixture's ledgers, street by street.
@@ -271,7 +271,7 @@ def test_a_street_ledger_row_of_another_street_is_rejected(tmp_path):
     outcome = next(o for o in result.outcomes if o.file.endswith(ledger.name))
     assert outcome.rows_rejected == 1
     snapshot = Snapshot(settings.db_path)
-    rejects = snapshot.run("health/rejects", day=DAYS[0])
+    rejects = snapshot.run("health/rejects", day=DAYS[0], area="")
     snapshot.close()
     assert any("area outside 蜜蜂张街道" in reason for reason in rejects.reason)
     shutil.rmtree(tmp_path / "canonical")

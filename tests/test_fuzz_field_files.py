@@ -154,7 +154,7 @@ def test_an_id_number_excel_made_a_number_is_quarantined_with_sheet_and_row(tmp_
     outcome = _outcome(result, name)
     assert (outcome.status, outcome.rows_loaded, outcome.rows_rejected) == ("loaded", 1, 1)
     snapshot = Snapshot(settings_.db_path)
-    rejects = snapshot.run("health/rejects", day=DAYS[-1])
+    rejects = snapshot.run("health/rejects", day=DAYS[-1], area="")
     snapshot.close()
     (reject,) = rejects[rejects.file.str.endswith(name)].itertuples()
     # The header is in sheet row 3, the damaged row in row 4.

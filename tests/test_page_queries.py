@@ -95,7 +95,7 @@ def test_staff_fatigue_hours(snapshot):
 
 
 def test_feed_matrix_has_a_cell_per_day_and_kind(snapshot):
-    frame = snapshot.run("health/feed_matrix")
+    frame = snapshot.run("health/feed_matrix", area="")
     assert len(frame) == 3 * 6
     loaded = frame[frame["status"] == "loaded"]
     # Four core feeds a day, checkpoint counts on 01-05 and 01-06, door visits on 01-06.

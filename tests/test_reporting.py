@@ -198,14 +198,14 @@ def test_only_the_newest_ingests_unrecognised_files_are_listed(tmp_path):
     settings = Settings.from_env(data_dir, tmp_path / "snapshot.duckdb")
     assert ingest(settings).ok
     snapshot = Snapshot(settings.db_path)
-    assert len(snapshot.run("health/unrecognised")) == 3 * len(DAYS)  # a note, a photo, a phone list a day
+    assert len(snapshot.run("health/unrecognised", area="")) == 3 * len(DAYS)  # a note, a photo, a phone list a day
     snapshot.close()
     for day in DAYS:
         for name in ("说明.txt", "现场照片.jpg", "值班电话.xlsx"):
             (data_dir / "exports" / day.isoformat() / name).unlink()
     assert ingest(settings).ok
     snapshot = Snapshot(settings.db_path)
-    assert snapshot.run("health/unrecognised").empty  # the earlier ingest's list is not shown again
+    assert snapshot.run("health/unrecognised", area="").empty  # the earlier ingest's list is not shown again
     snapshot.close()
 
 
@@ -229,7 +229,7 @@ def test_a_sender_after_its_due_time_is_late(tmp_path):
     settings = Settings.from_env(data_dir, tmp_path / "snapshot.duckdb")
     assert ingest(settings).ok
     snapshot = Snapshot(settings.db_path)
-    rows = snapshot.run("health/reporting", day=LAST)
+    rows = snapshot.run("health/reporting", day=LAST, area="")
     snapshot.close()
     ledgers = rows[rows.kind == "isolation"].set_index("sender_name")
     assert ledgers.loc[OTHER_STREET[1], "status"] == "late"

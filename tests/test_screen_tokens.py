@@ -45,7 +45,7 @@ def mode(path: Path) -> int:
 
 def test_a_token_is_valid_for_its_screen_and_stored_hashed(state):
     token = screen_tokens.issue(state, "大厅主屏", days=30)
-    assert screen_tokens.screen_for(state, token) == "大厅主屏"
+    assert screen_tokens.screen_for(state, token).name == "大厅主屏"
     registry = state.screen_tokens_file.read_text(encoding="utf-8")
     assert token not in registry and token.split(".")[2] not in registry and token.split(".")[0] not in registry
     assert mode(state.screen_tokens_file) == 0o600
@@ -57,7 +57,7 @@ def test_expired_tokens_are_refused(state):
     old = screen_tokens.issue(state, "old", days=1, now=now - 2 * 86_400)
     assert screen_tokens.screen_for(state, old) is None
     fresh = screen_tokens.issue(state, "fresh", days=1, now=now)
-    assert screen_tokens.screen_for(state, fresh, now=now + 86_400 - 5) == "fresh"
+    assert screen_tokens.screen_for(state, fresh, now=now + 86_400 - 5).name == "fresh"
     assert screen_tokens.screen_for(state, fresh, now=now + 86_400 + 5) is None
 
 
@@ -66,10 +66,10 @@ def test_revoked_and_replaced_tokens_are_refused(state):
     second = screen_tokens.issue(state, "wall-1")  # re-issuing replaces
     other = screen_tokens.issue(state, "wall-2")
     assert screen_tokens.screen_for(state, first) is None
-    assert screen_tokens.screen_for(state, second) == "wall-1"
+    assert screen_tokens.screen_for(state, second).name == "wall-1"
     assert screen_tokens.revoke(state, "wall-1") is True
     assert screen_tokens.screen_for(state, second) is None
-    assert screen_tokens.screen_for(state, other) == "wall-2"
+    assert screen_tokens.screen_for(state, other).name == "wall-2"
     assert screen_tokens.revoke(state, "wall-1") is False
     assert [screen.name for screen in screen_tokens.registered(state)] == ["wall-2"]
 
@@ -100,7 +100,7 @@ def test_a_secret_from_the_secrets_file_is_used_and_none_is_generated(state, tmp
     secrets_file.write_text(f'[screens]\ntoken_secret = "{"9" * 64}"\n')
     monkeypatch.setenv("DASHBOARD_SECRETS", str(secrets_file))
     token = screen_tokens.issue(state, "wall")
-    assert screen_tokens.screen_for(state, token) == "wall"
+    assert screen_tokens.screen_for(state, token).name == "wall"
     assert not (state.state_dir / "screen_token_secret").exists()
     secrets_file.write_text(f'[screens]\ntoken_secret = "{"8" * 64}"\n')
     assert screen_tokens.screen_for(state, token) is None
@@ -122,7 +122,7 @@ def test_the_command_issues_lists_and_revokes(tmp_path, monkeypatch):
     assert match, issued.stdout
     # Another process (a replica of the server) checks it from the state directory alone.
     monkeypatch.setenv("DASHBOARD_STATE_DIR", str(state_dir))
-    assert screen_tokens.screen_for(Settings.from_env(), match.group(1)) == "大厅主屏"
+    assert screen_tokens.screen_for(Settings.from_env(), match.group(1)).name == "大厅主屏"
     assert int(match.group(1).split(".")[1]) - time.time() == pytest.approx(30 * 86_400, abs=300)
 
     listed = run_command(state_dir, "--list")

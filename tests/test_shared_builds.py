@@ -195,4 +195,4 @@ def test_every_query_reaches_duckdb_once_per_parameter_set(app_env, monkeypatch)
     overview()
     assert executed, "the overview ran no query"
     assert {key: n for key, n in executed.items() if n > 1} == {}
-    assert ("health/corrections", (("day", DAYS[-1]),)) in executed
+    assert ("health/corrections", (("area", ""), ("day", DAYS[-1]))) in executed

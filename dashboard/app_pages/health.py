@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.figures.attention import held_text
-from dashboard.figures.headline import report_from, reporting_in_area
+from dashboard.figures.headline import report_from
 from dashboard.i18n import t
 from dashboard.web import access, cache, feeds, figure_view, state, table_view
 from dashboard.web.builders import charts, reconciliation, tables
@@ -14,10 +14,10 @@ from dashboard.web.page_header import page_header
 f = state.filters()
 page_header(f, "page.health")
 feeds.feed_notice(f, ("control_zones", "testing_records", "isolation", "shifts", "checkpoint_log", "door_visits"))
-for held in cache.query("health/held").itertuples():
+for held in cache.query("health/held", area=f.area).itertuples():
     st.warning(held_text(held, f.lang, "health.held"))
 
-matrix = cache.query("health/feed_matrix")
+matrix = cache.query("health/feed_matrix", area=f.area)
 st.caption(t("health.matrix.caption", f.lang))
 figure_view.show_figure(charts.feed_matrix(matrix, f.lang))
 arrivals = tables.feed_table(matrix[matrix["day"].dt.date == f.day], f.lang)
@@ -26,13 +26,13 @@ if arrivals.frame[list(arrivals.counts)].isna().any(axis=None):
     st.caption(t("health.missing_legend", f.lang))
 
 st.subheader(t("health.reporting", f.lang, day=i18n.day(f.day, f.lang)))
-reporting = reporting_in_area(cache.query("health/reporting", day=f.day), f.area)
+reporting = cache.query("health/reporting", day=f.day, area=f.area)
 st.caption(t("health.reporting.caption", f.lang))
 table_view.show_table(reporting_builders.reporting_matrix(reporting, f.lang),
                       t("health.reporting.empty", f.lang, day=i18n.day(f.day, f.lang)))
 if access.may_run("health/unrecognised"):
     st.subheader(t("health.unrecognised", f.lang))
-    table_view.show_table(reporting_builders.unrecognised_table(cache.query("health/unrecognised"), f.lang),
+    table_view.show_table(reporting_builders.unrecognised_table(cache.query("health/unrecognised", area=f.area), f.lang),
                           t("health.unrecognised.empty", f.lang))
 
 st.subheader(t("health.conflicts", f.lang, day=i18n.day(f.day, f.lang)))
@@ -48,10 +48,10 @@ if not access.may_run("health/rejects"):
     st.stop()
 
 st.subheader(t("health.rejects", f.lang, day=i18n.day(f.day, f.lang)))
-rejects = cache.query("health/rejects", day=f.day)
+rejects = cache.query("health/rejects", day=f.day, area=f.area)
 table_view.show_table(tables.rejects_table(rejects, f.lang),
                       t("health.rejects.empty", f.lang, day=i18n.day(f.day, f.lang)), height=360)
 
 st.subheader(t("health.log", f.lang))
-table_view.show_table(tables.ingest_log_table(cache.query("health/ingest_log"), f.lang),
+table_view.show_table(tables.ingest_log_table(cache.query("health/ingest_log", area=f.area), f.lang),
                       t("health.log.empty", f.lang), height=360)

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from dashboard.figures.headline import HeadlineFigures, reporting_in_area
+from dashboard.figures.headline import HeadlineFigures
 from dashboard.i18n import clock, feed_in_sentence, hours, moment, num, pct, short_day, t
 from dashboard.settings import Thresholds
 
@@ -337,8 +337,8 @@ def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: st
         fatigue=fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
                                      config.fatigue_consecutive_days) if fatigue is not None else None,
         awaiting=run("isolation/awaiting_by_community", day=day, area=area) if has_isolation else None,
-        corrections=run("health/corrections", day=day),
-        held=run("health/held"),
-        reporting=reporting_in_area(run("health/reporting", day=day), area),
+        corrections=run("health/corrections", day=day, area=area),
+        held=run("health/held", area=area),
+        reporting=run("health/reporting", day=day, area=area),
         now=now,
     )

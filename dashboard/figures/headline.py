@@ -80,7 +80,7 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
     latest = {row.kind: None if is_missing(row.latest_export) else row.latest_export.date()
               for row in feeds.itertuples()}
     stale = dict(zip(feeds["kind"], feeds["stale"]))
-    missing = missing_senders(reporting_in_area(run("health/reporting", day=day), area))
+    missing = missing_senders(run("health/reporting", day=day, area=area))
 
     def source_day(kind: str) -> date | None:
         if not stale.get(kind, True):
@@ -126,18 +126,6 @@ def headline_figures(run, day: date, at: datetime, area: str = WHOLE_DISTRICT,
     )
 
 
-def reporting_in_area(reporting: pd.DataFrame, area: str) -> pd.DataFrame:
-    """The health/reporting rows that concern an area: every sender for the district; in a street or
-    community, the ledgers of that area (or of the street around it) and the senders of event files,
-    whose files cover the whole district."""
-    if not area:
-        return reporting
-    codes = reporting["area_code"]
-    concerns = codes.isna() | codes.map(lambda code: isinstance(code, str) and (
-        code.startswith(area) or area.startswith(code)))
-    return reporting[concerns.astype(bool)]
-
-
 def missing_senders(reporting: pd.DataFrame) -> dict[str, list[str]]:
     """Kind -> the names of its senders that sent nothing for the day, in the query's order."""
     missing = reporting[reporting["status"] == "missing"]
@@ -173,8 +161,8 @@ def report_from(run, day: date, at: datetime, area: str = WHOLE_DISTRICT) -> dic
     report = {"as_of": day.isoformat(), "at": at.isoformat(timespec="minutes")}
     if area:
         report["area"] = area
-    corrections = vintages.from_rows(run("health/corrections", day=day))
-    reporting = reporting_list(reporting_in_area(run("health/reporting", day=day), area))
+    corrections = vintages.from_rows(run("health/corrections", day=day, area=area))
+    reporting = reporting_list(run("health/reporting", day=day, area=area))
     return {**report, "feeds": figures.feeds, **figures.report_fields(), "corrections": corrections,
             "reporting": reporting}
 

@@ -5,6 +5,11 @@ the runner holds callers to it, so a file's header cannot drift from what it bin
 returns names or row-level detail ends the line with the roles that may run it ("Roles: leader,
 admin."); one without is an aggregate that every role may run. The web's runner checks the
 session's role against it before every query and every shared build (web/access.py).
+
+Every query binds `$area`, the subtree it answers for, unless its line says it is the same for
+every area ("Area: all.": the map's outlines, the export days): a street's session is held to
+its own subtree through that parameter (web/access.py), so a query that neither binds the area
+nor says so is refused when it is loaded.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dashboard.settings import QUERIES_DIR, Settings, bench_query_log
 NAME = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 DECLARED = re.compile(r"\$([a-z_]+)")
 ROLES = re.compile(r"Roles: ([a-z_]+(?:, [a-z_]+)*)\.$")
+ALL_AREAS = "Area: all."
 # Every parameter a query may declare, with its type. A new name must be added here, so a
 # typo in a header or a wrongly typed value fails before DuckDB sees it.
 PARAM_TYPES: dict[str, type] = {
@@ -51,7 +57,16 @@ def load(name: str) -> tuple[str, frozenset[str]]:
     header = sql.split("\n", 1)[0]
     if not header.startswith("--") or "Params:" not in header:
         raise ValueError(f"{path}: first line must state the grain and 'Params: ...'")
-    return sql, frozenset(DECLARED.findall(header.split("Params:", 1)[1].split("Roles:", 1)[0]))
+    declared = frozenset(DECLARED.findall(header.split("Params:", 1)[1].split("Roles:", 1)[0]))
+    if ("area" in declared) == (ALL_AREAS in header):
+        raise ValueError(f"{path}: a query binds $area, or its first line says {ALL_AREAS!r} (the same for every"
+                         " area), not both and not neither: a street's session is held to its area by $area")
+    return sql, declared
+
+
+def same_for_every_area(name: str) -> bool:
+    """Whether the query answers the same for every area (its line says "Area: all.")."""
+    return ALL_AREAS in load(name)[0].split("\n", 1)[0]
 
 
 @cache

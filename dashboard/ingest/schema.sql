@@ -273,6 +273,17 @@ join governing using (export_day, area_code, part_scope);
 
 -- The trend window: the 14 days up to and including a day, for every 14-day figure and trend
 -- (its calendar days: trend_days, made with the calendar mart).
+-- The area a file's sender covers (senders.py): a street's or community's code for its ledger and
+-- for its clerk's uploads (sender keys 'area:<code>' and 'area:<code>:<name>'), '' for a file of
+-- the whole district. What a street's people may see of the files (issue 19):
+-- file_in_area: the file is of the area, so its rows, rejects and figures are the area's;
+-- file_covers_area: it is of the area or wider, so they see that it arrived (a wider file's
+-- figures are other areas' too, and stay with the district).
+create or replace macro sender_scope(sender) as coalesce(regexp_extract(sender, '^area:([0-9]+)', 1), '');
+create or replace macro file_in_area(sender, area) as starts_with(sender_scope(sender), area);
+create or replace macro file_covers_area(sender, area) as
+    file_in_area(sender, area) or starts_with(area, sender_scope(sender));
+
 create or replace macro trend_window_start(up_to) as up_to - interval 13 day;
 create or replace macro in_trend_window(d, up_to) as d between trend_window_start(up_to) and up_to;
 

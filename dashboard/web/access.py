@@ -32,6 +32,10 @@ TOKEN_PARAM = "token"
 ROLE_OF_LAST_RUN = "_role_of_last_run"
 TOKEN_REFUSED = ("此屏幕链接已失效（已吊销或过期），请登录或重新生成链接 / This screen link is no longer valid "
                  "(revoked or expired): log in, or make a new one with python -m dashboard screen-token")
+AREA_REFUSED = ("无权查看该区域：您的账号只能查看本辖区的数据 / This area is outside yours: your login shows "
+                "your own area's data only")
+AREA_UNKNOWN = ("您的账号所属区域不在数据中，请联系管理员 / Your login's area is not an area of the data: ask the "
+                "administrator to check the users file or the screen token")
 USERS_FILE_BROKEN = (
     "用户配置文件无法使用，看板已停止；原因见服务器日志。 / The users file configured on this server cannot be "
     "used, so the dashboard is stopped: the reason is in the server's log (and `python -m dashboard serve` prints it).")
@@ -83,15 +87,15 @@ def _presented_token() -> str | None:
     return st.query_params.get(TOKEN_PARAM) or st.session_state.get(SCREEN_TOKEN)
 
 
-def screen_name() -> str | None:
+def screen() -> screen_tokens.Screen | None:
     """The screen this session is, while its token is valid; checked against the registry each time."""
     token = _presented_token()
-    name = screen_tokens.screen_for(Settings.from_env(), token) if token else None
-    if name is None:
+    found = screen_tokens.screen_for(Settings.from_env(), token) if token else None
+    if found is None:
         st.session_state.pop(SCREEN_TOKEN, None)
     else:
         st.session_state[SCREEN_TOKEN] = token
-    return name
+    return found
 
 
 def token_param() -> dict[str, str]:
@@ -108,8 +112,25 @@ def role() -> str | None:
     if user:
         return user.role
     if _presented_token():
-        return screen_tokens.ROLE if screen_name() else None
+        return screen_tokens.ROLE if screen() else None
     return None if users() else auth.LOCAL_ROLE
+
+
+def scope() -> str:
+    """The area whose subtree the session may see, looked up again on every run: the user's, the
+    screen token's, or "" (the whole district) for a district-wide user and the local operator."""
+    user = current_user()
+    if user:
+        return user.area
+    if _presented_token():
+        found = screen()
+        # An invalid token has no role, so no query; its scope is the narrowest: none at all.
+        return found.area if found else NO_AREA
+    return ""
+
+
+# No area code starts with this: the scope of a session that may see no area.
+NO_AREA = "-"
 
 
 def remember_role(session_role: str | None) -> None:
@@ -152,7 +173,7 @@ def login_gate() -> bool:
         return True
     token_refused = False
     if _presented_token():
-        if screen_name():
+        if screen():
             return True
         token_refused = True
         login_throttle.LOGGER.warning("refused screen token: revoked, expired, replaced or malformed; address=%r",
@@ -194,15 +215,27 @@ def require_page(url_path: str) -> None:
         st.stop()
 
 
-def check_query(name: str) -> None:
-    auth.check_query(role() or "", name)
+def check_query(name: str, area: str | None) -> None:
+    """The session's role may run the query, and with this $area (None: it binds none)."""
+    check_queries([(name, area)])
 
 
-def check_queries(names: Iterable[str]) -> None:
-    """check_query for each name, looking the role up once (it reads the users table)."""
-    session_role = role() or ""
-    for name in names:
+def check_queries(ran: Iterable[tuple[str, str | None]]) -> None:
+    """check_query for each (query, area), looking the role and scope up once (they read the users table)."""
+    session_role, session_scope = role() or "", scope()
+    for name, area in ran:
         auth.check_query(session_role, name)
+        auth.check_area(session_scope, name, area)
+
+
+def area_refusal(area: str, areas) -> str | None:
+    """Why the session may not see `area` (a code from the URL), or None. A session whose own area
+    is no area of the data (a mistyped code in the users file) sees nothing."""
+    session_scope = scope()
+    if session_scope and session_scope not in set(areas["area_code"]):
+        login_throttle.LOGGER.error("the session's area %r is not an area of the snapshot", session_scope)
+        return AREA_UNKNOWN
+    return None if auth.within(session_scope, area) else AREA_REFUSED
 
 
 def may_run(name: str) -> bool:

@@ -3,7 +3,9 @@ query (web/access.py applies them to a session).
 
 Users come from `[auth.users.<username>]` tables in `.streamlit/secrets.toml`, or from the TOML
 file named by DASHBOARD_USERS_FILE (kept outside the repo), each with a bcrypt `password_hash`,
-a `role` and a display `name`. `python -m dashboard hash-password` makes a hash. How often a
+a `role`, a display `name` and, for a street's or a community's people, an `area` code: a user
+with an area sees that area's subtree only (web/access.py binds it to every query); one without
+is district-wide. `python -m dashboard hash-password` makes a hash. How often a
 password may be tried is web/login_throttle.py's; where the server may run with no users at all,
 web/loopback_only.py's.
 """
@@ -26,6 +28,8 @@ ROLES = {role: frozenset(spec.url_path for spec in PAGES if role in spec.roles) 
 # With no users configured the dashboard only listens on loopback, and whoever can reach it
 # there is the operator at the machine.
 LOCAL_ROLE = "admin"
+# Roles that only exist for an area: a data clerk uploads their own street's files.
+AREA_ROLES = frozenset({"clerk"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class User:
     name: str
     role: str
     password_hash: str
+    area: str = ""  # a street or community code; "" = the whole district
 
 
 class AccessDenied(PermissionError):
@@ -49,6 +54,10 @@ class UsersFileError(ValueError):
             "unusable, because that would mean no login. Fix the file (see .streamlit/secrets.example.toml) "
             f"or remove the setting. 用户配置文件 {path} 无法使用，服务已停止：请修正该文件。")
 
+
+# A street's code (9 digits) or a community's (12): whether it names an area of the snapshot is
+# checked on every run, against the snapshot's areas (web/access.py).
+AREA_CODE = re.compile(r"[0-9]{9}(?:[0-9]{3})?")
 
 # What bcrypt.hashpw writes: $2b$, a two-digit cost, then 53 characters of bcrypt's base64.
 BCRYPT_HASH = re.compile(r"\$2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}")
@@ -116,7 +125,13 @@ def load_users() -> dict[str, User]:
             if not isinstance(password_hash, str) or not BCRYPT_HASH.fullmatch(password_hash):
                 raise UsersFileError(path, f"user {username!r}: password_hash is missing or not a bcrypt hash "
                                            "(make one with python -m dashboard hash-password)")
-            table[username] = User(username, str(entry.get("name", username)), role, password_hash)
+            area = entry.get("area", "")
+            if not isinstance(area, str) or not (area == "" or AREA_CODE.fullmatch(area)):
+                raise UsersFileError(path, f"user {username!r}: area must be a street's 9-digit or a community's"
+                                           " 12-digit code in quotes, or absent for the whole district")
+            if role in AREA_ROLES and not area:
+                raise UsersFileError(path, f"user {username!r}: role {role} needs an area (the clerk's street)")
+            table[username] = User(username, str(entry.get("name", username)), role, password_hash, area)
     return table
 
 
@@ -161,3 +176,19 @@ def may_run(role: str, query: str) -> bool:
 def check_query(role: str, query: str) -> None:
     if not may_run(role, query):
         raise AccessDenied(f"role {role!r} may not run {query}")
+
+
+def within(scope: str, area: str) -> bool:
+    """Whether `area` (a code, "" = the district) lies in the subtree of `scope`: codes nest by prefix."""
+    return area.startswith(scope)
+
+
+def check_area(scope: str, query: str, area: str | None) -> None:
+    """A session bound to `scope` may run `query` with `area` (None: the query binds no area)
+    only inside its subtree; a query that binds no area must say it is the same for every area,
+    which queries.load already holds every header to."""
+    if area is None:
+        if not queries.same_for_every_area(query):
+            raise AccessDenied(f"{query} binds no $area and is not marked 'Area: all.'")
+    elif not within(scope, area):
+        raise AccessDenied(f"{query} asked for area {area!r}, outside the session's area {scope!r}")

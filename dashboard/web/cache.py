@@ -117,16 +117,18 @@ def query(name: str, **params) -> pd.DataFrame:
     The session's role is checked here, before the cache, so no page can reach a query its
     role may not run, whatever the URL says.
     """
-    access.check_query(name)
+    area = params.get("area")
+    access.check_query(name, area)
     ran = _ran_by_build.get()
     if ran is not None:
-        ran.add(name)
+        ran.add((name, area))
     snap = snapshot()
     return _cached_query(name, tuple(sorted(params.items())), _forget_replaced_versions(snap), str(snap.path))
 
 
-# The queries the shared build running in this thread has run so far (None outside a build).
-_ran_by_build: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("ran_by_build", default=None)
+# The queries the shared build running in this thread has run so far, each with the $area it was
+# bound to (None outside a build).
+_ran_by_build: contextvars.ContextVar[set[tuple[str, str | None]] | None] = contextvars.ContextVar("ran_by_build", default=None)
 
 
 @st.cache_resource(show_spinner=False)
@@ -139,16 +141,17 @@ def shared(kind: str, view: tuple, build: Callable) -> object:
     """build() once per snapshot version, thresholds and view, for every session of the process.
 
     `view` must hold everything the result depends on besides the data and the thresholds (day,
-    area, language, form factor). The queries build() runs are recorded with its result; a session
-    that finds the result built must be allowed each of them, checked here, since it runs none.
+    area, language, form factor). The queries build() runs are recorded with its result, each with
+    the area it was bound to; a session that finds the result built must be allowed each of them,
+    in its own area, checked here, since it runs none: one street's build is never another's.
     A build inside a build adds its queries to the outer one's. The result is shared: draw it,
     never change it.
     """
     snap = snapshot()
     key: Hashable = (kind, view, Thresholds(), _forget_replaced_versions(snap), str(snap.path))
 
-    def build_recording_queries() -> tuple[object, frozenset[str]]:
-        ran: set[str] = set()
+    def build_recording_queries() -> tuple[object, frozenset[tuple[str, str | None]]]:
+        ran: set[tuple[str, str | None]] = set()
         token = _ran_by_build.set(ran)
         try:
             return build(), frozenset(ran)

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import i18n
-from dashboard.figures.headline import missing_senders, reporting_in_area
+from dashboard.figures.headline import missing_senders
 from dashboard.i18n import t
 from dashboard.ingest.contract import EXPORT_KINDS
 from dashboard.web import banners, cache, device, state
@@ -45,7 +45,7 @@ def feed_notice(f: state.Filters, kinds: tuple[str, ...]) -> dict[str, Feed]:
     are missing."""
     status = feeds(f.day)
     lang = f.lang
-    missing = missing_senders(reporting_in_area(cache.query("health/reporting", day=f.day), f.area))
+    missing = missing_senders(cache.query("health/reporting", day=f.day, area=f.area))
     lines, stale, warnings = [], [], []
     for kind in kinds:
         feed = status.get(kind, Feed(kind, None, True, None))

@@ -21,21 +21,33 @@ class PageSpec:
     # In a wall screen's rotation unless DASHBOARD_KIOSK_PAGES says otherwise.
     rotates: bool = True
     default: bool = False
+    # The roles that land here rather than on the default page (a clerk opens on the upload page).
+    home_of: frozenset[str] = frozenset()
 
     @property
     def path(self) -> Path:
         return PAGES_DIR / self.file
 
+    def is_home(self, role: str, allowed: list[PageSpec]) -> bool:
+        """Where this role lands: its own home page if one of its pages is, else the default page."""
+        if any(role in spec.home_of for spec in allowed):
+            return role in self.home_of
+        return self.default
 
-EVERYONE = frozenset({"screen", "leader", "admin"})
+
+# Every role. A clerk (a street's data clerk) uploads the street's files and sees how they were
+# taken in; no figures pages.
+EVERYONE = frozenset({"screen", "leader", "admin", "clerk"})
 # Wall screens see aggregates only: the overview.
+VIEWERS = frozenset({"screen", "leader", "admin"})
 PEOPLE = frozenset({"leader", "admin"})
 
 PAGES = (
-    PageSpec("overview.py", "overview", "page.overview", ":material/dashboard:", EVERYONE, default=True),
+    PageSpec("overview.py", "overview", "page.overview", ":material/dashboard:", VIEWERS, default=True),
     PageSpec("zones.py", "zones", "page.zones", ":material/fence:", PEOPLE),
     PageSpec("testing.py", "testing", "page.testing", ":material/biotech:", PEOPLE),
     PageSpec("isolation.py", "isolation", "page.isolation", ":material/hotel:", PEOPLE),
     PageSpec("staff.py", "staff", "page.staff", ":material/badge:", PEOPLE),
-    PageSpec("health.py", "health", "page.health", ":material/monitor_heart:", PEOPLE, rotates=False),
+    PageSpec("health.py", "health", "page.health", ":material/monitor_heart:", PEOPLE | {"clerk"},
+             rotates=False),
 )

@@ -1,9 +1,10 @@
-"""Screen tokens: a wall screen's standing login, granting the `screen` role and nothing more.
+"""Screen tokens: a wall screen's standing login, granting the `screen` role and nothing more,
+over the whole district or over one street's or community's subtree (`--area`).
 
 A token is `<id>.<expires>.<signature>`: a random id, the expiry in Unix seconds, and an
-HMAC-SHA256 over both and the role, under the secret from settings. The registry
-(`<state dir>/screen_tokens.json`, 0600) keeps, per screen name, the token's SHA-256, never the
-token: a token counts only while it is signed, unexpired and still the one registered for its
+HMAC-SHA256 over both, the role and the area, under the secret from settings. The registry
+(`<state dir>/screen_tokens.json`, 0600) keeps, per screen name, the token's SHA-256 (never the
+token) and the screen's area: a token counts only while it is signed, unexpired and still the one registered for its
 screen, so removing it from the registry revokes it. Nothing else is remembered, so any replica
 that shares the state directory (or the secret and the registry) checks a token the same way.
 
@@ -33,6 +34,7 @@ DEFAULT_DAYS = 365
 MAX_DAYS = 3660
 # Printable names of reasonable length: they are printed in --list and in the log.
 SCREEN_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,64}")
+AREA_CODE = re.compile(r"[0-9]{9}(?:[0-9]{3})?")
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16}\.[0-9]{1,12}\.[A-Za-z0-9_-]{43}")
 
 
@@ -41,17 +43,26 @@ class ScreenTokenError(ValueError):
 
 
 @dataclass(frozen=True)
+class Screen:
+    name: str
+    area: str  # a street or community code; "" = the whole district
+
+
+@dataclass(frozen=True)
 class Registered:
     name: str
     issued: datetime
     expires: datetime
+    area: str = ""
 
     def expired(self, now: float) -> bool:
         return self.expires.timestamp() <= now
 
 
-def _signature(secret: bytes, token_id: str, expires: int) -> str:
-    mac = hmac.new(secret, f"{ROLE}|{token_id}|{expires}".encode(), hashlib.sha256).digest()
+def _signature(secret: bytes, token_id: str, expires: int, area: str) -> str:
+    # A district screen's message is the one tokens had before areas: those tokens keep working.
+    message = f"{ROLE}|{token_id}|{expires}" if not area else f"{ROLE}|{area}|{token_id}|{expires}"
+    mac = hmac.new(secret, message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
@@ -59,8 +70,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(settings: Settings, name: str, days: int = DEFAULT_DAYS, now: float | None = None) -> str:
-    """A new token for the screen `name`, valid for `days`; a token the screen had before stops working."""
+def issue(settings: Settings, name: str, days: int = DEFAULT_DAYS, now: float | None = None, area: str = "") -> str:
+    """A new token for the screen `name`, valid for `days`, showing `area`'s subtree ("" = the
+    district); a token the screen had before stops working. The caller checks that the area exists."""
+    if area and not AREA_CODE.fullmatch(area):
+        raise ScreenTokenError("--area is a street's 9-digit or a community's 12-digit code")
     if not SCREEN_NAME.fullmatch(name) or name != name.strip():
         raise ScreenTokenError("a screen name is 1 to 64 printable characters, without leading or trailing spaces")
     if not 1 <= days <= MAX_DAYS:
@@ -68,9 +82,9 @@ def issue(settings: Settings, name: str, days: int = DEFAULT_DAYS, now: float | 
     now = time.time() if now is None else now
     expires = int(now) + days * 86_400
     token_id = secrets.token_urlsafe(12)
-    token = f"{token_id}.{expires}.{_signature(settings.screen_token_secret(), token_id, expires)}"
+    token = f"{token_id}.{expires}.{_signature(settings.screen_token_secret(), token_id, expires, area)}"
     screens = _read(settings.screen_tokens_file)
-    screens[name] = {"sha256": _digest(token), "issued": _iso(now), "expires": _iso(expires)}
+    screens[name] = {"sha256": _digest(token), "issued": _iso(now), "expires": _iso(expires), "area": area}
     _write(settings.screen_tokens_file, screens)
     return token
 
@@ -85,12 +99,13 @@ def revoke(settings: Settings, name: str) -> bool:
 
 
 def registered(settings: Settings) -> list[Registered]:
-    return [Registered(name, datetime.fromisoformat(entry["issued"]), datetime.fromisoformat(entry["expires"]))
+    return [Registered(name, datetime.fromisoformat(entry["issued"]), datetime.fromisoformat(entry["expires"]),
+                       str(entry.get("area", "")))
             for name, entry in sorted(_read(settings.screen_tokens_file).items())]
 
 
-def screen_for(settings: Settings, token: str, now: float | None = None) -> str | None:
-    """The name of the screen the token belongs to, or None: malformed, badly signed, expired,
+def screen_for(settings: Settings, token: str, now: float | None = None) -> Screen | None:
+    """The screen the token belongs to, with its area, or None: malformed, badly signed, expired,
     revoked or replaced. An unreadable registry or secret counts as no token (the login page)."""
     if not isinstance(token, str) or not TOKEN_SHAPE.fullmatch(token):
         return None
@@ -103,12 +118,15 @@ def screen_for(settings: Settings, token: str, now: float | None = None) -> str 
         screens = _read(settings.screen_tokens_file)
     except (OSError, ValueError):
         return None
-    if secret is None or not hmac.compare_digest(signature, _signature(secret, token_id, int(expires))):
+    if secret is None:
         return None
     digest = _digest(token)
     for name, entry in screens.items():
-        if hmac.compare_digest(str(entry.get("sha256", "")), digest):
-            return name
+        area = str(entry.get("area", ""))
+        # The signature covers the area, so an edited registry cannot widen a street's screen.
+        if hmac.compare_digest(str(entry.get("sha256", "")), digest) and hmac.compare_digest(
+                signature, _signature(secret, token_id, int(expires), area)):
+            return Screen(name, area)
     return None
 
 

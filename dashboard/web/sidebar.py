@@ -14,23 +14,27 @@ from dashboard.web import access, device, state
 from dashboard.web.builders import maps
 
 
-def sidebar(days: list[date], areas: pd.DataFrame, problems: list[str]) -> state.Filters:
-    """The shared sidebar: language, as-of day, area drill-down and map layers."""
+def sidebar(days: list[date], areas: pd.DataFrame, problems: list[str], scope: str = "") -> state.Filters:
+    """The shared sidebar: language, as-of day, area drill-down and map layers. A session bound to
+    an area (`scope`) is offered its own subtree only, and never the whole district."""
     lang = state.current_lang()
-    streets = areas[areas["level"] == "street"]
     names = dict(zip(areas["area_code"], areas["name"]))
+    areas = state.in_scope(areas, scope)
+    streets = areas[areas["level"] == "street"]
+    # Whole district, or all of a street's communities: only where the session may see that much.
+    any_street, any_community = ([""] if not scope else []), ([""] if len(scope) <= 9 else [])
     with st.sidebar:
         st.radio(t("sidebar.language", lang), LANGS, key="lang", format_func=LANG_NAMES.get, horizontal=True)
         st.selectbox(t("sidebar.day", lang), [d.isoformat() for d in days], key="day",
                      format_func=lambda d: i18n.day(d, lang), help=t("sidebar.day.help", lang),
                      on_change=state._pin_day)
-        st.selectbox(t("sidebar.street", lang), ["", *streets["area_code"]], key="street",
+        st.selectbox(t("sidebar.street", lang), [*any_street, *streets["area_code"]], key="street",
                      format_func=lambda c: names.get(c, c) if c else t("sidebar.whole_district", lang),
                      help=t("sidebar.area.help", lang))
         street = st.session_state["street"]
         communities = areas[(areas["level"] == "community") & (areas["parent_code"] == street)] if street else \
             areas.iloc[0:0]
-        st.selectbox(t("sidebar.community", lang), ["", *communities["area_code"]], key="community",
+        st.selectbox(t("sidebar.community", lang), [*any_community, *communities["area_code"]], key="community",
                      format_func=lambda c: names.get(c, c) if c else t("sidebar.all_communities", lang),
                      disabled=not street)
         st.pills(t("sidebar.layers", lang), list(maps.ALL_LAYERS), selection_mode="multi", key="layers",

@@ -78,8 +78,21 @@ def apply_area(area: str, areas: pd.DataFrame) -> bool:
     return True
 
 
-def sync_from_url(days: list[date], areas: pd.DataFrame) -> list[str]:
-    """Apply changed URL parameters to the widgets' state; return notes on values ignored."""
+def in_scope(areas: pd.DataFrame, scope: str) -> pd.DataFrame:
+    """The areas a session bound to `scope` may choose: its subtree, and a community's street (which
+    the sidebar shows, fixed, above it)."""
+    if not scope:
+        return areas
+    codes = areas["area_code"]
+    return areas[codes.str.startswith(scope) | (codes == scope[:9])]
+
+
+def sync_from_url(days: list[date], areas: pd.DataFrame, scope: str = "") -> list[str]:
+    """Apply changed URL parameters to the widgets' state; return notes on values ignored.
+
+    `scope` is the session's area (access.scope()): the street and community always stay inside it,
+    whatever the URL or an earlier session state says; the router refuses a URL area outside it first.
+    """
     state = st.session_state
     last = state.get(LAST_WRITTEN, {})
     problems = []
@@ -122,6 +135,8 @@ def sync_from_url(days: list[date], areas: pd.DataFrame) -> list[str]:
     community = state.get("community") or ""
     if not (state["street"] and community.startswith(state["street"]) and community in set(areas["area_code"])):
         state["community"] = ""
+    if scope and not (state["community"] or state["street"]).startswith(scope):
+        apply_area(scope, areas)
     if "layers" not in state:
         state["layers"] = list(maps.DEFAULT_LAYERS)
     lang = state["lang"]

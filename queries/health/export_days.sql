@@ -1,4 +1,4 @@
--- One row per export day in the snapshot, newest first. Params: none.
+-- One row per export day in the snapshot, newest first. Params: none. Area: all.
 with source as (
     select distinct day from loaded_files where day is not null
 ),

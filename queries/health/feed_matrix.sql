@@ -1,4 +1,4 @@
--- One row per export day and file kind: what arrived (every sender's file), rows loaded and rejected, when it was ingested, and whether the day's figures are stale. Params: none.
+-- One row per export day and file kind: what arrived (every sender's file), rows loaded and rejected, when it was ingested, and whether the day's figures are stale; in an area, the files that cover it, counted only when they are of it. Params: $area.
 with grid as (
     select feed_status.day, feed_status.kind, feed_status.latest_export, feed_status.stale, feeds.position,
     from feed_status
@@ -8,19 +8,20 @@ with grid as (
 serving as (
     select loaded_files.kind, loaded_files.day,
         string_agg(loaded_files.file, ', ' order by loaded_files.file) as file,
-        sum(ingest_log.rows_read) as rows_read, sum(ingest_log.rows_loaded) as rows_loaded,
-        sum(ingest_log.rows_rejected) as rows_rejected,
+        sum(ingest_log.rows_read) filter (where file_in_area(loaded_files.sender, $area)) as rows_read,
+        sum(ingest_log.rows_loaded) filter (where file_in_area(loaded_files.sender, $area)) as rows_loaded,
+        sum(ingest_log.rows_rejected) filter (where file_in_area(loaded_files.sender, $area)) as rows_rejected,
         string_agg(distinct ingest_log.encoding, ', ') as encoding,
         max(ingest_log.ingested_at) as ingested_at,
     from loaded_files
     join ingest_log using (file_id)
-    where loaded_files.day is not null
+    where loaded_files.day is not null and file_covers_area(loaded_files.sender, $area)
     group by all
 ),
 failed as (
     select kind, day, arg_max(message, file_id) as failure,
     from ingest_log
-    where status = 'failed'
+    where status = 'failed' and file_covers_area(sender, $area)
     group by all
 ),
 joined as (

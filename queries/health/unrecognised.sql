@@ -1,6 +1,6 @@
--- One row per file of a day folder that the newest ingest recognised as no export (a note, a photo, a phone list), with why; never its contents. Params: none. Roles: leader, admin.
+-- One row per file of a day folder that the newest ingest recognised as no export (a note, a photo, a phone list), with why; never its contents; a file of nobody's area is the district's. Params: $area. Roles: leader, admin.
 with source as (
-    select * from ingest_log where status = 'unrecognised'
+    select * from ingest_log where status = 'unrecognised' and file_in_area(sender, $area)
 ),
 -- Every ingest logs these files again: the newest ingest's are those logged since it started.
 newest as (

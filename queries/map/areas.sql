@@ -1,4 +1,4 @@
--- One row per street and community with its population and label point (GCJ-02). Params: none.
+-- One row per street and community with its population and label point (GCJ-02). Params: none. Area: all.
 with source as (
     select * from areas
 ),

@@ -1,4 +1,4 @@
--- One row per boundary polygon (the district, its streets and communities) as GeoJSON text in GCJ-02. Params: none.
+-- One row per boundary polygon (the district, its streets and communities) as GeoJSON text in GCJ-02. Params: none. Area: all.
 with source as (
     select * from boundaries
 ),

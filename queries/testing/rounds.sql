@@ -1,4 +1,4 @@
--- One row per sampling round > 0 with samples on or before the day, newest first. Params: $day.
+-- One row per sampling round > 0 with samples on or before the day, newest first. Params: $day. Area: all.
 with source as (
     select * from testing_daily where round > 0 and day <= $day
 ),
