@@ -50,7 +50,7 @@ def sidebar(days: list[date], areas: pd.DataFrame, problems: list[str], scope: s
         st.caption(t("sidebar.now", lang, at=i18n.moment(filters.at, lang)))
         if not device.kiosk():  # nobody at a wall copies a link
             share_link(filters)
-        who_is_looking(lang)
+        who_is_looking(lang, names)
     return filters
 
 
@@ -65,10 +65,15 @@ def share_link(f: state.Filters) -> None:
         st.caption(t("sidebar.share", f.lang))
 
 
-def who_is_looking(lang: str) -> None:
+def who_is_looking(lang: str, names: dict[str, str]) -> None:
     user = access.current_user()
     if user:
-        st.caption(t("sidebar.user", lang, name=i18n.literal(user.name), role=t(f"role.{user.role}", lang)))
+        role = t(f"role.{user.role}", lang)
+        if user.area:
+            st.caption(t("sidebar.user.area", lang, name=i18n.literal(user.name), role=role,
+                         area=i18n.literal(names.get(user.area, user.area))))
+        else:
+            st.caption(t("sidebar.user", lang, name=i18n.literal(user.name), role=role))
         access.logout_button(t("sidebar.logout", lang))
     else:
         st.caption(t("sidebar.no_login", lang))
