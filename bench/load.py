@@ -17,6 +17,12 @@ and pass --query-log <file>). The load generator shares the machine with the ser
 CPU time is printed too. Timings on a shared machine are noisy; compare runs side by side.
 
 Through nginx: --url is the proxy, --server names each replica (for CPU, RSS and --cold).
+
+Streets' viewers: --areas 410103001,410103002,... spreads the sessions over those areas, round
+robin, each opening its link with ?area=CODE; with --tokens FILE (JSON {code: screen token}, from
+`python -m dashboard screen-token --area CODE`) each opens ?token=... instead, a session bound to
+its street, as a street's wall screen is. Shared builds are per area: N sessions over k areas
+should cost k builds, not N.
 """
 
 from __future__ import annotations
@@ -62,12 +68,13 @@ def previous_day(query_string: str) -> str:
     return urlencode(params)
 
 
-async def one_session(url: str, page: str, timeout: float) -> SessionResult:
+async def one_session(url: str, page: str, timeout: float, link: str = "") -> SessionResult:
+    """link: the query string the session's link carries ("" = the district's plain link)."""
     result = SessionResult()
     tab = Tab(url)
     start = time.monotonic()
     try:
-        overview = await tab.open("/", timeout=timeout)
+        overview = await tab.open("/", link, timeout=timeout)
         result.steps["overview"] = overview.seconds
         result.overview_deltas = overview.deltas
         result.steps["testing"] = (await tab.go_to(page, timeout=timeout)).seconds
@@ -177,7 +184,8 @@ async def run_level(n: int, args, processes: list[psutil.Process], query_log: Pa
     client_cpu = sum(me.cpu_times()[:2])
     with ServerSampler(processes) as sampler:
         results = await asyncio.wait_for(
-            asyncio.gather(*(one_session(args.url, args.page, args.timeout) for _ in range(n))),
+            asyncio.gather(*(one_session(args.url, args.page, args.timeout, session_link(i, args))
+                             for i in range(n))),
             timeout=args.timeout * len(STEPS) + 60)
     await asyncio.sleep(0.5)  # the last appends to the query log land
     lines, _ = read_new_lines(query_log, offset)
@@ -188,6 +196,16 @@ async def run_level(n: int, args, processes: list[psutil.Process], query_log: Pa
         parameter_sets[name].add(params)
     return Level(n, results, sampler.wall_seconds, sampler.cpu_seconds, sampler.peak_rss, sampler.end_rss,
                  sum(me.cpu_times()[:2]) - client_cpu, executions, parameter_sets)
+
+
+def session_link(index: int, args) -> str:
+    """The query string of session `index`'s link: its area's, round robin over --areas."""
+    if not args.areas:
+        return ""
+    area = args.areas[index % len(args.areas)]
+    if args.tokens:
+        return urlencode({"token": args.tokens[area]})
+    return urlencode({"area": area})
 
 
 def fmt(value: float | None) -> str:
@@ -286,7 +304,13 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true",
                         help="clear the servers' caches before each level (as after a new snapshot)")
     parser.add_argument("--json", help="also write the raw numbers here")
+    parser.add_argument("--areas", type=lambda text: [c for c in text.split(",") if c], default=[],
+                        help="spread the sessions over these area codes, round robin (?area=CODE)")
+    parser.add_argument("--tokens", help="JSON file {area code: screen token}: sessions open ?token=... of their area")
     args = parser.parse_args()
+    args.tokens = json.loads(Path(args.tokens).read_text(encoding="utf-8")) if args.tokens else None
+    if args.tokens and set(args.areas) - set(args.tokens):
+        parser.error(f"--tokens has no token for {sorted(set(args.areas) - set(args.tokens))}")
     args.server = args.server or [args.url]
     asyncio.run(main_async(args))
 
