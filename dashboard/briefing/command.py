@@ -71,9 +71,10 @@ def every_area(run: BriefingRun, names: dict[str, str], webhooks: dict[str, str]
     areas = [("", None)] + [(code, names[code]) for code in sorted(webhooks) if code in names]
     failed = []
     for code in unknown:
-        reason = f"not a street or community of the snapshot (the whole district is {WHOLE_DISTRICT!r})"
+        reason = "no street or community of the snapshot has this code"
         failed.append(f"{code} ({reason})")
-        _say(f"ERROR {code}: {reason}; nothing written or sent", error=True)
+        _say(f"ERROR {code} in [briefing.webhooks]: {reason} (see reference/areas.csv; the whole district is"
+             f" \"{WHOLE_DISTRICT}\"); nothing written or sent", error=True)
     posted = 0
     for area, area_name in areas:
         label = f"{area or WHOLE_DISTRICT} {area_name or t('sidebar.whole_district', run.lang)}"
