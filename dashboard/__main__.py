@@ -59,7 +59,8 @@ def _ingest(args) -> int:
 
 
 def _snapshot_and_area(args):
-    """The snapshot (built on first use) and the name of --area, or an exit code for the failure."""
+    """The snapshot (built on first use), its areas' names by code and the name of --area, or an
+    exit code for the failure."""
     from dashboard.figures.queries import Snapshot
     from dashboard.first_run import ensure_snapshot
 
@@ -73,7 +74,7 @@ def _snapshot_and_area(args):
     if args.area and args.area not in names:
         print(f"unknown area code {args.area!r}: see reference/areas.csv", file=sys.stderr)
         return 2
-    return settings, snapshot, names.get(args.area) if args.area else None
+    return settings, snapshot, names, names.get(args.area) if args.area else None
 
 
 def _report(args) -> int:
@@ -83,7 +84,7 @@ def _report(args) -> int:
     opened = _snapshot_and_area(args)
     if isinstance(opened, int):
         return opened
-    _, snapshot, area_name = opened
+    _, snapshot, _, area_name = opened
     day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
     at = parse_at(args.at) if args.at else default_at(day)
     report = build_report(snapshot, day, at, args.area or "")
@@ -95,42 +96,29 @@ def _report(args) -> int:
 
 
 def _briefing(args) -> int:
-    """Write the day's briefing as Markdown and HTML, then post it when a webhook is given or configured."""
+    """Write the day's briefing as Markdown and HTML, then post it when a webhook is given or configured;
+    with --all-areas, the district's and each configured area's, each to its own robot."""
     from dashboard import settings as configured
-    from dashboard.briefing import document, send
-    from dashboard.figures.attention import attention_list
-    from dashboard.figures.headline import build_report, default_at, default_day, headline_figures, parse_at
-    from dashboard.figures.trends import trends
-    from dashboard.i18n import t
+    from dashboard.briefing import command
+    from dashboard.figures.headline import default_at, default_day, parse_at
 
+    if args.all_areas and args.post:
+        print("--post names one robot, but with --all-areas each area posts to its own group's:"
+              " configure them in [briefing.webhooks] of the secrets file", file=sys.stderr)
+        return 2
     opened = _snapshot_and_area(args)
     if isinstance(opened, int):
         return opened
-    settings, snapshot, area_name = opened
-    area = args.area or ""
+    settings, snapshot, names, area_name = opened
     day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
     at = parse_at(args.at) if args.at else default_at(day)
-    figures = headline_figures(snapshot.run, day, at, area, follow_stale=True)
-    inputs = document.BriefingInputs(
-        report=build_report(snapshot, day, at, area), lang=args.lang, area_name=area_name,
-        # Sent to a group: the list without the fatigue lines, which only roles that see names get.
-        attention=[(t(f"attention.kind.{item.kind}", args.lang), item.text)
-                   for item in attention_list(snapshot.run, figures, day, area, args.lang, settings.thresholds,
-                                              names_allowed=False, now=datetime.now())],
-        awaiting=snapshot.run("isolation/awaiting_by_community", day=day, area=area),
-        data_as_of=snapshot.run("health/feed_status", day=day)["ingested_at"].max(),
-        trends=trends(snapshot.run, day, area, args.lang))
-    written = document.write(inputs, Path(args.out), f"briefing-{day.isoformat()}-{area or 'district'}-{args.lang}")
-    print("written: " + ", ".join(str(path) for path in written))
-    url = args.post or configured.briefing_webhook()
-    if url:
-        try:
-            send.post(url, document.robot_message(inputs))
-        except send.NotSent as error:
-            print(f"ERROR briefing not sent: {error}; the files above were written", file=sys.stderr)
-            return 1
-        print("posted to the webhook")
-    return 0
+    run = command.BriefingRun(snapshot, settings.thresholds, day, at, args.lang, Path(args.out))
+    webhooks = configured.briefing_webhooks()
+    if args.all_areas:
+        return command.every_area(run, names, webhooks)
+    # An area without a robot of its own goes to the district's, as before there were area robots.
+    url = args.post or webhooks.get(args.area or configured.WHOLE_DISTRICT) or webhooks.get(configured.WHOLE_DISTRICT)
+    return command.one_area(run, args.area or "", area_name, url)
 
 
 def _generate(args) -> int:
@@ -256,9 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     brief.add_argument("--day", help="YYYY-MM-DD (default: newest export day)")
     brief.add_argument("--at", help='"YYYY-MM-DD HH:MM" for staff figures (default: 12:00 on --day)')
     brief.add_argument("--lang", choices=LANGS, default=DEFAULT_LANG)
-    brief.add_argument("--area", help="a street or community code (default: the whole district)")
+    which = brief.add_mutually_exclusive_group()
+    which.add_argument("--area", help="a street or community code (default: the whole district); posted to its"
+                       " robot in [briefing.webhooks], else the district's")
+    which.add_argument("--all-areas", action="store_true",
+                       help="the district's briefing and one for every area with a robot in [briefing.webhooks]"
+                            " (areas without one are not written), each posted to its own robot; exit 1 if any"
+                            " failed. Not with --post")
     brief.add_argument("--out", required=True, help="folder for the Markdown and HTML files")
-    brief.add_argument("--post", help="webhook URL of a group robot (default: [briefing] webhook_url in the secrets)")
+    brief.add_argument("--post", help="webhook URL of a group robot (default: the area's robot in the secrets,"
+                       " see --area; the district's is [briefing.webhooks] district, else [briefing] webhook_url)")
     brief.set_defaults(run=_briefing)
 
     generate = commands.add_parser("generate", help="write a deterministic demo data directory")

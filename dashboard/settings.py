@@ -35,6 +35,8 @@ MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
 SCREEN_TOKEN_SECRET_FILE_NAME = "screen_token_secret"
 SCREEN_TOKENS_FILE_NAME = "screen_tokens.json"
 SCREEN_SECRET_FROM_SECRETS = "[screens] token_secret in the secrets file"
+# The key of `[briefing.webhooks]` that names the whole district's robot.
+WHOLE_DISTRICT = "district"
 
 
 class IdKeyRefused(ValueError):
@@ -60,11 +62,24 @@ def kiosk_pages() -> tuple[str, ...] | None:
 
 
 def briefing_webhook() -> str | None:
-    """The group robot's webhook for `python -m dashboard briefing`: a secret (its URL carries the
-    robot's key), so it lives only in the secrets file, as `[briefing] webhook_url`."""
+    """The whole district's group robot for `python -m dashboard briefing`: a secret (its URL carries
+    the robot's key), so it lives only in the secrets file. `[briefing.webhooks] district` wins over
+    the older `[briefing] webhook_url` when both are set."""
+    return briefing_webhooks().get(WHOLE_DISTRICT)
+
+
+def briefing_webhooks() -> dict[str, str]:
+    """Each area's group robot, by area code (a street, a community, or "district"), from
+    `[briefing.webhooks]` in the secrets file, with `[briefing] webhook_url` as the district's
+    when that table names none. Codes are not checked here: only a snapshot knows its areas."""
     section = _secrets().get("briefing", {})
-    url = section.get("webhook_url") if isinstance(section, dict) else None
-    return str(url) if url else None
+    if not isinstance(section, dict):
+        return {}
+    table = section.get("webhooks", {})
+    webhooks = {str(code): str(url) for code, url in table.items() if url} if isinstance(table, dict) else {}
+    if WHOLE_DISTRICT not in webhooks and section.get("webhook_url"):
+        webhooks[WHOLE_DISTRICT] = str(section["webhook_url"])
+    return webhooks
 
 
 def read_toml(path: Path) -> dict:
