@@ -177,7 +177,7 @@ def _screen_token(args) -> int:
             opened = _snapshot_and_area(args)
             if isinstance(opened, int):
                 return opened
-            area_name = opened[2]
+            area_name = opened[3]
         token = screen_tokens.issue(settings, args.name, args.days, area=args.area or "")
     except (OSError, IdKeyRefused, screen_tokens.ScreenTokenError) as error:
         return _print_failure(error)
