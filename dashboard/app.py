@@ -68,6 +68,10 @@ try:
     if refusal:
         # Before any figure: a link to another street's view shows this, never that street's data.
         st.error(refusal)
+        if refusal == access.AREA_REFUSED and st.button(t("app.own_area", lang), type="primary"):
+            st.query_params["area"] = scope
+            st.rerun()
+        keep_the_page_path()
         st.stop()
     problems = state.sync_from_url(days, areas, scope)
     lang = state.current_lang()

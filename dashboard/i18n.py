@@ -92,6 +92,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "role.leader": ("领导", "leader"),
     "role.admin": ("管理员", "admin"),
     "role.clerk": ("数据员", "data clerk"),
+    "app.own_area": ("查看本辖区", "Open my own area"),
     "sidebar.user.area": ("当前用户：{name}（{role}，{area}）", "Signed in: {name} ({role}, {area})"),
     "health.admin_only": ("拒收明细与导入日志仅管理员可见", "Rejects and the ingest log are shown to admins only"),
     "overview.fatigue_hidden": ("疲劳预警含人员姓名，仅领导与管理员可见", "Fatigue alerts name staff and are shown to leaders and admins only"),

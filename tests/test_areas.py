@@ -169,6 +169,9 @@ def test_a_link_outside_the_users_area_is_refused_and_shows_nothing(area_users, 
     at = log_in(open_page("overview.py", day=DAYS[2].isoformat(), area=url_area), username, f"{username}-pw")
     assert not at.exception and refused(at)
     assert not at.metric and not at.dataframe and not at.get("deck_gl_json_chart")
+    # One tap back to the user's own area.
+    at = at.button[0].click().run()
+    assert not refused(at) and at.query_params["area"] == USERS[username][1] and at.metric
 
 
 def test_a_street_leaders_cards_are_the_streets_figures(area_users):
