@@ -18,13 +18,17 @@ from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F4
 # rostering. admin: also the rejected rows and the ingest log, which quote export files.
 # isolation/awaiting_transfer lists residents (by a short pseudonymous code) for transfer teams.
 # health/unrecognised names files as the field named them (a name may be a person's): not on a wall.
+UPLOADS = ("upload/serving", "upload/taken_in")
 MAY_RUN = {
     "screen": {"staff/roster": False, "staff/fatigue": False, "health/rejects": False, "health/ingest_log": False,
-               "isolation/awaiting_transfer": False, "health/unrecognised": False},
+               "isolation/awaiting_transfer": False, "health/unrecognised": False, **dict.fromkeys(UPLOADS, False)},
     "leader": {"staff/roster": True, "staff/fatigue": True, "health/rejects": False, "health/ingest_log": False,
-               "isolation/awaiting_transfer": True, "health/unrecognised": True},
+               "isolation/awaiting_transfer": True, "health/unrecognised": True, **dict.fromkeys(UPLOADS, False)},
     "admin": {"staff/roster": True, "staff/fatigue": True, "health/rejects": True, "health/ingest_log": True,
-              "isolation/awaiting_transfer": True, "health/unrecognised": True},
+              "isolation/awaiting_transfer": True, "health/unrecognised": True, **dict.fromkeys(UPLOADS, True)},
+    # A street's data clerk: their own files' rejects and what became of their uploads; no names.
+    "clerk": {"staff/roster": False, "staff/fatigue": False, "health/rejects": True, "health/ingest_log": False,
+              "isolation/awaiting_transfer": False, "health/unrecognised": False, **dict.fromkeys(UPLOADS, True)},
 }
 CELLS = [(role, query, allowed) for role, row in MAY_RUN.items() for query, allowed in row.items()]
 
@@ -49,7 +53,7 @@ def test_a_misspelt_roles_clause_is_refused(tmp_path, monkeypatch):
     from dashboard.figures import queries
 
     (tmp_path / "staff").mkdir()
-    (tmp_path / "staff" / "listing.sql").write_text("-- One row per person. Params: $day. Roles: leader admin\nselect 1\n")
+    (tmp_path / "staff" / "listing.sql").write_text("-- One row per person. Params: $day, $area. Roles: leader admin\nselect 1\n")
     monkeypatch.setattr(queries, "QUERIES_DIR", tmp_path)
     queries.load.cache_clear()
     queries.allowed_roles.cache_clear()

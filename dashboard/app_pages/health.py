@@ -60,6 +60,8 @@ rejects = cache.query("health/rejects", day=f.day, area=f.area)
 table_view.show_table(tables.rejects_table(rejects, f.lang),
                       t("health.rejects.empty", f.lang, day=i18n.day(f.day, f.lang)), height=360)
 
+if not access.may_run("health/ingest_log"):  # a clerk: their files' rejects, not every file's log
+    st.stop()
 st.subheader(t("health.log", f.lang))
 table_view.show_table(tables.ingest_log_table(cache.query("health/ingest_log", area=f.area), f.lang),
                       t("health.log.empty", f.lang), height=360)

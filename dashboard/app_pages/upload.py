@@ -78,7 +78,7 @@ if ready and st.button(t("upload.confirm", f.lang), type="primary"):
 def taken_in() -> None:
     """Each saved file until an ingest has taken these very bytes in; then when, and since when live."""
     for item in st.session_state.get(PENDING, []):
-        found = cache.query("upload/taken_in", area=area, file=item["file"], sha256=item["sha256"])
+        found = cache.query("upload/taken_in", area=area, file=item["file"], digest=item["sha256"])
         if found.empty:
             st.info(t("upload.waiting", f.lang, file=i18n.literal(item["shown"])))
             continue

@@ -1,7 +1,7 @@
--- One row for an uploaded file of the area, if an ingest took in these bytes: when, with what outcome, and since when the snapshot serving it was built. Params: $area, $file, $sha256. Roles: admin, clerk.
+-- One row for an uploaded file of the area, if an ingest took in these bytes: when, with what outcome, and since when the snapshot serving it was built. Params: $area, $file, $digest. Roles: admin, clerk.
 with source as (
     select * from ingest_log
-    where file = $file and sha256 = $sha256 and file_in_area(sender, $area)
+    where file = $file and sha256 = $digest and file_in_area(sender, $area)
 ),
 built as (
     select try_cast(value as timestamp) as live_since, from meta where key = 'built_at'
