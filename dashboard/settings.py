@@ -222,9 +222,10 @@ class Settings:
 
     @property
     def upload_log(self) -> Path:
-        """Every upload and every refused file, one JSON line each: in the state directory, which
-        replicas share (as they share the screen tokens), beside the snapshots."""
-        return self.state_dir / "uploads.jsonl"
+        """Every upload and every refused file, one JSON line each, in the data directory: the one
+        folder every replica shares for certain, since the uploads themselves go there (a replica's
+        state directory may be its own). Outside reference/ and exports/, so the ingest never reads it."""
+        return self.data_dir / "uploads" / "log.jsonl"
 
     @property
     def id_key_file(self) -> Path:
