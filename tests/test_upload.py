@@ -245,3 +245,29 @@ def test_a_clerk_lands_on_the_upload_page_and_opens_only_it_and_health(clerk_app
         opened[spec.url_path] = at.title[0].value == TITLES[spec.url_path][0]
     assert opened == {"overview": False, "zones": False, "testing": False, "isolation": False, "staff": False,
                       "health": True, "upload": True}
+
+
+@pytest.fixture
+def logged_uploads(ingested, tmp_path, monkeypatch):
+    """Two uploads logged, one of each street, and the app serving that data with both users."""
+    for area, name in ((STREET_A, "甲.csv"), (STREET_B, "乙.csv")):
+        upload.save(upload.check(MIXED_GBK, name, area, ingested), DAY, f"clerk_{area}", ingested)
+    path = tmp_path / "users.toml"
+    path.write_text("".join(
+        f'[auth.users.{name}]\nrole = "{role}"\narea = "{area}"\npassword_hash = '
+        f'"{bcrypt.hashpw(f"{name}-pw".encode(), bcrypt.gensalt(4)).decode()}"\n'
+        for name, (role, area) in USERS.items()))
+    with serving(ingested, monkeypatch):
+        monkeypatch.setenv("DASHBOARD_USERS_FILE", str(path))
+        st.cache_resource.clear()
+        yield ingested
+
+
+@pytest.mark.parametrize("username, files", [("ops", ["乙.csv", "甲.csv"]), ("clerk_a", ["甲.csv"])])
+def test_the_health_page_shows_the_upload_log_to_the_admin_and_a_clerk_their_own(logged_uploads, username, files):
+    at = logged_in(username, "health.py")
+    assert not at.exception, [e.message for e in at.exception]
+    assert "上传日志" in [h.value for h in at.subheader]
+    log = next(frame.value for frame in at.dataframe if "SHA-256" in frame.value.columns)
+    assert list(log["文件名"]) == files  # newest first
+    assert set(log["SHA-256"]) == {hashlib.sha256(MIXED_GBK).hexdigest()}
