@@ -463,6 +463,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "upload.day": ("导出日期", "Export day"),
     "upload.files": ("选择文件（可多选）", "Files (one or more)"),
     "upload.none": ("尚未选择文件", "No file chosen yet"),
+    "upload.checking": ("正在检查 {file}……", "Checking {file}..."),
     "upload.rejects": ("前 {n} 条拒收记录（共 {total} 条）", "First {n} rejected rows (of {total})"),
     "upload.no_rejects": ("没有拒收的行", "No row was rejected"),
     "upload.confirm": ("确认上传", "Confirm upload"),

@@ -39,7 +39,7 @@ ready = []
 for dropped in files or []:
     key = (dropped.file_id, area)
     if key not in checked_before:
-        with st.spinner(t("upload.files", f.lang)):
+        with st.spinner(t("upload.checking", f.lang, file=i18n.literal(upload.shown_name(dropped.name)))):
             checked_before[key] = upload.check(dropped.getvalue(), dropped.name, area, settings)
         if not checked_before[key].usable:  # a refused file is logged once, when it is dropped
             upload.log(settings, upload.entry(checked_before[key], day, username, "refused", checked_before[key].problem))
