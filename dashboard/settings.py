@@ -207,6 +207,11 @@ class Settings:
     # day is held, not applied, until `python -m dashboard ingest --accept` (a cut-short copy).
     reexport_max_drop: float = field(default_factory=lambda: _float("DASHBOARD_REEXPORT_MAX_DROP", 0.20))
     state_dir: Path = field(default_factory=state_dir_from_env)
+    # The upload page (issue 19): the largest file it takes, in MB (.streamlit/config.toml's
+    # server.maxUploadSize must be the same), and who takes a confirmed upload in: "page" starts
+    # `python -m dashboard ingest` at once; "watcher" leaves it to `ingest --watch`, which runs anyway.
+    upload_max_mb: int = field(default_factory=lambda: int(_float("DASHBOARD_UPLOAD_MAX_MB", 200)))
+    upload_ingest: str = field(default_factory=lambda: os.environ.get("DASHBOARD_UPLOAD_INGEST", "page"))
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, db_path: str | Path | None = None) -> Settings:
@@ -229,6 +234,13 @@ class Settings:
         clone's first run). Configured data is the ingest's alone, so that one process writes the
         snapshots and the key; a replica without a snapshot waits for it."""
         return self.is_demo and self.data_dir == DEMO_DATA
+
+    @property
+    def upload_log(self) -> Path:
+        """Every upload and every refused file, one JSON line each, in the data directory: the one
+        folder every replica shares for certain, since the uploads themselves go there (a replica's
+        state directory may be its own). Outside reference/ and exports/, so the ingest never reads it."""
+        return self.data_dir / "uploads" / "log.jsonl"
 
     @property
     def id_key_file(self) -> Path:

@@ -23,6 +23,7 @@ TITLES = {
     "isolation": ("隔离管控", "Isolation"),
     "staff": ("人员排班", "Staff & shifts"),
     "health": ("数据状态", "Data health"),
+    "upload": ("上传数据", "Upload"),
 }
 
 STREETS = [

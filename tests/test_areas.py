@@ -34,8 +34,8 @@ SAME_FOR_EVERY_AREA = {"map/areas", "map/boundaries", "health/export_days", "tes
 OPENS = {
     "screen": {"overview"},
     "leader": {"overview", "zones", "testing", "isolation", "staff", "health"},
-    "admin": {"overview", "zones", "testing", "isolation", "staff", "health"},
-    "clerk": {"health"},
+    "admin": {"overview", "zones", "testing", "isolation", "staff", "health", "upload"},
+    "clerk": {"upload", "health"},
 }
 # (session's area, the area a query is run with): allowed?
 AREA_CELLS = [

@@ -20,15 +20,17 @@ from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F4
 # health/unrecognised names files as the field named them (a name may be a person's): not on a wall.
 # clerk: a street's data clerk sees the rejected cells of the street's own files, to fix them,
 # and nobody's names.
+UPLOADS = ("upload/serving", "upload/taken_in")
 MAY_RUN = {
     "screen": {"staff/roster": False, "staff/fatigue": False, "health/rejects": False, "health/ingest_log": False,
-               "isolation/awaiting_transfer": False, "health/unrecognised": False},
+               "isolation/awaiting_transfer": False, "health/unrecognised": False, **dict.fromkeys(UPLOADS, False)},
     "leader": {"staff/roster": True, "staff/fatigue": True, "health/rejects": False, "health/ingest_log": False,
-               "isolation/awaiting_transfer": True, "health/unrecognised": True},
-    "clerk": {"staff/roster": False, "staff/fatigue": False, "health/rejects": True, "health/ingest_log": False,
-              "isolation/awaiting_transfer": False, "health/unrecognised": False},
+               "isolation/awaiting_transfer": True, "health/unrecognised": True, **dict.fromkeys(UPLOADS, False)},
     "admin": {"staff/roster": True, "staff/fatigue": True, "health/rejects": True, "health/ingest_log": True,
-              "isolation/awaiting_transfer": True, "health/unrecognised": True},
+              "isolation/awaiting_transfer": True, "health/unrecognised": True, **dict.fromkeys(UPLOADS, True)},
+    # A street's data clerk: their own files' rejects and what became of their uploads; no names.
+    "clerk": {"staff/roster": False, "staff/fatigue": False, "health/rejects": True, "health/ingest_log": False,
+              "isolation/awaiting_transfer": False, "health/unrecognised": False, **dict.fromkeys(UPLOADS, True)},
 }
 CELLS = [(role, query, allowed) for role, row in MAY_RUN.items() for query, allowed in row.items()]
 

@@ -1,4 +1,5 @@
-"""数据状态 Data health: what arrived each day and from whom, what was rejected and why, the ingest log."""
+"""数据状态 Data health: what arrived each day and from whom, what was rejected and why, the ingest log,
+and the upload log (an admin's whole, a clerk's own area's)."""
 
 import streamlit as st
 
@@ -6,8 +7,9 @@ from dashboard import i18n
 from dashboard.figures.attention import held_text
 from dashboard.figures.headline import report_from
 from dashboard.i18n import t
+from dashboard.ingest import upload
 from dashboard.web import access, cache, feeds, figure_view, state, table_view
-from dashboard.web.builders import charts, reconciliation, tables
+from dashboard.web.builders import charts, reconciliation, tables, uploads
 from dashboard.web.builders import reporting as reporting_builders
 from dashboard.web.page_header import page_header
 
@@ -43,6 +45,12 @@ table_view.show_table(reconciliation.corrections_table(cache.figure(report_from,
                                                          f.lang),
                       t("health.corrections.empty", f.lang, day=i18n.day(f.day, f.lang)))
 
+if access.role() in ("admin", "clerk"):
+    # Not the snapshot's: the upload page's own log, shared by the replicas (docs/operations.md).
+    st.subheader(t("upload.log", f.lang))
+    table_view.show_table(uploads.upload_log_table(upload.read_log(cache.settings(), f.area), f.lang),
+                          t("upload.log.empty", f.lang), height=300)
+
 if not access.may_run("health/rejects"):
     st.info(t("health.admin_only", f.lang))
     st.stop()
@@ -52,6 +60,8 @@ rejects = cache.query("health/rejects", day=f.day, area=f.area)
 table_view.show_table(tables.rejects_table(rejects, f.lang),
                       t("health.rejects.empty", f.lang, day=i18n.day(f.day, f.lang)), height=360)
 
+if not access.may_run("health/ingest_log"):  # a clerk: their files' rejects, not every file's log
+    st.stop()
 st.subheader(t("health.log", f.lang))
 table_view.show_table(tables.ingest_log_table(cache.query("health/ingest_log", area=f.area), f.lang),
                       t("health.log.empty", f.lang), height=360)

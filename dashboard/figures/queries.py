@@ -40,6 +40,8 @@ PARAM_TYPES: dict[str, type] = {
     "round": Integral,
     "review_days": Integral,
     "hours": Integral,
+    "file": str,  # a file as the ingest log names it: exports/DAY/NAME
+    "digest": str,  # a file's sha256, hex
 }
 
 
@@ -90,7 +92,7 @@ def example_params(name: str, day: date) -> dict:
     """Plausible values for the parameters a query's header declares, for a given day: what the
     generic query tests and the benchmark run every query with."""
     examples = {"day": day, "at": datetime.combine(day, time(12)), "area": "", "round": 1, "review_days": 14,
-                "hours": 12}
+                "hours": 12, "file": "exports/2022-01-06/testing_records.csv", "digest": ""}
     return {key: examples[key] for key in load(name)[1]}
 
 

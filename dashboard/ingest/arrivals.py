@@ -15,7 +15,7 @@ from pathlib import Path
 from dashboard.ingest import matching, workbook
 from dashboard.ingest.contract import EXPORT_KINDS, FileKind
 from dashboard.ingest.inputs import sha256_of
-from dashboard.ingest.senders import Sender, newest_copies, sender_of
+from dashboard.ingest.senders import NotASender, Sender, newest_copies, sender_of
 from dashboard.ingest.text import UnusableFile, open_regular
 
 TEXT_SUFFIXES = (".csv", ".txt")
@@ -64,7 +64,7 @@ def _received(path: Path) -> datetime:
     return datetime.fromtimestamp(path.lstat().st_mtime).replace(microsecond=0)
 
 
-def _by_header(day: date, path: Path, workdir: Path) -> tuple[FileKind, object] | Unrecognised:
+def by_header(day: date, path: Path, workdir: Path) -> tuple[FileKind, object] | Unrecognised:
     """(kind, sheet or None) of a file without a contract name, or why it is no export."""
     suffix = path.suffix.lower()
     if suffix in workbook.WORKBOOK_SUFFIXES:
@@ -106,12 +106,14 @@ def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[da
             if known:
                 kind, sheet = next(k for k in EXPORT_KINDS if k.kind == known), None
             else:
-                recognised = _by_header(day, path, workdir)
+                recognised = by_header(day, path, workdir)
                 if isinstance(recognised, Unrecognised):
                     unrecognised.append(recognised)
                     continue
                 kind, sheet = recognised
             found.append(Arrival(kind, day, path, sender_of(path, kind.role, areas), sha, _received(path), sheet))
+        except NotASender as error:
+            unrecognised.append(Unrecognised(day, path, str(error)))
         except (OSError, UnusableFile) as error:
             failed.append((day, path, str(error) if isinstance(error, UnusableFile)
                            else f"cannot be read ({error.strerror or error})"))

@@ -321,7 +321,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
             if arrival.sheet is None:
                 raise UnusableFile(f"{path}: no sheet has the header of {kind.kind} any more")
         sheet = arrival.sheet
-        within = (sender.scope, sender.name) if sender and sender.scope else None
+        within = sender.within if sender else None
         parsed = parse_file(con, sheet.csv_path if sheet else path, kind, run.known, run.id_key, run.workdir,
                             within=within, shown=f"{path} (sheet {sheet.sheet})" if sheet else None,
                             first_row=sheet.header_row if sheet else 1)
@@ -348,7 +348,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         vintages.hold(con, kind.kind, day, file, sha, parsed.rows_read, parsed.rows_loaded, serving)
         run.result.outcomes.append(outcome)
         return
-    if day is not None and parsed.rows_read == 0 and not (sender and sender.scope):
+    if day is not None and parsed.rows_read == 0 and not (sender and sender.scope and kind.role == "ledger"):
         # A header alone says nothing about the day: it must not read as a day of zeros, so
         # the day counts as not exported, and its figures follow the last export. An area's own
         # ledger is the exception: a header alone says nothing is active there.

@@ -244,7 +244,7 @@ def _typed(column: Column, raw):
 
 def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None) -> list:
     """(condition, column, reason) in the order they are checked: a row's first problem is its reason.
-    within, (area code, name): the area whose ledger this is; a row of another area is rejected."""
+    within, (area code, name): the area whose file this is (a ledger part, an upload); a row of another area is rejected."""
     problems = []
     for column in kind.columns:
         raw = ColumnExpression(column.name)
@@ -263,8 +263,8 @@ def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None
             problems.append((unknown, column.name, f"unknown {column.references} code"))
         if column.references == "area" and within:
             outside = filled & ~FunctionExpression("starts_with", raw, ConstantExpression(within[0]))
-            problems.append((outside, column.name, f"area outside {within[1]} ({within[0]}), whose ledger this"
-                                                   " file is (named in its file name)"))
+            problems.append((outside, column.name, f"area outside {within[1]} ({within[0]}), the area this"
+                                                   " file is of (named in its file name)"))
     for start, end in kind.ordered:
         problems.append((typed[end] < typed[start], end, f"{end} is before {start}"))
     for name in kind.unique:

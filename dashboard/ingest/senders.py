@@ -7,6 +7,11 @@
 - A **ledger** (zones, isolation) whose file name holds the name of a street or community of
   areas.csv is that area's part: it replaces that area's rows and nothing else, and a row of
   another area in it is rejected. A ledger naming no area covers the whole district.
+- An **upload** (`上传-<area code>-<name>.csv`, written by the upload page, ingest/upload.py) is
+  that area's: a ledger is the area's part (or the narrower area its name holds inside the code),
+  so it replaces a hand-copied part of the same area as a re-send; an event file is the sender
+  `area:<code>:<name>`, its rows checked to lie in the area. A code that is no area of areas.csv
+  makes the file an unrecognised sender (NotASender), never the district's.
 
 Two files of one kind, day and sender are copies: the newest (by modification time) is read.
 """
@@ -29,13 +34,27 @@ DATES = re.compile(
 # Area names are matched whole or without these endings: 蜜蜂张街道 is also 蜜蜂张.
 AREA_SUFFIXES = ("街道办事处", "办事处", "街道", "社区", "镇", "乡")
 DISTRICT = ""  # the scope of a ledger that covers every area
+# The upload page's names: 上传-410103001-核酸采样.csv. Any code is checked: one that is no street or
+# community (the district's, a typo) makes the file no sender's, never the district's.
+UPLOAD_PREFIX = "上传"
+UPLOAD_NAME = re.compile(r"^上传-(\d+)-(.+)$", re.ASCII)
+
+
+class NotASender(ValueError):
+    """A file name that claims a sender it cannot be: an upload naming no area of the data."""
 
 
 @dataclass(frozen=True)
 class Sender:
     key: str    # stable from day to day: what the reporting matrix and re-sends go by
     name: str   # as people say it: the area's name, or the file name's sender part
-    scope: str  # a ledger's area code ("" = the whole district); "" for event files
+    scope: str  # a ledger's area code ("" = the whole district); "" for event files, but an upload's area
+    area_name: str = ""  # the scope's name where the name says more (an uploaded event file's)
+
+    @property
+    def within(self) -> tuple[str, str] | None:
+        """(code, name) of the area every row must lie in, or None: the parser's `within`."""
+        return (self.scope, self.area_name or self.name) if self.scope else None
 
 
 def stem(path: Path) -> str:
@@ -66,11 +85,28 @@ def area_named(name: str, areas: list[tuple[str, str, str]]) -> tuple[str, str] 
 
 
 def sender_of(path: Path, role: str, areas: list[tuple[str, str, str]]) -> Sender:
+    uploaded = UPLOAD_NAME.match(unicodedata.normalize("NFKC", path.stem))
+    if uploaded:
+        return _uploaded_by(uploaded.group(1), uploaded.group(2), path.suffix, role, areas)
     if role == "ledger" and (named := area_named(path.stem, areas)):
         code, name = named
         return Sender(f"area:{code}", name, code)
     cleaned = stem(path)
     return Sender(cleaned, cleaned, DISTRICT)
+
+
+def _uploaded_by(code: str, rest: str, suffix: str, role: str, areas: list[tuple[str, str, str]]) -> Sender:
+    names = {area_code: name for area_code, name, level in areas if level in ("street", "community")}
+    if code not in names:
+        raise NotASender(f"uploaded for area {code}, which is no street or community of areas.csv:"
+                         " an unrecognised sender, not read")
+    if role == "ledger":
+        # A street's upload whose name holds one of its communities is that community's part.
+        narrower = area_named(rest, [a for a in areas if a[0].startswith(code)])
+        inner, name = narrower if narrower else (code, names[code])
+        return Sender(f"area:{inner}", name, inner)
+    cleaned = stem(Path(rest + suffix))
+    return Sender(f"area:{code}:{cleaned}", f"{names[code]} {cleaned}", code, names[code])
 
 
 def newest_copies(files: list) -> tuple[list, list]:

@@ -50,4 +50,6 @@ PAGES = (
     PageSpec("staff.py", "staff", "page.staff", ":material/badge:", PEOPLE),
     PageSpec("health.py", "health", "page.health", ":material/monitor_heart:", PEOPLE | {"clerk"},
              rotates=False),
+    PageSpec("upload.py", "upload", "page.upload", ":material/upload_file:", frozenset({"clerk", "admin"}),
+             rotates=False, home_of=frozenset({"clerk"})),
 )

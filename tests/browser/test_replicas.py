@@ -41,12 +41,13 @@ from tests.browser.support import (
     exceptions,
     free_port,
     ingest_fixture,
+    log_in,
     start_server,
     stop_process,
     wait_for_app,
     wait_until_healthy,
 )
-from tests.fixtures import DAYS, EXPECTED
+from tests.fixtures import DAYS, EXPECTED, person_id
 
 NGINX = Path("/usr/sbin/nginx")
 SITE = REPO / "deploy" / "nginx" / "erqi-dashboard.conf"
@@ -264,6 +265,37 @@ def test_both_replicas_show_a_new_snapshot(chromium, site):
     for page in pages:
         expect(card(page, "kpi.samples")).to_have_text(SAMPLES_AFTER, timeout=(REFRESH_SECONDS + 12) * 1000)
     for page in pages:
+        page.context.close()
+
+
+UPLOADED = 3  # rows of 西工房 in the file uploaded below: 2022-01-06's samples go up by exactly that
+
+
+def test_an_upload_through_one_replica_is_seen_by_the_other(chromium, site, tmp_path):
+    first, second = (pinned_page(chromium, site, replica) for replica in site.replicas)
+    first.goto(site.proxy.url + "/upload?area=410103001&day=2022-01-06")
+    log_in(first, "ops", "ops-pw")
+    wait_for_app(first, TITLES["upload"][0])
+    assert landed_on(first, site) == urlsplit(site.replicas[0].url).netloc
+    sent = tmp_path / "核酸采样.csv"
+    sent.write_bytes(("sample_id,person_id,area_code,site_id,round,sampled_at,result\n" + "".join(
+        f"RP{i},{person_id('410103001001', 7000 + i)},410103001001,TS01,2,2022-01-06 10:00:00,阴性\n"
+        for i in range(UPLOADED))).encode("gbk"))
+    first.get_by_label(t("upload.day", "zh")).click()
+    first.get_by_role("option", name="2022年1月6日").click()
+    wait_for_app(first)
+    first.locator('input[type="file"]').set_input_files(str(sent))
+    first.get_by_role("button", name=t("upload.confirm", "zh")).click()
+    # These replicas lack the ingest's ID key, so they leave the file to the watcher: this test is it.
+    expect(first.get_by_text(t("upload.by_watcher", "zh"))).to_be_visible(timeout=LOAD_MS)
+    assert ingest(site.settings).ok
+    site.samples = f"{int(site.samples.replace(',', '')) + UPLOADED:,}"
+    expect(first.get_by_text(re.compile(r"核酸采样\.csv：\d\d:\d\d 入库"))).to_be_visible(timeout=LOAD_MS)
+
+    second.goto(site.proxy.url + f"/?token={site.token}")
+    assert landed_on(second, site) == urlsplit(site.replicas[1].url).netloc
+    expect(card(second, "kpi.samples")).to_have_text(site.samples, timeout=LOAD_MS)
+    for page in (first, second):
         page.context.close()
 
 

@@ -235,7 +235,8 @@ def feed_matrix(df: pd.DataFrame, lang: str) -> go.Figure:
                 continue
             cell = cell.iloc[0]
             score = STATUS_SCORE.get(cell["status"], 1)
-            if cell["status"] == "loaded":
+            # A district-wide file covers a street's view but is not of it: no rows of its own to count.
+            if cell["status"] == "loaded" and not is_missing(cell["rows_loaded"]):
                 rejected = 0 if is_missing(cell["rows_rejected"]) else int(cell["rows_rejected"])
                 score = 2 if rejected == 0 else 1.5
                 row_text.append(f"{int(cell['rows_loaded']):,} / {rejected:,}")
