@@ -457,7 +457,6 @@ CATALOG: dict[str, tuple[str, str]] = {
                      "{feed}: export of {day} (ingested {ingested}), partial: {senders} missing"),
     # the upload page (issue 19)
     "page.upload": ("上传数据", "Upload"),
-    "role.clerk": ("数据员", "data clerk"),
     "upload.intro": ("为 {area} 上传 CSV 或 XLSX 文件，每个不超过 {max_mb} MB。每个文件立即按入库规则检查；确认后保存到当日文件夹并入库。",
                      "Upload CSV or XLSX files for {area}, up to {max_mb} MB each. Each file is checked at once by the"
                      " ingest's own rules; on confirm it is saved into the day's folder and taken in."),
