@@ -25,7 +25,7 @@ from dashboard.ingest.partitions import open_snapshot
 from dashboard.settings import Settings
 from tests.fixtures import DAYS, TAIGUO, build_fixture, person_id
 
-KNOWN = {"area": {TAIGUO}, "site": {"CP01"}}
+KNOWN = {"area": {TAIGUO}, "site": {"CP01": TAIGUO}}
 KEY = b"k" * 32
 GOOD_ROWS = {
     "control_zones": f"Z1,{TAIGUO},a,sealed,compound,2022-01-02,,10,,",

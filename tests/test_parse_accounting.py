@@ -23,7 +23,7 @@ from tests.fixtures import DAYS, TAIGUO, ZONE_LEDGER, person_id
 
 TESTING = KINDS["testing_records"]
 HEADER = "sample_id,person_id,area_code,site_id,round,sampled_at,result"
-KNOWN = {"area": {TAIGUO}, "site": {"CP01"}}
+KNOWN = {"area": {TAIGUO}, "site": {"CP01": TAIGUO}}
 KEY = b"k" * 32
 DAY = DAYS[-1]
 # Fixture, 2022-01-06: 3,650 persons sampled, 20 of them twice (tests/fixtures.py, SAMPLING).

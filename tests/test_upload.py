@@ -271,3 +271,16 @@ def test_the_health_page_shows_the_upload_log_to_the_admin_and_a_clerk_their_own
     log = next(frame.value for frame in at.dataframe if "SHA-256" in frame.value.columns)
     assert list(log["文件名"]) == files  # newest first
     assert set(log["SHA-256"]) == {hashlib.sha256(MIXED_GBK).hexdigest()}
+
+
+def test_a_roster_upload_with_a_post_of_another_street_gets_that_row_rejected(ingested):
+    # A roster names posts, not areas: TS01 is 西工房's (蜜蜂张街道), CP01 台郭's (人和路街道), line 3.
+    roster = "\n".join([
+        "shift_id,staff_id,staff_name,unit,role,site_id,team_id,starts_at,ends_at,status",
+        f"UP-TS01-1,U01,采样医生甲,二七区卫健委,doctor,TS01,,{DAY} 08:00:00,{DAY} 16:00:00,done",
+        f"UP-CP01-1,U02,卡点人员乙,二七公安分局,police,CP01,,{DAY} 08:00:00,{DAY} 16:00:00,done",
+    ]) + "\n"
+    checked = upload.check(roster.encode("gbk"), "排班表.csv", STREET_A, ingested)
+    assert (checked.kind, checked.rows_read, checked.rows_loaded, checked.rows_rejected) == ("shifts", 2, 1, 1)
+    assert [(r.line, r.column) for r in checked.rejects] == [(3, "site_id")]
+    assert checked.rejects[0].reason.startswith("site outside 蜜蜂张街道 (410103001)")

@@ -115,7 +115,8 @@ MATERIALISE_CHECKED = ("create or replace temp table csv_checked as select * fro
                        " drop view csv_checked_input")
 KNOWN_CODES = """
 create or replace temp table csv_known as
-select 'area' as ref, unnest($area::varchar[]) as code union all select 'site', unnest($site::varchar[])
+select 'area' as ref, unnest($area::varchar[]) as code, code as area_code
+union all select 'site', unnest($site::varchar[]), unnest($site_area::varchar[])
 """
 # Every reject of the file, whatever found it; their values are masked in Python (ids.mask_ids),
 # and only for the ones stored.
@@ -246,6 +247,7 @@ def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None
     """(condition, column, reason) in the order they are checked: a row's first problem is its reason.
     within, (area code, name): the area whose file this is (a ledger part, an upload); a row of another area is rejected."""
     problems = []
+    located = any(column.references == "area" for column in kind.columns)
     for column in kind.columns:
         raw = ColumnExpression(column.name)
         filled = raw != ConstantExpression("")
@@ -265,6 +267,14 @@ def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None
             outside = filled & ~FunctionExpression("starts_with", raw, ConstantExpression(within[0]))
             problems.append((outside, column.name, f"area outside {within[1]} ({within[0]}), the area this"
                                                    " file is of (named in its file name)"))
+        # A row without an area column is where its post is (a roster, a checkpoint's counts); a
+        # ledger's hotel may lie in another street than its case, whose area column says where it is.
+        if column.references == "site" and within and not located:
+            site_area = ColumnExpression(f"_known_area_{column.name}")
+            outside = site_area.isnotnull() & ~FunctionExpression("starts_with", site_area,
+                                                                  ConstantExpression(within[0]))
+            problems.append((outside, column.name, f"site outside {within[1]} ({within[0]}), the area this"
+                                                   " file is of (named in its file name)"))
     for start, end in kind.ordered:
         problems.append((typed[end] < typed[start], end, f"{end} is before {start}"))
     for name in kind.unique:
@@ -274,7 +284,7 @@ def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None
     return problems
 
 
-def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known_codes: dict[str, set[str]],
+def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known_codes: dict,
                id_key: bytes, workdir: Path, within: tuple[str, str] | None = None, shown: str | None = None,
                first_row: int = 1) -> ParsedFile:
     """Parse into temp tables of `con`; the result's rows relation is valid until the next parse.
@@ -298,7 +308,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
         raise UnusableFile(str(error).replace(str(path), shown)) from None
 
 
-def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[str, set[str]], id_key: bytes,
+def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict, id_key: bytes,
            found: Scan, rows_view: str, within: tuple[str, str] | None, line_offset: int) -> ParsedFile:
 
     cells = con.view(rows_view)
@@ -324,11 +334,14 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict[
     total = cells.aggregate("count(*)").fetchall()[0][0]
     kept = trimmed.filter(~(blank | summary))
     # Reference codes by a join, not an IN list: a list is compared one code at a time per row.
-    con.execute(KNOWN_CODES, {"area": sorted(known_codes["area"]), "site": sorted(known_codes["site"])})
+    sites = sorted(known_codes["site"].items())  # site -> its area
+    con.execute(KNOWN_CODES, {"area": sorted(known_codes["area"]), "site": [site for site, _ in sites],
+                              "site_area": [area for _, area in sites]})
     for column in kind.columns:
         if column.references:
             known = con.table("csv_known").filter(ColumnExpression("ref") == ConstantExpression(column.references)) \
-                .select(ColumnExpression("code").alias(f"_known_{column.name}"))
+                .select(ColumnExpression("code").alias(f"_known_{column.name}"),
+                        ColumnExpression("area_code").alias(f"_known_area_{column.name}"))
             kept = kept.join(known, ColumnExpression(column.name) == ColumnExpression(f"_known_{column.name}"),
                              how="left")
     # Each cell is cast once, into a column of its own that the checks and the output read: a cast

@@ -40,10 +40,11 @@ FORGET_SERVED = "delete from loaded_files where kind = $kind and day is not dist
 FORGET_REJECTS = "delete from rejects where file_id = $file_id"
 
 
-def known_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+def known_codes(con: duckdb.DuckDBPyConnection) -> dict:
+    """The reference codes an export's cells are checked against: area codes, and each site's area."""
     return {
         "area": {r[0] for r in con.execute("select area_code from areas").fetchall()},
-        "site": {r[0] for r in con.execute("select site_id from sites").fetchall()},
+        "site": dict(con.execute("select site_id, area_code from sites").fetchall()),
     }
 
 

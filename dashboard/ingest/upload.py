@@ -43,7 +43,7 @@ SHOWN_REJECTS = 20
 MB = 1 << 20
 LOG_LINES_SHOWN = 500
 FILE_MODE = 0o644
-AREAS_AND_SITES = ("select area_code, name, level from areas", "select site_id from sites")
+AREAS_AND_SITES = ("select area_code, name, level from areas", "select site_id, area_code from sites")
 
 
 class Refused(ValueError):
@@ -98,11 +98,11 @@ def saved_name(area: str, filename: str) -> str:
     return f"{UPLOAD_PREFIX}-{area}-{stem or '文件'}{suffix}"
 
 
-def reference(settings: Settings) -> tuple[list[tuple[str, str, str]], dict[str, set[str]]]:
+def reference(settings: Settings) -> tuple[list[tuple[str, str, str]], dict]:
     """The areas (code, name, level) and the known area and site codes, from the serving snapshot."""
     with duckdb.connect(str(settings.db_path), read_only=True) as con:
         areas = [tuple(row) for row in con.execute(AREAS_AND_SITES[0]).fetchall()]
-        sites = {row[0] for row in con.execute(AREAS_AND_SITES[1]).fetchall()}
+        sites = dict(con.execute(AREAS_AND_SITES[1]).fetchall())
     return areas, {"area": {code for code, _, _ in areas}, "site": sites}
 
 
