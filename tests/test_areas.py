@@ -198,6 +198,10 @@ def test_a_clerk_opens_only_the_data_health_of_the_street(area_users):
     at = log_in(open_page("health.py"), "wang", "wang-pw")
     assert not at.exception and titles(at)[0] == "数据状态"
     assert at.query_params["area"] == MIFENGZHANG
+    # No map of the clerk's to choose layers for; a leader has them.
+    assert not any("地图图层" in str(node.proto) for node in at.sidebar.get("button_group"))
+    leader = log_in(open_page("health.py"), "li", "li-pw")
+    assert any("地图图层" in str(node.proto) for node in leader.sidebar.get("button_group"))
 
 
 def run_as_street_screen():

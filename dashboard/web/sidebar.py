@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import LANG_NAMES, LANGS, t
-from dashboard.web import access, device, state
+from dashboard.web import access, auth, device, state
 from dashboard.web.builders import maps
 
 
@@ -37,8 +37,9 @@ def sidebar(days: list[date], areas: pd.DataFrame, problems: list[str], scope: s
         st.selectbox(t("sidebar.community", lang), [*any_community, *communities["area_code"]], key="community",
                      format_func=lambda c: names.get(c, c) if c else t("sidebar.all_communities", lang),
                      disabled=not street)
-        st.pills(t("sidebar.layers", lang), list(maps.ALL_LAYERS), selection_mode="multi", key="layers",
-                 format_func=lambda v: t(f"layer.{v}", lang), help=t("sidebar.layers.help", lang))
+        if auth.may_open(access.role() or "", "overview"):  # a clerk has no map to choose layers of
+            st.pills(t("sidebar.layers", lang), list(maps.ALL_LAYERS), selection_mode="multi", key="layers",
+                     format_func=lambda v: t(f"layer.{v}", lang), help=t("sidebar.layers.help", lang))
         for note in problems:
             st.warning(note)
     day = date.fromisoformat(st.session_state["day"])
