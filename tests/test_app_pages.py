@@ -105,6 +105,12 @@ def open_page(file: str, **params) -> AppTest:
     return at.run()
 
 
+def failed_runs(caplog) -> list[str]:
+    """The router's log of runs that failed, with their exceptions."""
+    return [f"{record.getMessage()}: {record.exc_text or record.exc_info}" for record in caplog.records
+            if record.name == "dashboard.app" and record.levelname == "ERROR"]
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -119,9 +125,11 @@ def test_router_lists_every_page_file():
 @pytest.mark.parametrize("day", [DAYS[-1], DAYS[0]], ids=["newest", "oldest"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
-def test_page_runs_and_shows_hand_figures(app_env, spec, lang, day, area):
+def test_page_runs_and_shows_hand_figures(app_env, spec, lang, day, area, caplog):
     at = open_page(spec.file, day=day.isoformat(), lang=lang, area=area)
     assert not at.exception, [e.message for e in at.exception]
+    # The router turns a failure into a "retrying" notice (after the title may be drawn) and logs it.
+    assert not failed_runs(caplog), failed_runs(caplog)
     assert at.title[0].value == TITLES[spec.url_path][lang == "en"]
     shown = metrics(at)
     for label, value in expected_metrics(spec.url_path, lang, expected_figures(day, area)).items():
