@@ -211,6 +211,20 @@ def test_the_wall_shows_the_top_lines_and_how_many_more():
         "甲三：第 2 轮覆盖率 94.9%，低于目标 95%"]
 
 
+def test_the_wall_keeps_a_line_saying_the_data_is_partial():
+    # Eight posts short and a positive waiting outrank a street that sent nothing: on a wall of six
+    # lines it would fall into "+3 more", and the cards would look whole.
+    urgent = [attention.Item("understaffed_now", f"post {i} short") for i in range(8)]
+    missing = attention.Item("sender_missing", "甲街道 sent no isolation ledger")
+    items = sorted([*urgent, attention.Item("awaiting_transfer", "1 waiting"), missing], key=lambda i: i.rank)
+    shown, more = attention.wall_lines(items, 6)
+    assert [item.text for item in shown] == [f"post {i} short" for i in range(5)] + ["甲街道 sent no isolation ledger"]
+    assert more == 4  # 10 lines, 6 shown
+    # Already on screen: nothing moves.
+    few = sorted([*urgent[:2], missing], key=lambda i: i.rank)
+    assert attention.wall_lines(few, 6) == (few, 0)
+
+
 def test_names_from_the_data_are_escaped():
     posts = pd.DataFrame({"site_id": ["S1"], "name": ['<img src=x onerror="alert(1)">'], "on_duty": [0],
                           "min_staff": [1], "understaffed": [True]})

@@ -128,9 +128,20 @@ def _streets_of(areas: pd.DataFrame) -> dict[str, str]:
             **dict(zip(streets["area_code"], streets["area_code"]))}
 
 
+# Lines that say the figures themselves are partial: a wall keeps one on screen whatever outranks it,
+# since a figure missing a street's part must never pass for a whole one.
+PARTIAL_DATA = frozenset({"held", "sender_missing"})
+
+
 def wall_lines(items: list[Item], limit: int = WALL_LINES) -> tuple[list[Item], int]:
-    """The top `limit` items, and how many more there are."""
-    return items[:limit], max(0, len(items) - limit)
+    """The top `limit` items, and how many more there are; when the top holds no line saying the
+    data is partial but a later one does, the first such line takes the last place."""
+    shown = items[:limit]
+    if limit and not any(item.kind in PARTIAL_DATA for item in shown):
+        partial = next((item for item in items[limit:] if item.kind in PARTIAL_DATA), None)
+        if partial is not None:
+            shown = [*shown[:limit - 1], partial]
+    return shown, max(0, len(items) - len(shown))
 
 
 def _understaffed(lang, posts_now, posts_ahead) -> list[Item]:
