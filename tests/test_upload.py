@@ -284,3 +284,30 @@ def test_a_roster_upload_with_a_post_of_another_street_gets_that_row_rejected(in
     assert (checked.kind, checked.rows_read, checked.rows_loaded, checked.rows_rejected) == ("shifts", 2, 1, 1)
     assert [(r.line, r.column) for r in checked.rejects] == [(3, "site_id")]
     assert checked.rejects[0].reason.startswith("site outside 蜜蜂张街道 (410103001)")
+
+
+def test_the_page_says_live_only_for_a_file_the_ingest_loaded():
+    import pandas as pd
+
+    from dashboard.web.builders.uploads import taken_in_notice
+
+    def row(status: str, message: str = "") -> pd.DataFrame:
+        return pd.DataFrame({"ingested_at": [pd.Timestamp("2022-01-06 10:05")], "status": [status],
+                             "message": [message], "live_since": [pd.Timestamp("2022-01-06 10:06")]})
+
+    none = pd.DataFrame(columns=["ingested_at", "status", "message", "live_since"])
+    saved_at = "2022-01-06T10:00:00"
+    level, text = taken_in_notice(row("loaded"), None, saved_at, "核酸.csv", "en")
+    assert level == "success" and "taken in at 10:05" in text and "live since 10:06" in text
+    # Taken in but held back (far fewer rows than the file serving the day): not live, and why.
+    level, text = taken_in_notice(row("held", "held: 3 rows against 900"), None, saved_at, "核酸.csv", "en")
+    assert level == "warning" and "not live" in text and "3 rows against 900" in text
+    assert taken_in_notice(row("empty"), None, saved_at, "核酸.csv", "en")[0] == "warning"
+    # Not taken in yet: an ingest that failed after the save says so; one from before it does not count.
+    failed = {"ok": False, "message": "disk full", "attempted_at": "2022-01-06T10:01:00"}
+    level, text = taken_in_notice(none, failed, saved_at, "核酸.csv", "en")
+    assert level == "error" and "disk full" in text
+    earlier = {**failed, "attempted_at": "2022-01-06T09:59:00"}
+    assert taken_in_notice(none, earlier, saved_at, "核酸.csv", "en")[0] == "info"
+    assert taken_in_notice(none, {"ok": True, "attempted_at": "2022-01-06T10:01:00"}, saved_at, "核酸.csv", "en")[0] \
+        == "info"

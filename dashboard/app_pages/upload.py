@@ -1,13 +1,14 @@
 """上传数据 Upload: a clerk drops their area's files, sees at once what the ingest will make of each,
 confirms, and sees when the figures went live (issue 19). An admin uploads for the sidebar's area."""
 
-from datetime import date
+from datetime import date, datetime
 
 import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.ingest import upload
+from dashboard.ingest.status import read_status
 from dashboard.web import access, cache, state, table_view
 from dashboard.web.builders import uploads
 from dashboard.web.page_header import page_header
@@ -66,7 +67,7 @@ if ready and st.button(t("upload.confirm", f.lang), type="primary"):
             st.error(t("upload.refused", f.lang, file=i18n.literal(checked.filename), reason=i18n.literal(refusal)))
             continue
         pending.append({"file": f"exports/{day.isoformat()}/{saved.name}", "sha256": checked.sha256,
-                        "shown": checked.filename})
+                        "shown": checked.filename, "saved_at": datetime.now().isoformat(timespec="seconds")})
     if upload.may_start_ingest(settings):
         upload.start_ingest(settings)
     st.session_state[ROUND] = round_key + 1
@@ -77,16 +78,11 @@ if ready and st.button(t("upload.confirm", f.lang), type="primary"):
 @st.fragment(run_every=f"{max(2, min(settings.refresh_seconds, 5))}s")
 def taken_in() -> None:
     """Each saved file until an ingest has taken these very bytes in; then when, and since when live."""
+    status = read_status(settings.db_path)
     for item in st.session_state.get(PENDING, []):
         found = cache.query("upload/taken_in", area=area, file=item["file"], digest=item["sha256"])
-        if found.empty:
-            st.info(t("upload.waiting", f.lang, file=i18n.literal(item["shown"])))
-            continue
-        row = found.iloc[0]
-        status = t(f"health.status.{row['status']}", f.lang) if row["status"] in ("loaded", "held", "empty", "failed") \
-            else i18n.literal(row["status"])
-        st.success(t("upload.live", f.lang, file=i18n.literal(item["shown"]), taken=i18n.clock(row["ingested_at"]),
-                     status=status, live=i18n.clock(row["live_since"])))
+        level, text = uploads.taken_in_notice(found, status, item["saved_at"], item["shown"], f.lang)
+        getattr(st, level)(text)
 
 
 if st.session_state.get(PENDING):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.i18n import moment, short_day, t
+from dashboard.i18n import clock, literal, moment, short_day, t
 from dashboard.web.builders.tables import Table
 
 
@@ -77,3 +77,24 @@ def upload_log_table(entries: list[dict], lang: str) -> Table:
         c("col.message"): get("message"),
     })
     return Table(frame, counts=(c("col.rows_read"), c("col.rows_loaded"), c("col.rows_rejected")))
+
+
+def taken_in_notice(found: pd.DataFrame, status: dict | None, saved_at: str, shown: str,
+                    lang: str) -> tuple[str, str]:
+    """(level, text) for one saved file: "success" only when an ingest loaded these very bytes;
+    "warning" when it took them in but held them or found no row, so its figures are not live;
+    "error" when the ingest that ran after the save failed as a whole (<db>.status.json); else
+    "info", still waiting. found: upload/taken_in's row, if any; status: read_status()."""
+    file = literal(shown)
+    if not found.empty:
+        row = found.iloc[0]
+        status_name = t(f"health.status.{row['status']}", lang) if row["status"] in (
+            "loaded", "held", "empty", "failed") else literal(row["status"])
+        if row["status"] == "loaded":
+            return "success", t("upload.live", lang, file=file, taken=clock(row["ingested_at"]), status=status_name,
+                                live=clock(row["live_since"]))
+        return "warning", t("upload.not_live", lang, file=file, taken=clock(row["ingested_at"]), status=status_name,
+                            message=literal(str(row["message"] or "")[:300]))
+    if status and not status.get("ok", True) and str(status.get("attempted_at", "")) >= saved_at:
+        return "error", t("upload.ingest_failed", lang, file=file, message=literal(str(status.get("message", ""))[:300]))
+    return "info", t("upload.waiting", lang, file=file)
