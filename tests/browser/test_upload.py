@@ -89,4 +89,7 @@ def test_a_clerk_uploads_a_gbk_csv_and_an_xlsx_and_a_leader_sees_the_new_figure(
     log_in_as(leader, upload_server, "lead_a", "/?day=2022-01-06")
     expect(leader.locator("h1", has_text="总览")).to_be_visible()
     wait_for_app(leader)
+    # The cards may come a run after the title (a run that met the snapshot swap retries): wait for them.
+    expect(leader.locator('[data-testid="stMetricLabel"]', has_text=t("kpi.samples", "zh"))).to_be_visible(
+        timeout=60_000)
     assert metrics(leader)[t("kpi.samples", "zh")] == f"{SAMPLES_BEFORE + 3 + 2:,}"
