@@ -193,6 +193,12 @@ class Thresholds:
     fatigue_hours_7d: float = field(default_factory=lambda: _float("DASHBOARD_FATIGUE_7D", 60))
     fatigue_consecutive_days: int = field(default_factory=lambda: int(_float("DASHBOARD_FATIGUE_DAYS", 7)))
     stale_after_hours: float = field(default_factory=lambda: _float("DASHBOARD_STALE_AFTER_H", 26))
+    # Alerts (issue 20) share the rules above and add their own thresholds.
+    transfer_alert_hours: float = field(default_factory=lambda: _float("DASHBOARD_ALERT_TRANSFER_H", 12))
+    # A sender with no due time of its own (reference/reporting.csv) counts as missing from this hour.
+    sender_due_hour: float = field(default_factory=lambda: _float("DASHBOARD_ALERT_SENDER_DUE_HOUR", 12))
+    # A day's samples or positives outside the range of the 7 days before, widened by this share.
+    outlier_margin: float = field(default_factory=lambda: _float("DASHBOARD_ALERT_OUTLIER_MARGIN", 0.5))
 
 
 @dataclass(frozen=True)
