@@ -34,6 +34,8 @@ NEWEST_DAY_LINES = [
     ("awaiting_transfer", "台郭社区: 1 positive, not yet in centralized isolation, longest wait 62.0 h"),
     ("awaiting_transfer", "杏苑社区: 1 positive, not yet in centralized isolation, longest wait 8.0 h"),
     ("understaffed_soon", "流动采样车1号: below the minimum 2 from 6 Jan 2022 16:00"),
+    # C3 (台郭, home, planned to end 01-04) is still active: fixtures.RELEASES_OVERDUE.
+    ("releases_overdue", "台郭社区: 1 past their planned release"),
     ("coverage", "蜜蜂张街道: 2 communities below the 95% round 2 coverage target"),
     ("coverage", "杏苑社区: round 2 coverage 91.7%, below the 95% target"),
 ]
@@ -109,7 +111,8 @@ def frames() -> dict:
         "due_for_review": [True, True, True, True],
         "lift_review_on": pd.to_datetime(["2022-01-06", "2022-01-05", "2022-01-06", "2022-01-01"])})
     positives = pd.DataFrame({
-        "name": ["甲一", "甲二", "乙一"], "positives": [3, 1, 2],
+        "area_code": ["A01001", "A01002", "B02001"], "name": ["甲一", "甲二", "乙一"], "positives": [3, 1, 2],
+        "samples": [300, 200, 250],
         # 甲二 has only a precaution zone: active, but containing nothing.
         "active_zones": [0, 1, 2], "containing_zones": [0, 0, 2]})
     hotels = pd.DataFrame({"name": ["酒店A", "酒店B", "酒店C"], "active": [9, 8, 10], "capacity": [10, 10, 10],
@@ -188,9 +191,12 @@ def test_severity_table_is_the_issue_order_and_every_kind_has_a_label():
     # Issue 10's order, with issue 12's positives awaiting transfer just below posts short now, and
     # held re-exports (issue 16) and recent corrections after the outbreak's own kinds; a sender that
     # sent nothing (issue 18) beside a held re-export, one that sent late below corrections.
+    # Issue 20 put a stale feed first (alerts only: the banner says it on a page), releases overdue
+    # after the outbreak's own kinds, and data that contradicts itself below corrections.
     assert [kind.key for kind in attention.KINDS] == [
-        "understaffed_now", "awaiting_transfer", "understaffed_soon", "hotel_full", "positive_uncontained",
-        "held", "sender_missing", "correction", "sender_late", "lift_review", "coverage", "fatigue"]
+        "feed_stale", "understaffed_now", "awaiting_transfer", "understaffed_soon", "hotel_full",
+        "positive_uncontained", "releases_overdue", "held", "sender_missing", "correction", "positives_over_samples",
+        "hotel_over_rooms", "coverage_over_full", "outlier", "sender_late", "lift_review", "coverage", "fatigue"]
     for kind in attention.KINDS:
         zh, en = CATALOG[f"attention.kind.{kind.key}"]
         assert zh and en
@@ -259,7 +265,7 @@ def test_overview_on_the_newest_day():
     01-06 16:00 (8 h)."""
     listed = overview_list(open_page("overview.py", day=DAYS[2].isoformat(), lang="en"))
     assert [(kind, line) for kind, line, _ in listed.items] == NEWEST_DAY_LINES
-    assert listed.items[4][2] == ["兴华社区: round 2 coverage 87.5%, below the 95% target",
+    assert listed.items[5][2] == ["兴华社区: round 2 coverage 87.5%, below the 95% target",
                                   "西工房社区: round 2 coverage 90.0%, below the 95% target"]
 
 

@@ -1,55 +1,29 @@
-"""The 'needs attention' list: one ranked list for the wall, the overview and the phone.
+"""The 'needs attention' list: one ranked list for the wall, the overview and the phone, and the
+alerts' findings (alerts/rules.py), from the same rules.
 
 Query results in, ranked lines out. Each line names the rule it broke and the threshold, so a
-reader never has to know the settings. The order is the severity table, KINDS: a kind's place in
-it is its rank, so adding a kind is one entry there plus the function that finds its items.
+reader never has to know the settings. The order is the rule table, figures/rules.py KINDS: a
+kind's place in it is its rank, so adding a kind is one entry there plus the function that finds
+its items.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
+from dashboard.figures import data_checks
 from dashboard.figures.headline import HeadlineFigures
+from dashboard.figures.rules import BY_KEY, COLLAPSING, KINDS, RANK, TONES, Item, alerts_on, evaluated
+from dashboard.figures.rules import subject_of as _of
 from dashboard.i18n import clock, feed_in_sentence, hours, moment, num, pct, short_day, t
 from dashboard.settings import Thresholds
 
+__all__ = ["KINDS", "RANK", "TONES", "Item", "attention_inputs", "attention_items", "attention_list", "found_items", "alert_items", "latest_exports"]
 
-@dataclass(frozen=True)
-class Kind:
-    key: str
-    # Many items of a low-severity kind in one street read as one line for that street.
-    collapse_per_street: bool = False
-    # Red, orange, yellow or grey on the list: how urgent the kind is at a glance.
-    tone: str = "red"
-
-
-# Most urgent first.
-KINDS: tuple[Kind, ...] = (
-    Kind("understaffed_now"),
-    Kind("awaiting_transfer"),
-    Kind("understaffed_soon"),
-    Kind("hotel_full"),
-    Kind("positive_uncontained", tone="orange"),
-    # A re-export was held back (far fewer rows): the figures shown are the previous file's.
-    Kind("held", tone="orange"),
-    # A sender expected for the day sent nothing: its part of the figures is its last file's.
-    Kind("sender_missing", tone="orange"),
-    # A figure already on screen changed under a re-export: say so, below what needs action.
-    Kind("correction", tone="orange"),
-    # Sent, but after its due time: the figures are whole, the habit is worth a word.
-    Kind("sender_late", tone="grey"),
-    Kind("lift_review", collapse_per_street=True, tone="yellow"),
-    Kind("coverage", collapse_per_street=True, tone="yellow"),
-    Kind("fatigue", tone="grey"),
-)
-RANK = {kind.key: rank for rank, kind in enumerate(KINDS)}
-COLLAPSING = {kind.key for kind in KINDS if kind.collapse_per_street}
-TONES = {kind.key: kind.tone for kind in KINDS}
 # Lines a wall screen shows before "+k more".
 WALL_LINES = 6
 # A correction stays on the list this long after the re-export was ingested.
@@ -58,22 +32,7 @@ CORRECTION_HOURS = 24
 CONTAINING_LEVELS = ("sealed", "controlled")
 
 
-@dataclass(frozen=True)
-class Item:
-    kind: str
-    text: str
-    # How bad, within its kind: larger first (a bigger shortfall, a lower coverage...).
-    badness: float = 0.0
-    street: str = ""  # the street code, for the kinds that collapse per street
-    # The single lines a per-street line stands for, for the normal view to expand.
-    details: tuple[str, ...] = ()
-
-    @property
-    def rank(self) -> int:
-        return RANK[self.kind]
-
-
-def attention_items(
+def found_items(
     lang: str,
     thresholds: Thresholds,
     *,
@@ -90,34 +49,59 @@ def attention_items(
     corrections: pd.DataFrame | None = None,
     held: pd.DataFrame | None = None,
     reporting: pd.DataFrame | None = None,
+    overdue: pd.DataFrame | None = None,
+    trend: pd.DataFrame | None = None,
+    trend_day: date | None = None,
+    latest_exports: dict | None = None,
+    area: str = "",
     now: datetime | None = None,
 ) -> list[Item]:
-    """The ranked list: by the severity table, then worst first within a kind.
+    """Every item each rule of the table finds, one per subject, unranked and uncollapsed.
 
     A None input means that feed has no data for the day (or, for fatigue, that the role may not
-    see names), so it contributes nothing; it never counts as "all clear". `areas` (area_code,
-    name, level, parent_code) names the streets that per-street lines stand for. `corrections`
-    (health/corrections) counts when ingested within CORRECTION_HOURS before `now`; `held`
-    (health/held) for as long as the re-export is held; `reporting` (health/reporting) names each
-    sender that sent nothing or sent late.
+    see names), so it contributes nothing; it never counts as "all clear" (rules.evaluated says
+    which rules were). `areas` (area_code, name, level, parent_code) names the streets that
+    per-street lines stand for. `corrections` (health/corrections) counts when ingested within
+    CORRECTION_HOURS before `now`; `held` (health/held) for as long as the re-export is held;
+    `reporting` (health/reporting) names each sender that sent nothing by its due time (up to
+    `now`) or sent late; `trend` (testing/trend) is the 14 days to `trend_day`, for the outliers;
+    `latest_exports` each feed's newest export day, stale by `now`.
     """
-    streets_of = _streets_of(areas)
-    found = [
+    return [
+        *data_checks.feed_stale(lang, latest_exports, now, thresholds.stale_after_hours),
         *_understaffed(lang, posts_now, posts_ahead),
         *_awaiting_transfer(lang, awaiting),
         *_held(lang, held),
-        *_reporting(lang, reporting),
+        *_reporting(lang, reporting, now, thresholds.sender_due_hour),
         *_corrections(lang, corrections, now),
         *_hotels_full(lang, hotels, thresholds.hotel_full),
         *_positives_uncontained(lang, positives),
-        *_lift_reviews(lang, zones, thresholds.lift_review_days, streets_of),
+        *data_checks.releases_overdue(lang, overdue),
+        *data_checks.positives_over_samples(lang, positives),
+        *data_checks.hotels_over_rooms(lang, hotels),
+        *data_checks.coverage_over_full(lang, coverage, coverage_round),
+        *data_checks.outliers(lang, trend, trend_day, thresholds.outlier_margin, area),
+        *_lift_reviews(lang, zones, thresholds.lift_review_days, _streets_of(areas)),
         *_coverage(lang, coverage, coverage_round, thresholds.coverage_target),
         *_fatigue(lang, fatigue, thresholds),
     ]
+
+
+def attention_items(lang: str, thresholds: Thresholds, *, areas: pd.DataFrame, **inputs) -> list[Item]:
+    """The ranked list (found_items' inputs): by the rule table, then worst first within a kind;
+    a rule that says it elsewhere (a stale feed's banner) is left off."""
+    found = [item for item in found_items(lang, thresholds, areas=areas, **inputs) if BY_KEY[item.kind].listed]
     street_names = dict(zip(areas["area_code"], areas["name"]))
-    collapsed = _collapse_per_street(found, lang, street_names, thresholds, coverage_round)
+    collapsed = _collapse_per_street(found, lang, street_names, thresholds, inputs.get("coverage_round"))
     # sorted() is stable: equals keep the order their query gave them.
     return sorted(collapsed, key=lambda item: (item.rank, -item.badness))
+
+
+def alert_items(lang: str, thresholds: Thresholds, inputs: dict) -> tuple[list[Item], set[str]]:
+    """What the alerts send (found_items' inputs): every item whose rule alerts and has reached
+    its threshold, most urgent first, and the rules that were evaluated at all."""
+    found = [item for item in found_items(lang, thresholds, **inputs) if alerts_on(item, thresholds)]
+    return sorted(found, key=lambda item: (item.rank, -item.badness)), evaluated(inputs)
 
 
 def _streets_of(areas: pd.DataFrame) -> dict[str, str]:
@@ -151,7 +135,7 @@ def _understaffed(lang, posts_now, posts_ahead) -> list[Item]:
         for row in short_now.itertuples():
             items.append(Item("understaffed_now", t("attention.understaffed_now", lang, name=row.name,
                                                      on_duty=num(row.on_duty, lang), min_staff=num(row.min_staff, lang)),
-                              badness=float(row.min_staff - row.on_duty)))
+                              badness=float(row.min_staff - row.on_duty), subject=_of(row, "site_id"), area=_of(row, "area_code")))
     if posts_ahead is not None:
         already = set(short_now["site_id"]) if short_now is not None else set()
         for row in posts_ahead[~posts_ahead["site_id"].isin(already)].itertuples():
@@ -159,7 +143,8 @@ def _understaffed(lang, posts_now, posts_ahead) -> list[Item]:
             items.append(Item("understaffed_soon", t("attention.understaffed_soon", lang, name=row.name,
                                                       at=moment(row.first_short_at, lang),
                                                       min_staff=num(row.min_staff, lang)),
-                              badness=-pd.Timestamp(row.first_short_at).timestamp()))
+                              badness=-pd.Timestamp(row.first_short_at).timestamp(), subject=_of(row, "site_id"),
+                              area=_of(row, "area_code")))
     return items
 
 
@@ -169,7 +154,7 @@ def _awaiting_transfer(lang, awaiting) -> list[Item]:
         return []
     return [Item("awaiting_transfer", t("attention.awaiting_transfer", lang, name=row.name,
                                         count=num(row.awaiting, lang), hours=hours(row.longest_wait_hours, lang)),
-                 badness=float(row.longest_wait_hours))
+                 badness=float(row.longest_wait_hours), subject=_of(row, "area_code"), area=_of(row, "area_code"))
             for row in awaiting.itertuples()]
 
 
@@ -204,19 +189,26 @@ def held_text(row, lang: str, key: str = "attention.held") -> str:
 def _held(lang, held) -> list[Item]:
     if held is None:
         return []
-    return [Item("held", held_text(row, lang), badness=float(row.serving_rows_loaded - row.rows_loaded))
+    return [Item("held", held_text(row, lang), badness=float(row.serving_rows_loaded - row.rows_loaded),
+                 subject=f"{row.kind}:{pd.Timestamp(row.day).date().isoformat()}")
             for row in held.itertuples()]
 
 
-def _reporting(lang, reporting) -> list[Item]:
-    """One line per sender of the day that sent nothing, and per one that sent after its due time,
-    in the query's order (by feed)."""
+def _reporting(lang, reporting, now: datetime | None, due_hour: float) -> list[Item]:
+    """One line per sender of the day that sent nothing by its due time (a sender without one of
+    its own is due at due_hour), and per one that sent after its due time, in the query's order
+    (by feed). With no `now` every missing sender counts."""
     if reporting is None:
         return []
     items = []
     for row in reporting[reporting["status"] == "missing"].itertuples():
+        due = pd.Timestamp(row.due_at) if not pd.isna(row.due_at) else \
+            pd.Timestamp(datetime.combine(pd.Timestamp(row.day).date(), time())) + pd.Timedelta(hours=due_hour)
+        if now is not None and pd.Timestamp(now) < due:
+            continue
         items.append(Item("sender_missing", t("attention.sender_missing", lang, sender=row.sender_name,
-                                              feed=feed_in_sentence(row.kind, lang))))
+                                              feed=feed_in_sentence(row.kind, lang)),
+                          subject=f"{row.kind}:{row.sender}", area=_of(row, "area_code")))
     for row in reporting[reporting["status"] == "late"].itertuples():
         items.append(Item("sender_late", t("attention.sender_late", lang, sender=row.sender_name,
                                            feed=feed_in_sentence(row.kind, lang), at=clock(row.received_at),
@@ -224,6 +216,8 @@ def _reporting(lang, reporting) -> list[Item]:
                           # The later, the worse.
                           badness=float((pd.Timestamp(row.received_at) - pd.Timestamp(row.due_at)).total_seconds())))
     return items
+
+
 
 
 def _flat(figures: dict) -> dict:
@@ -240,7 +234,7 @@ def _hotels_full(lang, hotels, hotel_full: float) -> list[Item]:
     return [Item("hotel_full", t("attention.hotel_at_threshold", lang, name=row.name, active=num(row.active, lang),
                                  capacity=num(row.capacity, lang), occupancy=pct(row.occupancy, lang, 0),
                                  threshold=pct(hotel_full, lang, 0)),
-                 badness=float(row.occupancy))
+                 badness=float(row.occupancy), subject=_of(row, "site_id"), area=_of(row, "area_code"))
             for row in hotels[hotels["occupancy"] >= hotel_full].itertuples()]
 
 
@@ -250,7 +244,7 @@ def _positives_uncontained(lang, positives) -> list[Item]:
     uncontained = positives[(positives["positives"] > 0) & (positives["containing_zones"] == 0)]
     return [Item("positive_uncontained", t("attention.positive_uncontained", lang, name=row.name,
                                            positives=num(row.positives, lang)),
-                 badness=float(row.positives))
+                 badness=float(row.positives), subject=_of(row, "area_code"), area=_of(row, "area_code"))
             for row in uncontained.itertuples()]
 
 
@@ -331,12 +325,26 @@ def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: st
     """What the overview lists for the day and area. `run(name, **params)` runs a named query; a
     feed with no export contributes nothing. Fatigue lines only where the role may see names:
     the lines carry counts, but the query behind them lists people."""
+    return attention_items(lang, config, **attention_inputs(run, figures, day, area, config,
+                                                            names_allowed=names_allowed, now=now))
+
+
+def attention_inputs(run, figures: HeadlineFigures, day: date, area: str, config: Thresholds, *,
+                     names_allowed: bool, now: datetime, instant: bool = False) -> dict:
+    """found_items' inputs for the day and area, from the named queries. With `instant` (the
+    alerts' clock) a positive's wait counts to `now`, not to the end of the day."""
     has_zones = figures.feeds.get("control_zones", {}).get("latest_export") is not None
     has_isolation = figures.feeds.get("isolation", {}).get("latest_export") is not None
     testing_day, staff_at, round_ = figures.testing_day, figures.staff_at, figures.current_round
     fatigue = run("staff/fatigue", at=staff_at, area=area) if staff_at and names_allowed else None
-    return attention_items(
-        lang, config, areas=run("map/areas"),
+    if not has_isolation:
+        awaiting = None
+    elif instant:
+        awaiting = run("isolation/awaiting_at", at=now, area=area)
+    else:
+        awaiting = run("isolation/awaiting_by_community", day=day, area=area)
+    return dict(
+        areas=run("map/areas"),
         coverage=run("testing/coverage_by_community", day=day, round=round_, area=area) if round_ is not None else None,
         coverage_round=round_,
         zones=run("zones/zone_table", day=day, area=area, review_days=config.lift_review_days) if has_zones else None,
@@ -346,10 +354,21 @@ def attention_list(run, figures: HeadlineFigures, day: date, area: str, lang: st
         posts_ahead=run("staff/understaffed_ahead", at=staff_at, hours=config.understaffed_lookahead_hours,
                         area=area) if staff_at else None,
         fatigue=fatigue_flags(fatigue, config.fatigue_hours_24h, config.fatigue_hours_7d,
-                                     config.fatigue_consecutive_days) if fatigue is not None else None,
-        awaiting=run("isolation/awaiting_by_community", day=day, area=area) if has_isolation else None,
+                              config.fatigue_consecutive_days) if fatigue is not None else None,
+        awaiting=awaiting,
         corrections=run("health/corrections", day=day, area=area),
         held=run("health/held", area=area),
         reporting=run("health/reporting", day=day, area=area),
+        overdue=run("isolation/releases_overdue", day=day, area=area) if has_isolation else None,
+        trend=run("testing/trend", day=testing_day, area=area) if testing_day else None,
+        trend_day=testing_day,
+        latest_exports=latest_exports(figures),
+        area=area,
         now=now,
     )
+
+
+def latest_exports(figures: HeadlineFigures) -> dict[str, date | None]:
+    """Each feed's newest export day on or before the figures' day."""
+    return {kind: date.fromisoformat(feed["latest_export"]) if feed.get("latest_export") else None
+            for kind, feed in figures.feeds.items()}

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.figures.data_checks import stale_feeds
 from dashboard.i18n import t
-from dashboard.ingest.contract import EXPORT_KINDS
 from dashboard.web import device
-
-# A screen raises the alarm for the feeds every figure depends on, not for the optional ones.
-CORE_FEEDS = tuple(kind.kind for kind in EXPORT_KINDS if not kind.optional)
 
 BANNER_CSS = """
 <style>
@@ -80,14 +77,8 @@ def stale_alarms(latest_exports: dict[str, date | None], now: datetime, threshol
 
     An export for day D covers D, so its age is counted from the end of D.
     """
-    alarms = []
-    for feed in CORE_FEEDS:
-        latest = latest_exports.get(feed)
-        if latest is None:
-            continue
-        end_of_day = datetime.combine(latest + timedelta(days=1), datetime.min.time())
-        if now - end_of_day > timedelta(hours=threshold_hours):
-            alarms.append(Alarm(feed, latest))
+    # The alerts' feed_stale rule is the same test (figures/data_checks.py).
+    alarms = [Alarm(feed, latest) for feed, latest in stale_feeds(latest_exports, now, threshold_hours)]
     if ingest_status and not ingest_status.get("ok", True):
         alarms.append(Alarm(None, datetime.fromisoformat(ingest_status["attempted_at"]),
                             ingest_status.get("message", "")))

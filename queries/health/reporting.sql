@@ -4,7 +4,7 @@ with source as (
     where day = $day and (area_code is null or starts_with(area_code, $area) or starts_with($area, area_code))
 ),
 ordered as (
-    select source.kind, source.sender, source.sender_name, source.area_code, source.status, source.received_at,
+    select source.day, source.kind, source.sender, source.sender_name, source.area_code, source.status, source.received_at,
         source.due_at, source.served_day,
     from source
     join feeds using (kind)
