@@ -3,7 +3,8 @@
 Measures what users wait for, each against what DuckDB alone needs to read the same CSVs:
 a full ingest against a bare `read_csv` of every testing file into a table, one new day added to
 the loaded days against a bare `read_csv` of that day's testing file, an ingest with nothing new,
-the peak memory (RSS) of each, the snapshot's size, and every named query on the snapshot.
+the peak memory (RSS) of each, the snapshot's size, every named query on the snapshot, and the
+alerts' evaluation after a swap (--alerts-only: on the snapshot an earlier run left behind).
 Each ingest runs as its own `python -m dashboard ingest` process, so its peak RSS is its own.
 Timings on a shared machine are noisy: compare the ratios, taken in the same run.
 """
@@ -17,7 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from dashboard.demo.generate import generate
@@ -106,6 +107,8 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=REPO,
                         help="a checkout whose `python -m dashboard ingest` is measured (default: this one)")
     parser.add_argument("--no-queries", action="store_true")
+    parser.add_argument("--alerts-only", action="store_true",
+                        help="only the alerts' evaluation, on the snapshot an earlier run left in bench/out/")
     parser.add_argument("--floor-only", action="store_true",
                         help="only the newest day's bare read beside the least an ingest must do with it")
     args = parser.parse_args()
@@ -124,6 +127,9 @@ def main() -> None:
     newest_testing = sorted((data / "exports" / days[-1]).glob(testing_glob))
     if args.floor_only:
         floor_rows(newest_testing, args.cheap_repeat)
+        return
+    if args.alerts_only:
+        alert_runs(OUT / f"{args.scale}.duckdb", date.fromisoformat(days[-1]), args.cheap_repeat)
         return
     held_back = OUT / "held-back"
     shutil.rmtree(held_back, ignore_errors=True)
@@ -182,7 +188,37 @@ def main() -> None:
         print(f"{name:<46} {median:>9.1f} {runs[int(len(runs) * 0.95) - 1]:>8.1f}")
     print(f"{'all queries, one after another':<46} {total:>9.1f}")
     snapshot.close()
+    alert_runs(db, newest, args.cheap_repeat)
     page_runs(data, db, args.cheap_repeat)
+
+
+def alert_runs(db: Path, newest: date, repeat: int) -> None:
+    """The alerts' evaluation as it runs after a swap: a snapshot just opened (no warm connection),
+    every rule at 12:00 of the newest day, the result recorded into a fresh store."""
+    from dashboard.alerts.rules import evaluate
+    from dashboard.alerts.store import AlertStore
+    from dashboard.settings import Thresholds
+
+    at = datetime.combine(newest, datetime.min.time()).replace(hour=12)
+    runs, recorded = [], []
+    for attempt in range(repeat + 1):
+        store_path = OUT / "alerts-bench.sqlite"
+        store_path.unlink(missing_ok=True)
+        snapshot = Snapshot(db)
+        start = time.perf_counter()
+        evaluation = evaluate(snapshot.run, Thresholds(), at)
+        middle = time.perf_counter()
+        AlertStore(store_path).record(at, evaluation.alerts, evaluation.evaluated_rules, lambda alert: ["on_duty"],
+                                      timedelta(hours=2))
+        end = time.perf_counter()
+        snapshot.close()
+        if attempt:  # the first run also imports and reads the SQL files
+            runs.append(middle - start)
+            recorded.append(end - start)
+    print(f"\n{'alerts after a swap (median of ' + str(repeat) + ')':<46} {'s':>9}   alerts")
+    print(f"{'evaluate every rule at ' + at.strftime('%m-%d %H:%M'):<46} {statistics.median(runs):>9.3f}"
+          f" {len(evaluation.alerts):>8}")
+    print(f"{'evaluate and record':<46} {statistics.median(recorded):>9.3f}")
 
 
 def page_runs(data: Path, db: Path, repeat: int) -> None:

@@ -1,8 +1,9 @@
-"""Command line: python -m dashboard {ingest,report,briefing,generate,serve,hash-password,screen-token}."""
+"""Command line: python -m dashboard {ingest,report,briefing,alerts,generate,serve,hash-password,screen-token}."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import traceback
 from datetime import date, datetime
@@ -37,7 +38,8 @@ def _ingest(args) -> int:
             print("--accept runs one ingest: give it without --watch", file=sys.stderr)
             return 2
         print(mask_ids(f"watching {settings.data_dir} every {args.interval:g} s; Ctrl-C stops"))
-        watch(settings, args.interval)
+        with contextlib.ExitStack() as stack:
+            watch(settings, args.interval, after=None if args.no_alerts else _alerts_after_ingest(settings, stack))
         return 0
     if args.accept:
         try:
@@ -56,6 +58,40 @@ def _ingest(args) -> int:
     for held in result.held:
         print(mask_ids(f"HELD {held.message}"), file=sys.stderr)
     return 0 if result.ok else 1
+
+
+def _alerts_after_ingest(settings, stack):
+    """The alerts' tick for the ingest watcher, holding the alerts' lock for as long as it runs;
+    None (with a line saying why) when another process already evaluates them."""
+    from dashboard.alerts.command import Alerting, AlertsBusy, exclusive
+
+    try:
+        stack.enter_context(exclusive(settings))
+    except AlertsBusy as busy:
+        print(f"alerts: not evaluated here: {busy}")
+        return None
+    alerting = Alerting(settings)
+    return lambda: alerting.tick(datetime.now().replace(microsecond=0))
+
+
+def _alerts(args) -> int:
+    from dashboard.alerts import command
+    from dashboard.figures.headline import parse_at
+
+    settings = Settings.from_env(args.data, args.db)
+    try:
+        if args.watch:
+            if args.at or args.post:
+                print("--at and --post are for --once: --watch runs on the clock, to the configured robots",
+                      file=sys.stderr)
+                return 2
+            return command.watch(settings)
+        return command.once(settings, parse_at(args.at) if args.at else None, args.post)
+    except command.AlertsBusy as busy:
+        print(f"ERROR {busy}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        return _print_failure(error)
 
 
 def _snapshot_and_area(args):
@@ -84,15 +120,28 @@ def _report(args) -> int:
     opened = _snapshot_and_area(args)
     if isinstance(opened, int):
         return opened
-    _, snapshot, _, area_name = opened
+    settings, snapshot, _, area_name = opened
     day = date.fromisoformat(args.day) if args.day else default_day(snapshot)
     at = parse_at(args.at) if args.at else default_at(day)
     report = build_report(snapshot, day, at, args.area or "")
     if args.format == "json":
-        print(to_json(report))
+        print(to_json({**report, **_alerts_open(settings, args.area or "")}))
     else:
         print(report_markdown(report, args.lang, area_name), end="")
     return 0
+
+
+def _alerts_open(settings, area: str) -> dict:
+    """The report's alerts: how many are open in the area now, as of their last evaluation; null
+    for both when alerts have never been evaluated (never a 0 nobody checked)."""
+    from dashboard.alerts.store import AlertStore
+
+    if not settings.alerts_db.exists():
+        return {"alerts_open": None, "alerts_evaluated_at": None}
+    store = AlertStore(settings.alerts_db, read_only=True)
+    last = store.last_evaluated()
+    return {"alerts_open": store.open_count(area),
+            "alerts_evaluated_at": last.isoformat(timespec="minutes") if last else None}
 
 
 def _briefing(args) -> int:
@@ -230,7 +279,21 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--accept", action="append", metavar="DAY/FILE.csv",
                         help="apply this held re-export (e.g. 2022-01-07/testing_records.csv, relative to exports/):"
                              " that very file, by its sha256; may be given more than once")
+    ingest.add_argument("--no-alerts", action="store_true",
+                        help="with --watch: leave the alerts to a separate `alerts --watch` (by default the watcher"
+                             " evaluates them after every ingest and on the clock)")
     ingest.set_defaults(run=_ingest)
+
+    alerts = with_location(commands.add_parser(
+        "alerts", help="evaluate the alert rules and send what started, is still open or cleared"))
+    mode = alerts.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--once", action="store_true", help="evaluate once and deliver, for cron; exit 1 if anything"
+                      " is left undelivered")
+    mode.add_argument("--watch", action="store_true", help="keep evaluating on every new snapshot and on the clock"
+                      " (for a deployment whose ingest watcher runs with --no-alerts)")
+    alerts.add_argument("--at", help='"YYYY-MM-DD HH:MM": the evaluation time (default: now)')
+    alerts.add_argument("--post", help="send every alert to this one webhook URL instead of the configured robots")
+    alerts.set_defaults(run=_alerts)
 
     report = with_location(commands.add_parser("report", help="the day's headline figures"))
     report.add_argument("--day", help="YYYY-MM-DD (default: newest export day)")

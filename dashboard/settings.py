@@ -14,6 +14,7 @@ import secrets
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time as time_of_day
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +80,75 @@ def briefing_webhooks() -> dict[str, str]:
     webhooks = {str(code): str(url) for code, url in table.items() if url} if isinstance(table, dict) else {}
     if WHOLE_DISTRICT not in webhooks and section.get("webhook_url"):
         webhooks[WHOLE_DISTRICT] = str(section["webhook_url"])
+    return webhooks
+
+
+# Alerts (issue 20): most urgent first, as alerts/alert.py SEVERITIES.
+ALERT_SEVERITIES = ("critical", "high", "low")
+ON_DUTY = "on_duty"  # the destination name of the district's on-duty group
+
+
+@dataclass(frozen=True)
+class Mute:
+    """Alerts of these severities are not sent between start and end (a window may cross midnight)."""
+
+    severities: frozenset[str]
+    start: time_of_day
+    end: time_of_day
+
+    def covers(self, severity: str, moment) -> bool:
+        if severity not in self.severities:
+            return False
+        now = moment.time()
+        if self.start <= self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end
+
+
+@dataclass(frozen=True)
+class AlertDelivery:
+    renotify_hours: float
+    on_duty_min: str
+    interval_seconds: float
+    mutes: tuple[Mute, ...]
+
+
+DEFAULT_MUTES = (Mute(frozenset({"low"}), time_of_day(23), time_of_day(7)),)
+
+
+def alert_delivery() -> AlertDelivery:
+    """How alerts are sent: re-notify interval, which severities the on-duty group gets, how often
+    the clock's evaluation runs, and the mute timings (`[alerts] mute` in the secrets file: a list
+    of {severities, from, to}; low is muted 23:00-07:00 when none is given, `mute = []` mutes nothing)."""
+    on_duty_min = os.environ.get("DASHBOARD_ALERT_ON_DUTY_MIN", "high")
+    if on_duty_min not in ALERT_SEVERITIES:
+        raise ValueError(f"DASHBOARD_ALERT_ON_DUTY_MIN must be one of {', '.join(ALERT_SEVERITIES)}, not {on_duty_min!r}")
+    section = _secrets().get("alerts", {})
+    configured = section.get("mute") if isinstance(section, dict) else None
+    mutes = DEFAULT_MUTES if configured is None else tuple(_mute(entry) for entry in configured)
+    return AlertDelivery(renotify_hours=_float("DASHBOARD_ALERT_RENOTIFY_H", 2), on_duty_min=on_duty_min,
+                         interval_seconds=_float("DASHBOARD_ALERT_INTERVAL_S", 60), mutes=mutes)
+
+
+def _mute(entry) -> Mute:
+    try:
+        severities = frozenset(entry["severities"])
+        start, end = (time_of_day.fromisoformat(entry[name]) for name in ("from", "to"))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"[alerts] mute in the secrets file: each entry needs severities, from and to"
+                         f" (e.g. {{severities = [\"low\"], from = \"23:00\", to = \"07:00\"}}): {error}") from None
+    if not severities <= set(ALERT_SEVERITIES):
+        raise ValueError(f"[alerts] mute: severities must be among {', '.join(ALERT_SEVERITIES)}")
+    return Mute(severities, start, end)
+
+
+def alert_webhooks() -> dict[str, str]:
+    """The robots alerts go to: every area's (and the district's) of `[briefing.webhooks]`, plus the
+    on-duty group's, `[alerts] on_duty_webhook`. Secrets: their URLs carry the robots' keys."""
+    webhooks = briefing_webhooks()
+    section = _secrets().get("alerts", {})
+    if isinstance(section, dict) and section.get("on_duty_webhook"):
+        webhooks[ON_DUTY] = str(section["on_duty_webhook"])
     return webhooks
 
 
@@ -247,6 +317,12 @@ class Settings:
         folder every replica shares for certain, since the uploads themselves go there (a replica's
         state directory may be its own). Outside reference/ and exports/, so the ingest never reads it."""
         return self.data_dir / "uploads" / "log.jsonl"
+
+    @property
+    def alerts_db(self) -> Path:
+        """The alerts' state, beside the snapshot like its status file: the evaluating process
+        (the ingest watcher, or `alerts --watch`) writes it, every replica's pages read it."""
+        return self.db_path.with_name(self.db_path.name + ".alerts.sqlite")
 
     @property
     def id_key_file(self) -> Path:

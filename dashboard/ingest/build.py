@@ -389,8 +389,10 @@ def _forget_partition(con, run: _Run, day: date, sender: str, file: str, reason:
     run.result.outcomes.append(outcome)
 
 
-def watch(settings: Settings, interval: float, report=print, rounds: int | None = None) -> None:
-    """Ingest whenever the data directory changes; keeps going when one ingest fails."""
+def watch(settings: Settings, interval: float, report=print, rounds: int | None = None, after=None) -> None:
+    """Ingest whenever the data directory changes; keeps going when one ingest fails. `after()`,
+    when given, runs after every poll and returns a line to report (the alerts' tick: it knows
+    nothing of the ingest but the snapshot it swapped in)."""
     last = None
     done = 0
     while rounds is None or done < rounds:
@@ -401,6 +403,13 @@ def watch(settings: Settings, interval: float, report=print, rounds: int | None 
                 report(summary_table(ingest(settings)))
         except Exception as error:  # a watcher must outlive any one bad ingest; ingest() logged it
             report(mask_ids(f"ERROR ingest failed: {error}"))
+        if after is not None:
+            try:
+                line = after()
+                if line:
+                    report(line)
+            except Exception as error:  # nor may a failing alert stop the ingest
+                report(mask_ids(f"ERROR alerts: {type(error).__name__}: {error}"))
         done += 1
         if rounds is None or done < rounds:
             time.sleep(interval)
