@@ -24,6 +24,7 @@ TITLES = {
     "staff": ("人员排班", "Staff & shifts"),
     "health": ("数据状态", "Data health"),
     "upload": ("上传数据", "Upload"),
+    "alerts": ("告警", "Alerts"),
 }
 
 STREETS = [

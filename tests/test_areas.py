@@ -33,8 +33,8 @@ SAME_FOR_EVERY_AREA = {"map/areas", "map/boundaries", "health/export_days", "tes
 # role: the pages it opens (the area changes what a page shows, never which pages).
 OPENS = {
     "screen": {"overview"},
-    "leader": {"overview", "zones", "testing", "isolation", "staff", "health"},
-    "admin": {"overview", "zones", "testing", "isolation", "staff", "health", "upload"},
+    "leader": {"overview", "zones", "testing", "isolation", "staff", "alerts", "health"},
+    "admin": {"overview", "zones", "testing", "isolation", "staff", "alerts", "health", "upload"},
     "clerk": {"upload", "health"},
 }
 # (session's area, the area a query is run with): allowed?

@@ -8,7 +8,8 @@ from dashboard.figures.attention import held_text
 from dashboard.figures.headline import report_from
 from dashboard.i18n import t
 from dashboard.ingest import upload
-from dashboard.web import access, cache, feeds, figure_view, state, table_view
+from dashboard.web import access, alert_state, cache, feeds, figure_view, state, table_view
+from dashboard.web.builders import alerts as alert_tables
 from dashboard.web.builders import charts, reconciliation, tables, uploads
 from dashboard.web.builders import reporting as reporting_builders
 from dashboard.web.page_header import page_header
@@ -65,3 +66,12 @@ if not access.may_run("health/ingest_log"):  # a clerk: their files' rejects, no
 st.subheader(t("health.log", f.lang))
 table_view.show_table(tables.ingest_log_table(cache.query("health/ingest_log", area=f.area), f.lang),
                       t("health.log.empty", f.lang), height=360)
+
+# The alerts' own log (alerts/store.py), not the snapshot's: every attempt to post, failures kept.
+alerts_store = alert_state.store()
+if alerts_store is not None:
+    st.subheader(t("alerts.delivery_log", f.lang))
+    st.caption(t("alerts.delivery_log.caption", f.lang))
+    area_names = dict(cache.area_frame()[["area_code", "name"]].itertuples(index=False))
+    table_view.show_table(alert_tables.delivery_log_table(alerts_store.delivery_log(limit=200), area_names, f.lang),
+                          t("alerts.none_delivered", f.lang), height=300)

@@ -13,6 +13,7 @@ from dashboard.figures.trends import TRENDS, trend_frame
 from dashboard.i18n import t
 from dashboard.web import (
     access,
+    alert_state,
     area_outlines,
     cache,
     device,
@@ -64,7 +65,10 @@ base = area_outlines.geo()
 def show_attention(rows: int | None = None) -> None:
     """The ranked list: a wall shows its top lines and "+k more", the desk and the phone all of it,
     per-street lines expandable."""
-    st.subheader(t("overview.attention", f.lang))
+    # The alerts open in the area, when alerts run at all (alerts/): the wall shows the count too.
+    alerts_open = alert_state.open_count(f.area)
+    st.subheader(t("overview.attention", f.lang) if alerts_open is None
+                 else t("overview.attention.alerts", f.lang, count=i18n.num(alerts_open, f.lang)))
     if not names_allowed and not device.kiosk():
         st.caption(t("overview.fatigue_hidden", f.lang))
     if not items:

@@ -48,6 +48,7 @@ PAGES = (
     PageSpec("testing.py", "testing", "page.testing", ":material/biotech:", PEOPLE),
     PageSpec("isolation.py", "isolation", "page.isolation", ":material/hotel:", PEOPLE),
     PageSpec("staff.py", "staff", "page.staff", ":material/badge:", PEOPLE),
+    PageSpec("alerts.py", "alerts", "page.alerts", ":material/notifications_active:", PEOPLE, rotates=False),
     PageSpec("health.py", "health", "page.health", ":material/monitor_heart:", PEOPLE | {"clerk"},
              rotates=False),
     PageSpec("upload.py", "upload", "page.upload", ":material/upload_file:", frozenset({"clerk", "admin"}),
