@@ -70,8 +70,7 @@ def _alerts_after_ingest(settings, stack):
     except AlertsBusy as busy:
         print(f"alerts: not evaluated here: {busy}")
         return None
-    alerting = Alerting(settings)
-    return lambda: alerting.tick(datetime.now().replace(microsecond=0))
+    return Alerting(settings).tick
 
 
 def _alerts(args) -> int:

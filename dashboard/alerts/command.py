@@ -96,9 +96,10 @@ class Alerting:
         return deliver.deliver_due(self.store, now, self.urls(), self.delivery.mutes, post=self.post,
                                    area_names=self.area_names)
 
-    def tick(self, now: datetime) -> str:
+    def tick(self, now: datetime | None = None) -> str:
         """Evaluate when the snapshot changed or the clock's interval has passed, then send what
-        is due; a line saying what happened."""
+        is due at `now` (the machine's clock by default); a line saying what happened."""
+        now = now or datetime.now().replace(microsecond=0)
         changed = self.settings.db_path.exists() and Snapshot(self.settings.db_path).version() != self.last_version
         due = self.last_evaluated is None or now - self.last_evaluated >= timedelta(seconds=self.delivery.interval_seconds)
         line = ""
@@ -133,7 +134,7 @@ def watch(settings: Settings, out=print, rounds: int | None = None) -> int:
         done = 0
         while rounds is None or done < rounds:
             try:
-                out(alerting.tick(datetime.now().replace(microsecond=0)))
+                out(alerting.tick())
             except Exception as error:  # a pager must outlive one bad evaluation
                 out(mask_ids(f"ERROR alerts: {type(error).__name__}: {error}"))
             done += 1
