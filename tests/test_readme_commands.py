@@ -22,7 +22,7 @@ REPORT_KEYS = [
     "as_of", "at", "feeds", "zones_active", "population_sealed", "samples_on_day", "positives_on_day",
     "current_round", "round_coverage", "isolation_active", "releases_due_next_day", "hotel_occupancy",
     "staff_on_duty", "posts_understaffed", "positives_awaiting_transfer", "releases_overdue", "corrections",
-    "reporting",
+    "reporting", "alerts_open", "alerts_evaluated_at",
 ]
 
 
@@ -52,12 +52,14 @@ def test_generate_ingest_report(tmp_path):
     report = json.loads(dashboard("report", "--data", str(data), "--db", str(db), "--format", "json",
                                   home=home).stdout)
     assert list(report) == REPORT_KEYS
+    # No alerts have run on a fresh data directory: null, never 0.
+    assert report["alerts_open"] is None and report["alerts_evaluated_at"] is None
     assert report["as_of"] == today.isoformat() and report["at"] == f"{today.isoformat()}T12:00"
     # The demo's last day lacks one street's isolation ledger, by design (dashboard/demo/field_layout.py).
     assert report["feeds"] == {kind: {"latest_export": today.isoformat(), "stale": False,
                                       "missing_senders": [MISSING_STREET] if kind == "isolation" else []}
                                for kind in KINDS}
-    assert [key for key, value in report.items() if value is None] == []
+    assert [key for key, value in report.items() if value is None] == ["alerts_open", "alerts_evaluated_at"]
     assert list(report["zones_active"]) == ["sealed", "controlled", "precaution"]
     assert list(report["isolation_active"]) == ["home", "home_monitoring", "centralized"]
     assert report["samples_on_day"] > 0 and report["staff_on_duty"] > 0 and report["population_sealed"] > 0

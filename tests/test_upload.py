@@ -244,7 +244,7 @@ def test_a_clerk_lands_on_the_upload_page_and_opens_only_it_and_health(clerk_app
         assert not at.exception, [e.message for e in at.exception]
         opened[spec.url_path] = at.title[0].value == TITLES[spec.url_path][0]
     assert opened == {"overview": False, "zones": False, "testing": False, "isolation": False, "staff": False,
-                      "health": True, "upload": True}
+                      "alerts": False, "health": True, "upload": True}
 
 
 @pytest.fixture
