@@ -36,6 +36,8 @@ PHONE = {"width": 390, "height": 844}
 # The pages of figures a wall or a phone shows; the upload page is a clerk's form (tests/browser/test_upload.py).
 PAGES = tuple(name for name in TITLES if name != "upload")
 MAP_PAGES = ("overview", "zones", "testing", "isolation", "staff")
+# The pages with plotly charts: the alerts page has tables only.
+CHART_PAGES = tuple(name for name in PAGES if name != "alerts")
 REFRESH_SECONDS = 3
 SERVER_START_SECONDS = 90
 LOAD_MS = 60_000

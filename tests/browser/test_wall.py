@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from dashboard.i18n import t
 from tests.browser.support import (
+    CHART_PAGES,
     DECK,
     MAP_PAGES,
     PAGES,
@@ -132,7 +133,7 @@ def test_the_banner_is_not_under_the_header(wall_page):
     assert not problem, problem
 
 
-@pytest.mark.parametrize("wall_page", PAGES, indirect=True, scope="module")
+@pytest.mark.parametrize("wall_page", CHART_PAGES, indirect=True, scope="module")
 def test_chart_axes_do_not_repeat_a_label(wall_page):
     """Every page has plotly charts; a count axis must not read 0 1 1 2 2."""
     page = wall_page.page
