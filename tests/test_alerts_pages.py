@@ -74,9 +74,13 @@ def test_the_alerts_page_lists_the_open_alerts_and_who_was_told(fresh):
     assert list(open_table["级别"]) == ["紧急", "紧急", "重要", "重要"]
     assert set(notified["通知对象"]) == {"值班群"} and set(notified["状态"]) == {"已送达"} and len(notified) == 4
     assert set(history["解除"]) == {"未解除"}
+    # The cards count the same four by hand: two critical (西工房 now, 台郭's wait), two high.
+    cards = {metric.label: metric.value for metric in at.metric}
+    assert cards == {"未解除告警": "4", "其中紧急": "2", "其中重要": "2", "其中一般": "0"}
     street = open_page("alerts.py", day="2022-01-06", area=MIFENGZHANG)
     assert list(street.dataframe[0].value["内容"]) == ["西工房固定采样点：现在在岗 1 人，少于最少 2 人"]
     assert list(street.dataframe[0].value["区域"]) == ["西工房社区"]
+    assert street.metric[0].value == "1"
 
 
 def test_the_health_page_shows_failed_deliveries(fresh):

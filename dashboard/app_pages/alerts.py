@@ -20,6 +20,9 @@ open_now = store.open_alerts(f.area)
 last = store.last_evaluated()
 st.caption(t("alerts.as_of", f.lang, at=alerts.when(last, f.lang) if last else t("no_data", f.lang),
              count=num(len(open_now), f.lang)))
+cards = alerts.count_cards(open_now, last, f.lang)
+for column, card in zip(st.columns(len(cards)), cards):
+    column.metric(card.label, card.value, help=card.help, border=True)
 
 st.subheader(t("alerts.open", f.lang))
 table_view.show_table(alerts.alerts_table(open_now, names, f.lang, resolved=False), t("alerts.none_open", f.lang))

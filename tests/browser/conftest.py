@@ -11,6 +11,7 @@ Chromium is skipped here where Debian's is not installed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,9 @@ def pytest_collection_modifyitems(items) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator[Server]:
-    """The fixture as it is: three export days, 2022-01-04 to 2022-01-06, no users."""
-    with serve_fixture(tmp_path_factory.mktemp("server")) as running:
+    """The fixture as it is: three export days, 2022-01-04 to 2022-01-06, no users, and the alerts
+    evaluated at 01-06 12:00 (four open: tests/test_alerts_pages.py)."""
+    with serve_fixture(tmp_path_factory.mktemp("server"), alerts_at=datetime(2022, 1, 6, 12)) as running:
         yield running
 
 

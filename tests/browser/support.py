@@ -15,11 +15,15 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
 from PIL import Image
 
+from dashboard.alerts.rules import evaluate
+from dashboard.alerts.store import AlertStore
+from dashboard.figures.queries import Snapshot
 from dashboard.settings import Settings
 from tests.conftest import ingest_changed_fixture
 from tests.fixtures import TITLES
@@ -152,8 +156,17 @@ def ingest_fixture(root: Path, change: Callable[[Path], None] | None = None) -> 
     return settings
 
 
-def serve_fixture(root: Path, change: Callable[[Path], None] | None = None, **env: str) -> Server:
+def serve_fixture(root: Path, change: Callable[[Path], None] | None = None, *, alerts_at: datetime | None = None,
+                  **env: str) -> Server:
+    """Serve the fixture; with alerts_at, as a deployment whose watcher evaluated the alerts then
+    (recorded for the on-duty group, nothing posted)."""
     settings = ingest_fixture(root, change)
+    if alerts_at is not None:
+        snapshot = Snapshot(settings.db_path)
+        evaluation = evaluate(snapshot.run, settings.thresholds, alerts_at)
+        snapshot.close()
+        AlertStore(settings.alerts_db).record(alerts_at, evaluation.alerts, evaluation.evaluated_rules,
+                                              lambda alert: ["on_duty"], timedelta(hours=2))
     return start_server(settings.data_dir, settings.db_path, root, **env)
 
 

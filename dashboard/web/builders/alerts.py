@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.i18n import literal, moment, t
+from dashboard.alerts.alert import SEVERITIES
+from dashboard.i18n import literal, moment, num, t
+from dashboard.web.builders.kpis import Card
 from dashboard.web.builders.tables import Table
 
 
@@ -22,6 +24,17 @@ def destination_label(destination: str, names: dict[str, str], lang: str) -> str
     if destination in ("on_duty", "district", "override"):
         return t(f"alerts.destination.{destination}", lang)
     return t("alerts.destination.area", lang, area=literal(names.get(destination, destination)))
+
+
+def count_cards(rows: list[dict], evaluated_at, lang: str) -> list[Card]:
+    """The open alerts counted, then by severity; each card says when they were last evaluated."""
+    help_ = t("alerts.kpi.help", lang, at=when(evaluated_at, lang) or t("no_data", lang))
+    cards = [Card("alerts_open", t("alerts.kpi.open", lang), num(len(rows), lang), None, help_)]
+    for severity in SEVERITIES:
+        label = t("alerts.kpi.severity", lang, severity=t(f"alerts.severity.{severity}", lang))
+        count = sum(row["severity"] == severity for row in rows)
+        cards.append(Card(f"alerts_{severity}", label, num(count, lang), None, help_))
+    return cards
 
 
 def alerts_table(rows: list[dict], names: dict[str, str], lang: str, *, resolved: bool) -> Table:
