@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import streamlit as st
@@ -75,6 +76,15 @@ def test_changing_widgets_updates_the_url():
     widget(at, "selectbox", "street").set_value("").run()
     assert "area" not in at.query_params
     assert widget(at, "selectbox", "community").value == ""
+
+
+def test_the_link_box_holds_the_view_as_the_url_has_it():
+    """The sidebar's link to copy carries the same view as the address bar, in a plain text box
+    (a code box would make a phone load a syntax highlighter for one line)."""
+    at = app(area=TAIGUO, lang="en").run()
+    link = next(box for box in at.sidebar.text_input if box.label == "Link to this view").value
+    assert dict(parse_qsl(urlsplit(link).query)) == at.query_params
+    assert not at.sidebar.code
 
 
 def test_navigation_without_params_keeps_the_view():

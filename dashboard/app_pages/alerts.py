@@ -10,7 +10,7 @@ from dashboard.web.builders import alerts
 from dashboard.web.page_header import page_header
 
 f = state.filters()
-page_header(f, "page.alerts")
+page_header(f, "page.alerts", charts=False)
 store = alert_state.store()
 if store is None:
     st.info(t("alerts.not_running", f.lang))

@@ -27,7 +27,7 @@ from dashboard.web import (
 from dashboard.web.builders import charts, kpis
 from dashboard.web.builders.attention_html import attention_html
 from dashboard.web.kpi_strip import kpi_strip
-from dashboard.web.page_header import page_header
+from dashboard.web.page_header import chart_not_loaded, page_header
 
 f = state.filters()
 config = cache.settings().thresholds
@@ -123,7 +123,9 @@ with map_column:
                                     file_name=f"briefing-{f.day.isoformat()}-{f.area or 'district'}-{f.lang}.md", mime="text/markdown",
                                     help=t("overview.briefing.help", f.lang), icon=":material/download:",
                                     width="stretch")
-    if base.empty:
+    if not device.charts_shown():
+        chart_not_loaded(f.lang)
+    elif base.empty:
         st.warning(t("map.empty", f.lang))
     elif play:
         frame = st.empty()
@@ -141,6 +143,9 @@ with attention_column:
     show_attention()
 
 st.subheader(t("overview.trends", f.lang))
+if not device.charts_shown():  # one line for the four trends
+    chart_not_loaded(f.lang)
+    st.stop()
 with st.container(key="overview-trends"):
     for column, number in zip(st.columns(4), range(len(TRENDS))):
         with column:

@@ -18,7 +18,7 @@ PENDING = "_upload_pending"  # the files saved by this session, until their figu
 ROUND = "_upload_round"  # a new uploader after each confirm: the saved files leave it
 
 f = state.filters()
-page_header(f, "page.upload")
+page_header(f, "page.upload", charts=False)
 settings = cache.settings()
 user = access.current_user()
 area = access.scope() if access.role() == "clerk" else f.area

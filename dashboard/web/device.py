@@ -10,6 +10,8 @@ import streamlit as st
 
 # The session-state key a kiosk URL sets; web/wall.py sets it, everything else only reads it.
 KIOSK = "_kiosk"
+# The session-state key of a phone's "show maps and charts" switch (web/page_header.py draws it).
+PHONE_CHARTS = "_phone_charts"
 
 
 def kiosk() -> bool:
@@ -20,6 +22,13 @@ def phone() -> bool:
     """A phone's browser, by the "Mobi" token every mobile browser puts in its User-Agent (MDN's
     advice): the server needs the screen's width before drawing the map's first view."""
     return "Mobi" in (st.context.headers.get("User-Agent") or "")
+
+
+def charts_shown() -> bool:
+    """Maps and charts are drawn everywhere but on a phone that has not asked for them: their
+    bundles (plotly 1.4 MB and deck.gl 0.8 MB compressed) would reach a phone on a slow link
+    before anything else could show, and a leader first wants the cards and the list."""
+    return not phone() or bool(st.session_state.get(PHONE_CHARTS))
 
 
 def form_factor() -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.web import cache, device
+from dashboard.web import cache, device, state
 from dashboard.web.builders import charts
+from dashboard.web.page_header import chart_not_loaded
 
 
 def for_form_factor(figure, *, height: int | None = None, kiosk_height: int | None = None):
@@ -20,7 +21,11 @@ def for_form_factor(figure, *, height: int | None = None, kiosk_height: int | No
 
 
 def draw_figure(figure, *, key: str | None = None) -> None:
-    """A figure for_form_factor made; st.plotly_chart serialises a copy and leaves the figure as it is."""
+    """A figure for_form_factor made; st.plotly_chart serialises a copy and leaves the figure as it is.
+    A phone that has not asked for charts gets a line saying so (device.charts_shown)."""
+    if not device.charts_shown():
+        chart_not_loaded(state.current_lang())
+        return
     if device.kiosk():
         st.plotly_chart(figure, width="stretch", theme=None, config={"displayModeBar": False, "staticPlot": True},
                         key=key)
@@ -35,6 +40,9 @@ def show_figure(figure, *, key: str | None = None, height: int | None = None, ki
 def shared_figure(kind: str, view: tuple, build, *, key: str | None = None,
                   height: int | None = None, kiosk_height: int | None = None) -> None:
     """show_figure for a figure built once per data version, view and device, for every session."""
+    if not device.charts_shown():
+        chart_not_loaded(state.current_lang())
+        return
     figure = cache.shared(kind, (*view, device.form_factor(), height, kiosk_height),
                           lambda: for_form_factor(build(), height=height, kiosk_height=kiosk_height))
     draw_figure(figure, key=key)

@@ -13,6 +13,7 @@ from dashboard.i18n import t
 from dashboard.web import area_outlines, cache, device, state, wall_fit
 from dashboard.web.builders import maps, shapes
 from dashboard.web.builders.legend import legend_for, legend_html
+from dashboard.web.page_header import chart_not_loaded
 
 # The map's panel on a phone: the whole selected area must fit its width.
 PHONE_MAP = (360, 340)
@@ -65,7 +66,11 @@ def map_options(width_px: int, height_px: int) -> dict:
 
 def show_map(deck, f: state.Filters, name: str, *, height: int = 560) -> None:
     """Draw the deck and its legend; a click on a community drills down to it (not on a wall).
-    Above it, why it lacks outlines, if it does."""
+    Above it, why it lacks outlines, if it does. A phone that has not asked for maps gets a line
+    saying so (device.charts_shown)."""
+    if not device.charts_shown():
+        chart_not_loaded(f.lang)
+        return
     notice = area_outlines.outline_notice(area_outlines.geo(), f.lang)
     if notice:
         st.caption(notice)
@@ -93,6 +98,9 @@ def page_map(f: state.Filters, name: str, title_key: str, deck_for: Callable[[sh
     district's outlines and map_options for this device (pass both on to district_map), at the
     height a wall leaves it; or, with no outlines to draw on, a warning instead of a blank map."""
     st.subheader(t(title_key, f.lang))
+    if not device.charts_shown():  # nor build a deck nobody will draw
+        chart_not_loaded(f.lang)
+        return
     base = area_outlines.geo()
     if base.empty:
         st.warning(t("map.empty", f.lang))

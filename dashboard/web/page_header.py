@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import i18n
 from dashboard.i18n import t
-from dashboard.web import cache, state
+from dashboard.web import cache, device, state
 
 # Static layout rules only (no data passes through here): a wall screen needs the space that
 # Streamlit's default top padding takes. On a phone, the plotly mode bar would sit on the titles.
@@ -43,7 +43,26 @@ h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
 """
 
 
-def page_header(f: state.Filters, title_key: str) -> None:
+def page_header(f: state.Filters, title_key: str, *, charts: bool = True) -> None:
+    """The page's CSS, title and caption; on a phone, for a page with maps or charts, the switch
+    that loads them (device.charts_shown)."""
     st.html(COMPACT_CSS)
     st.title(t(title_key, f.lang))
     st.caption(f"{t('app.subtitle', f.lang)} · {i18n.literal(cache.area_name(f.area, f.lang))} · {i18n.day(f.day, f.lang)}")
+    if charts and device.phone():
+        charts_switch(f.lang)
+
+
+def charts_switch(lang: str) -> None:
+    """One switch for the whole visit: once a leader turns it on, every page draws its maps and
+    charts (the choice lives in session state, which outlasts the widget across pages)."""
+    def keep() -> None:
+        st.session_state[device.PHONE_CHARTS] = st.session_state["phone-charts"]
+
+    st.toggle(t("phone.charts", lang), value=device.charts_shown(), key="phone-charts", on_change=keep,
+              help=t("phone.charts.help", lang))
+
+
+def chart_not_loaded(lang: str) -> None:
+    """What stands where a phone has not loaded a map or chart yet."""
+    st.caption(t("phone.chart_hidden", lang))

@@ -56,14 +56,15 @@ def sidebar(days: list[date], areas: pd.DataFrame, problems: list[str], scope: s
 
 
 def share_link(f: state.Filters) -> None:
-    """The current view as a link, in a code box with a copy button (phones have no address bar)."""
+    """The current view as a link, in a text box to select and copy (an app's browser on a phone
+    shows no address bar). Not a code box: its syntax highlighter is a 1.5 MB bundle a phone
+    would load for one line."""
     params = {"day": f.day.isoformat(), "lang": f.lang, "layers": ",".join(f.layers)}
     if f.area:
         params["area"] = f.area
     base = st.context.url or ""
     with st.expander(t("sidebar.copy_link", f.lang), icon=":material/link:"):
-        st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)
-        st.caption(t("sidebar.share", f.lang))
+        st.text_input(t("sidebar.link", f.lang), f"{base}?{urlencode(params)}", help=t("sidebar.share", f.lang))
 
 
 def who_is_looking(lang: str, names: dict[str, str]) -> None:

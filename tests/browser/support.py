@@ -24,6 +24,7 @@ from PIL import Image
 from dashboard.alerts.rules import evaluate
 from dashboard.alerts.store import AlertStore
 from dashboard.figures.queries import Snapshot
+from dashboard.i18n import t
 from dashboard.settings import Settings
 from tests.conftest import ingest_changed_fixture
 from tests.fixtures import TITLES
@@ -264,6 +265,16 @@ def canvas_box(page) -> dict:
     bottom = min(box["y"] + box["height"], viewport["height"])
     assert right > left and bottom > top, f"the map canvas is off screen: {box}"
     return {"x": left, "y": top, "width": right - left, "height": bottom - top}
+
+
+# What a phone fetches only for a map or a chart (Streamlit's lazily loaded bundles).
+CHART_BUNDLES = ("PlotlyChart", "DeckGlJsonChart")
+
+
+def show_charts_on_phone(page) -> None:
+    """Turn on a phone's "show maps and charts" switch, as a leader taps it, and wait for the rerun."""
+    page.get_by_text(t("phone.charts", "zh"), exact=True).click()
+    page.locator(f"{DECK} canvas, .js-plotly-plot").first.wait_for()
 
 
 def wait_for_map_drawn(page, timeout_s: float = 20, min_share: float = 0.01) -> float:

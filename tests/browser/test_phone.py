@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.support import (
+    CHART_BUNDLES,
     DECK,
     MAP_PAGES,
     PAGES,
@@ -25,6 +26,7 @@ from tests.browser.support import (
     path_of,
     phone_context,
     screenshot,
+    show_charts_on_phone,
     wait_for_app,
     wait_for_map_drawn,
 )
@@ -43,16 +45,27 @@ class Shown:
 class Phone:
     page: object  # playwright Page
     sidebar_on_load: dict | None  # the sidebar's box when the first page had run
+    first_screen: list[str]  # what the browser fetched before the leader asked for charts
+    cards_and_list: bool  # the KPI cards and the attention list were drawn by then
 
 
 @pytest.fixture(scope="module")
 def phone(chromium, server):
-    """A phone (a touch screen 390 px wide, a mobile browser) that opened a link to the overview."""
+    """A phone (a touch screen 390 px wide, a mobile browser) that opened a link to the overview,
+    then turned on its maps and charts."""
     with phone_context(chromium) as context:
         page = context.new_page()
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url))
         open_app(page, server, path_of("overview"), TITLES["overview"][0])
+        page.locator("ol.attention").first.wait_for()
+        page.wait_for_timeout(1000)  # a bundle asked for late would still show up in `fetched`
+        drawn = page.locator('[data-testid="stMetric"]').count() > 0 and page.locator("ol.attention").count() > 0
         sidebar = page.locator(SIDEBAR)
-        yield Phone(page, sidebar.bounding_box() if sidebar.count() else None)
+        sidebar_box = sidebar.bounding_box() if sidebar.count() else None
+        first_screen = list(fetched)
+        show_charts_on_phone(page)
+        yield Phone(page, sidebar_box, first_screen, drawn)
 
 
 def close_sidebar(page) -> None:
@@ -90,6 +103,15 @@ def test_phone_page_loads_and_does_not_overflow(phone_page):
     assert exceptions(phone_page.page) == []
     scroll_width, inner_width = overflow(phone_page.page)
     assert scroll_width <= inner_width + 1
+
+
+def test_phone_first_screen_fetches_no_chart_bundle(phone):
+    """The cards and the list show without plotly's or deck.gl's bundle (2.2 MB compressed): the
+    phone fetches them only when the leader turns on the maps and charts."""
+    assert phone.cards_and_list
+    bundles = [url for url in phone.first_screen if any(name in url for name in CHART_BUNDLES)]
+    assert bundles == []
+    assert any("/static/js/index." in url for url in phone.first_screen), "the listener saw the page load"
 
 
 def test_phone_opens_on_the_page_not_the_sidebar(phone):

@@ -31,6 +31,7 @@ from tests.browser.support import (
     screenshot,
     scroll_to_top,
     serve_fixture,
+    show_charts_on_phone,
     vertical_overflow,
     visible_controls,
     wait_for_map_drawn,
@@ -141,6 +142,7 @@ def phone_overview(chromium, server):
     with phone_context(chromium) as context:
         page = context.new_page()
         open_app(page, server, path_of("overview"), TITLES["overview"][0])
+        show_charts_on_phone(page)
         wait_for_map_drawn(page, timeout_s=40)
         screenshot(page, "phone-overview")
         yield page
