@@ -1,9 +1,9 @@
 """More viewers than one server: Debian's nginx, with the shipped site config
 (deploy/nginx/erqi-dashboard.conf), in front of two `streamlit run` replicas over one snapshot.
 
-The site config is used as shipped, with three edits the test needs and checks it made: the
-replicas' ports, nginx's port, and an X-Upstream header naming the replica that answered, so
-a test can tell where a browser landed. A browser is pinned to a replica by presetting the
+The site config is used as shipped, with the edits the test needs and checks it made
+(tests/browser/nginx_site.py): the replicas' ports, nginx's port, and an X-Upstream header
+naming the replica that answered, so a test can tell where a browser landed. A browser is pinned to a replica by presetting the
 affinity cookie to a value that nginx hashes onto it.
 
 The tests run in file order on one set of servers: the last one kills a replica.
@@ -12,15 +12,11 @@ The tests run in file order on one set of servers: the last one kills a replica.
 from __future__ import annotations
 
 import dataclasses
-import getpass
-import os
 import re
-import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import bcrypt
@@ -31,26 +27,21 @@ from dashboard.i18n import t
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from dashboard.web import screen_tokens
+from tests.browser.nginx_site import NGINX, Proxy, start_nginx
 from tests.browser.support import (
     LOAD_MS,
     REFRESH_SECONDS,
-    REPO,
     TITLES,
     Server,
     browser_context,
     exceptions,
-    free_port,
     ingest_fixture,
     log_in,
     start_server,
-    stop_process,
     wait_for_app,
-    wait_until_healthy,
 )
 from tests.fixtures import DAYS, EXPECTED, person_id
 
-NGINX = Path("/usr/sbin/nginx")
-SITE = REPO / "deploy" / "nginx" / "erqi-dashboard.conf"
 ROUTE_COOKIE = "erqi_route"
 
 pytestmark = pytest.mark.nginx
@@ -65,67 +56,6 @@ RECONNECT_SECONDS = 30
 
 
 # ---------------------------------------------------------------- nginx in front of two replicas
-
-def site_config(port: int, replicas: list[Server], access_log: Path) -> str:
-    """The shipped site, listening on port, proxying to the replicas, naming the one that answered,
-    logging to access_log in the shipped format."""
-    site = SITE.read_text(encoding="utf-8")
-    upstream_server = re.compile(r"^(\s*)server 127\.0\.0\.1:\d+( [^;\n]*);\n", re.M)
-    shipped = upstream_server.findall(site)
-    assert shipped, f"{SITE}: no 'server 127.0.0.1:PORT ...;' lines in the upstream"
-    indent, options = shipped[0]
-    ours = "".join(f"{indent}server {urlsplit(r.url).netloc}{options};\n" for r in replicas)
-    site = upstream_server.sub("", site)
-    edits = [
-        (r"(hash \$erqi_route consistent;\n)", r"\1" + ours.replace("\\", "\\\\")),
-        (r"listen 80;", f"listen 127.0.0.1:{port};"),
-        (r"access_log /var/log/nginx/erqi-dashboard\.access\.log ", f"access_log {access_log} "),
-        (r"(add_header Set-Cookie \$erqi_route_cookie;)", r"\1 add_header X-Upstream $upstream_addr always;"),
-    ]
-    for pattern, replacement in edits:
-        site, count = re.subn(pattern, replacement, site)
-        assert count == 1, f"{SITE} changed: expected one match for {pattern!r}, found {count}"
-    return site
-
-
-@dataclass
-class Proxy:
-    url: str
-    process: subprocess.Popen
-    root: Path
-
-    def log_tail(self, lines: int = 30) -> str:
-        path = self.root / "error.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
-
-    def stop(self) -> None:
-        stop_process(self.process)
-
-
-def start_nginx(root: Path, replicas: list[Server]) -> Proxy:
-    """nginx in the foreground, everything it writes under root."""
-    root.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    (root / "site.conf").write_text(site_config(port, replicas, root / "access.log"), encoding="utf-8")
-    # As root, nginx's workers would switch to `nobody`, who cannot enter pytest's 0700 tmp dirs.
-    user = "user root;" if os.geteuid() == 0 else f"# running as {getpass.getuser()}"
-    temp = " ".join(f"{kind}_temp_path {root / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (root / "nginx.conf").write_text(f"""
-daemon off;
-{user}
-worker_processes 1;
-pid {root / "nginx.pid"};
-error_log {root / "error.log"} info;
-events {{ worker_connections 512; }}
-http {{
-    {temp}
-    include {root / "site.conf"};
-}}
-""", encoding="utf-8")
-    process = subprocess.Popen([str(NGINX), "-p", str(root), "-c", str(root / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    return wait_until_healthy(Proxy(f"http://127.0.0.1:{port}", process, root), "nginx")
-
 
 def upstream_for(proxy: Proxy, route: str | None) -> str:
     """The replica (host:port) nginx sends a browser with this affinity cookie to."""
