@@ -12,8 +12,10 @@ The tests run in file order on one set of servers: the last one kills a replica.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import re
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +39,7 @@ from tests.browser.support import (
     exceptions,
     ingest_fixture,
     log_in,
+    phone_context,
     start_server,
     wait_for_app,
 )
@@ -174,6 +177,52 @@ def test_the_screen_token_reaches_no_log_line_and_no_referer(new_page, site):
     assert re.search(r'"GET / HTTP/1\.1" 200 ', log) and log.count("/static/") >= 3
     assert site.token not in log and "token=" not in log
     page.context.close()
+
+
+# Issue 21's budget for a phone's first visit, and what gzip must at least save on a script.
+PHONE_FIRST_VISIT_BYTES = 1_500_000
+GZIP_AT_MOST = 0.4
+
+
+def test_nginx_compresses_the_scripts_and_keeps_streamlits_cache_headers(site):
+    """Checked with a plain HTTP client against the replica itself: through nginx a bundle comes
+    gzipped and marked immutable, and the page shell is revalidated by its ETag (a 304)."""
+    index = urllib.request.urlopen(f"{site.proxy.url}/", timeout=10)
+    shell = index.read().decode()
+    script = re.search(r'src="\.?/?(static/js/index\.[^"]+\.js)"', shell).group(1)
+    direct = urllib.request.urlopen(f"{site.replicas[0].url}/{script}", timeout=10).read()
+    through = urllib.request.urlopen(urllib.request.Request(
+        f"{site.proxy.url}/{script}", headers={"Accept-Encoding": "gzip"}), timeout=10)
+    assert through.headers["Content-Encoding"] == "gzip"
+    body = through.read()
+    assert gzip.decompress(body) == direct and len(body) <= GZIP_AT_MOST * len(direct)
+    assert "immutable" in through.headers["Cache-Control"]
+    assert index.headers["Cache-Control"] == "no-cache" and index.headers["ETag"]
+    with pytest.raises(urllib.error.HTTPError) as again:
+        urllib.request.urlopen(urllib.request.Request(
+            f"{site.proxy.url}/", headers={"If-None-Match": index.headers["ETag"]}), timeout=10)
+    assert again.value.code == 304
+
+
+def test_a_phones_first_visit_through_nginx_fits_the_budget_and_a_repeat_comes_from_cache(chromium, site):
+    """What a leader's phone transfers to see the cards and the list: the bytes on the wire as
+    Chromium counts them, then the same link again with a warm cache."""
+    with phone_context(chromium) as context:
+        page = context.new_page()
+        responses = []
+        page.on("requestfinished", lambda request: responses.append(request))
+        page.goto(site.proxy.url + f"/?token={site.token}")
+        wait_for_app(page, TITLES["overview"][0])
+        page.locator("ol.attention").first.wait_for()
+        first = sum(request.sizes()["responseBodySize"] for request in responses)
+        assert 100_000 < first <= PHONE_FIRST_VISIT_BYTES, f"{first:,} bytes on a first visit"
+        responses.clear()
+        page.reload()
+        wait_for_app(page, TITLES["overview"][0])
+        page.locator("ol.attention").first.wait_for()
+        statics = [request for request in responses if "/static/" in request.url]
+        fetched_again = [request.url for request in statics if request.sizes()["responseBodySize"] > 0]
+        assert statics and fetched_again == []
 
 
 def test_both_replicas_show_a_new_snapshot(chromium, site):
