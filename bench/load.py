@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psutil
 
+from bench.markdown import markdown_table
 from bench.st_client import ProtocolError, Tab, clear_server_caches, require_loopback
 
 STEPS = ("overview", "testing", "day")
@@ -242,12 +243,6 @@ def report(levels: list[Level], query_log: Path | None) -> str:
         for text, count in shown.most_common(3):
             out.append(f"\nN={level.sessions}: exception on the page in {count} session(s): {text[:200]}")
     return "\n".join(out)
-
-
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 async def main_async(args) -> None:

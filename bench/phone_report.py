@@ -9,7 +9,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
-from bench.load import markdown_table
+from bench.markdown import markdown_table
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 TIMINGS = {"fcp_ms": "first-contentful-paint", "lcp_ms": "largest-contentful-paint", "tbt_ms": "total-blocking-time"}
