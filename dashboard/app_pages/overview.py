@@ -145,8 +145,8 @@ with attention_column:
 st.subheader(t("overview.trends", f.lang))
 if not device.charts_shown():  # one line for the four trends
     chart_not_loaded(f.lang)
-    st.stop()
-with st.container(key="overview-trends"):
-    for column, number in zip(st.columns(4), range(len(TRENDS))):
-        with column:
-            show_trend(number, height=TREND_HEIGHT_PHONE if device.phone() else TREND_HEIGHT)
+else:
+    with st.container(key="overview-trends"):
+        for column, number in zip(st.columns(4), range(len(TRENDS))):
+            with column:
+                show_trend(number, height=TREND_HEIGHT_PHONE if device.phone() else TREND_HEIGHT)
