@@ -429,6 +429,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "kiosk.next_check": ("下次检查 {at}", "next check {at}"),
     "kiosk.more": ("另有 {count} 项", "+{count} more"),
     "kpi.updated": ("新", "updated"),
+    "kpi.as_of": ("，截至{day}", ", as of {day}"),
     "kpi.updated.help": ("最近一次数据更新后变化的数值", "Changed by the latest data update"),
     # First run on the demo (issue 9): staged progress, then the older days in the background.
     "app.preparing.generate": ("第 1 步，共 2 步：正在生成演示数据（约 100 万居民）：{done} / {total} 天",

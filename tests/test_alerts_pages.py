@@ -46,7 +46,7 @@ def record_noon(settings, post=None) -> AlertStore:
 
 
 def headings(at) -> list[str]:
-    return [h.value for h in at.subheader]
+    return [h.value for h in at.header]
 
 
 def test_before_alerts_ever_ran_the_pages_say_so_and_count_nothing(fresh):

@@ -267,6 +267,32 @@ def test_kpi_card_from_an_earlier_export_says_so_and_has_no_delta():
     assert cards["staff_on_duty"].value == "no data"
 
 
+def test_each_kpi_card_is_as_of_its_own_feeds_export():
+    """The zones' ledger is of 6 Jan, the isolation ledger of 4 Jan, the samples of 5 Jan, and no
+    roster came: each card says its own day, and "no data" where its feed has none."""
+    figures = HeadlineFigures(
+        feeds={"control_zones": {"latest_export": "2022-01-06"}, "isolation": {"latest_export": "2022-01-04"}},
+        zones_active={"sealed": 1}, population_sealed=9, samples_on_day=11, positives_on_day=1,
+        testing_day=date(2022, 1, 5), current_round=2, round_coverage=0.5, isolation_active={"home": 3},
+        releases_due_next_day=0, hotel_occupancy=0.1, staff_on_duty=None, staff_required=None,
+        posts_understaffed=None, shifts_day=None, staff_at=None)
+    as_of = {c.key: c.as_of for c in kpis.kpi_cards(figures, None, "en", day=date(2022, 1, 6))}
+    assert {key: as_of[key] for key in ("zones_sealed", "population_sealed", "samples", "round_coverage",
+                                        "isolation_home", "hotel_occupancy", "staff_on_duty")} == {
+        "zones_sealed": "6 Jan", "population_sealed": "6 Jan", "samples": "5 Jan", "round_coverage": "5 Jan",
+        "isolation_home": "4 Jan", "hotel_occupancy": "4 Jan", "staff_on_duty": "no data"}
+    assert all(as_of.values()), "every card has an as-of, if only 'no data'"
+
+
+def test_a_cards_as_of_cannot_break_out_of_its_css_string():
+    from dashboard.web.kpi_strip import css_string
+
+    quoted = css_string('1月6日"; } body {display: none} </style><script>')
+    assert quoted.startswith('"1月6日\\') and quoted.endswith('"')
+    inner = quoted[1:-1]
+    assert not set(inner) & set('"<>;{}/'), quoted
+
+
 def test_releases_table_has_counts_not_people(snapshot):
     table = tables.releases_table(snapshot.run("isolation/by_community", day=NEWEST, area=""), "zh")
     assert table.frame.to_dict("list") == {"社区": ["西工房社区"], "明日解除": [1]}

@@ -33,3 +33,12 @@ def test_ci_installs_what_the_tests_need_from_apt():
     for package in ("chromium", "fonts-noto-cjk", "nginx"):
         assert f" {package}" in commands.split("apt-get install", 1)[1].split("\n", 1)[0], package
     assert "command -v nginx" in commands
+
+
+def test_ci_installs_the_axe_core_the_accessibility_test_reads():
+    from tests.browser.test_accessibility import AXE, AXE_VERSION
+
+    commands = "\n".join(ci_commands())
+    assert f"axe-core@{AXE_VERSION}" in commands
+    prefix = commands.split("--prefix", 1)[1].split()[0]
+    assert REPO / prefix / "node_modules" / "axe-core" / "axe.min.js" == AXE

@@ -193,7 +193,7 @@ def test_kiosk_pages_draw_no_control_and_no_data_grid(file):
 def test_kiosk_overview_shows_the_top_of_the_attention_list_and_small_trends():
     at = open_page("overview.py", kiosk="1")
     assert len(at.get("plotly_chart")) == 4
-    assert [h.value for h in at.subheader] == [t("overview.map", "zh"), t("overview.attention", "zh")]
+    assert [h.value for h in at.header] == [t("overview.map", "zh"), t("overview.attention", "zh")]
 
 
 @pytest.mark.usefixtures("app_env")

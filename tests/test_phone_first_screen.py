@@ -42,7 +42,7 @@ def test_a_phone_page_draws_its_figures_and_no_chart_until_asked(on_a_phone, pag
 
 def test_the_switch_holds_for_the_rest_of_the_visit(on_a_phone):
     at = open_page("overview.py", day="2022-01-06")
-    assert at.get("deck_gl_json_chart") == [] and at.subheader, "the attention list comes without the switch"
+    assert at.get("deck_gl_json_chart") == [] and at.header, "the attention list comes without the switch"
     switch(at).set_value(True).run()
     assert len(at.get("deck_gl_json_chart")) == 1 and len(at.get("plotly_chart")) == 4
     at.switch_page("app_pages/zones.py").run()

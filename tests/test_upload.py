@@ -267,7 +267,7 @@ def logged_uploads(ingested, tmp_path, monkeypatch):
 def test_the_health_page_shows_the_upload_log_to_the_admin_and_a_clerk_their_own(logged_uploads, username, files):
     at = logged_in(username, "health.py")
     assert not at.exception, [e.message for e in at.exception]
-    assert "上传日志" in [h.value for h in at.subheader]
+    assert "上传日志" in [h.value for h in at.header]
     log = next(frame.value for frame in at.dataframe if "SHA-256" in frame.value.columns)
     assert list(log["文件名"]) == files  # newest first
     assert set(log["SHA-256"]) == {hashlib.sha256(MIXED_GBK).hexdigest()}

@@ -31,11 +31,11 @@ with map_column:
             base, lang=f.lang, layers=(style, "labels"), area=f.area, isolation=communities, day=f.day, **options),
         f.lang))
 with table_column:
-    st.subheader(t("isolation.by_community", f.lang))
+    st.header(t("isolation.by_community", f.lang))
     table_view.show_table(tables.isolation_table(communities, f.lang), t("no_data", f.lang))
     if device.kiosk():
         st.stop()  # releases, hotels and the daily flow are for the desk
-    st.subheader(t("isolation.releases", f.lang))
+    st.header(t("isolation.releases", f.lang))
     table_view.show_table(tables.releases_table(communities, f.lang), t("isolation.releases.empty", f.lang))
 
 left, right = st.columns(2)
@@ -51,10 +51,10 @@ with right:
         cache.query("isolation/daily", day=f.day, area=f.area), f.lang))
 
 if not hotels.empty:
-    st.subheader(t("isolation.hotel_table", f.lang))
+    st.header(t("isolation.hotel_table", f.lang))
     table_view.show_table(reconciliation.hotel_table(hotels, f.lang), t("isolation.hotels.empty", f.lang))
 
-st.subheader(t("isolation.awaiting", f.lang))
+st.header(t("isolation.awaiting", f.lang))
 awaiting = cache.query("isolation/awaiting_by_community", day=f.day, area=f.area)
 st.metric(t("kpi.awaiting_transfer", f.lang), i18n.num(awaiting["awaiting"].sum(), f.lang), border=True,
           help=t("kpi.help.awaiting_transfer", f.lang))

@@ -67,7 +67,7 @@ def show_attention(rows: int | None = None) -> None:
     per-street lines expandable."""
     # The alerts open in the area, when alerts run at all (alerts/): the wall shows the count too.
     alerts_open = alert_state.open_count(f.area)
-    st.subheader(t("overview.attention", f.lang) if alerts_open is None
+    st.header(t("overview.attention", f.lang) if alerts_open is None
                  else t("overview.attention.alerts", f.lang, count=i18n.num(alerts_open, f.lang)))
     if not names_allowed and not device.kiosk():
         st.caption(t("overview.fatigue_hidden", f.lang))
@@ -89,7 +89,7 @@ if device.kiosk():
     # A wall: the map is the largest thing on the screen; beside it the list and small trends.
     map_column, side_column = st.columns([3, 2])
     with map_column:
-        st.subheader(t("overview.map", f.lang))
+        st.header(t("overview.map", f.lang))
         if base.empty:
             st.warning(t("map.empty", f.lang))
         else:
@@ -107,7 +107,7 @@ if device.kiosk():
 with st.container(key="overview-main"):
     map_column, attention_column = st.columns([5, 3])
 with map_column:
-    st.subheader(t("overview.map", f.lang))
+    st.header(t("overview.map", f.lang))
     days_oldest_first = sorted(f.days)
     if st.session_state.get("_replay_for") != f.day:
         st.session_state["replay_day"] = f.day
@@ -142,7 +142,7 @@ with map_column:
 with attention_column:
     show_attention()
 
-st.subheader(t("overview.trends", f.lang))
+st.header(t("overview.trends", f.lang))
 if not device.charts_shown():  # one line for the four trends
     chart_not_loaded(f.lang)
 else:

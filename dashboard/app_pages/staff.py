@@ -12,6 +12,8 @@ from dashboard.figures.headline import staff_instant
 from dashboard.i18n import t
 from dashboard.web import cache, device, feeds, figure_view, map_view, state, table_view
 from dashboard.web.builders import charts, maps, tables
+from dashboard.web.builders.kpis import Card
+from dashboard.web.kpi_strip import card_row
 from dashboard.web.page_header import page_header
 
 f = state.filters()
@@ -23,13 +25,14 @@ shifts_day = feeds.data_day(status["shifts"])
 if shifts_day is not None:
     at = staff_instant(shifts_day, f.at)
     posts = cache.query("staff/on_duty_at", at=at, area=f.area)
-    c1, c2, c3 = st.columns(3)
-    c1.metric(i18n.label_on("kpi.on_duty", shifts_day, f.day, f.lang), i18n.num(posts["on_duty"].sum(), f.lang), border=True,
-              help=t("kpi.help.staff", f.lang))
-    c2.metric(i18n.label_on("kpi.min_staff", shifts_day, f.day, f.lang), i18n.num(posts["min_staff"].sum(), f.lang),
-              border=True)
-    c3.metric(i18n.label_on("kpi.posts_understaffed", shifts_day, f.day, f.lang), i18n.num(posts["understaffed"].sum(), f.lang),
-              border=True, help=t("kpi.help.understaffed", f.lang))
+    as_of = i18n.short_day(shifts_day, f.lang)
+    label = lambda key: i18n.label_on(key, shifts_day, f.day, f.lang)  # noqa: E731
+    card_row([Card("on_duty", label("kpi.on_duty"), i18n.num(posts["on_duty"].sum(), f.lang), None,
+                   t("kpi.help.staff", f.lang), as_of=as_of),
+              Card("min_staff", label("kpi.min_staff"), i18n.num(posts["min_staff"].sum(), f.lang), None, "",
+                   as_of=as_of),
+              Card("posts_understaffed", label("kpi.posts_understaffed"), i18n.num(posts["understaffed"].sum(), f.lang),
+                   None, t("kpi.help.understaffed", f.lang), as_of=as_of)])
 
     map_column, table_column = st.columns([3, 2])
     with map_column:
@@ -38,7 +41,7 @@ if shifts_day is not None:
                 base, lang=f.lang, layers=("posts", "labels"), area=f.area, posts=posts, day=f.day, **options),
             f.lang))
     with table_column:
-        st.subheader(t("staff.on_duty", f.lang))
+        st.header(t("staff.on_duty", f.lang))
         st.caption(t("staff.on_duty.caption", f.lang, at=i18n.moment(at, f.lang)))
         table_view.show_table(tables.posts_table(posts, f.lang), t("staff.no_posts", f.lang))
     if device.kiosk():
@@ -51,14 +54,14 @@ if shifts_day is not None:
         figure_view.shared_figure("staff/heatmap", (shifts_day, f.area, f.lang),
                                   lambda: charts.staff_heatmap(hourly, f.lang))
 
-    st.subheader(t("staff.fatigue", f.lang))
+    st.header(t("staff.fatigue", f.lang))
     st.caption(t("staff.fatigue.caption", f.lang, h24=i18n.hours(config.fatigue_hours_24h, f.lang),
                  h7=i18n.hours(config.fatigue_hours_7d, f.lang), days=config.fatigue_consecutive_days))
     flagged = fatigue_flags(cache.query("staff/fatigue", at=at, area=f.area), config.fatigue_hours_24h,
                                    config.fatigue_hours_7d, config.fatigue_consecutive_days)
     table_view.show_table(tables.fatigue_table(flagged, f.lang), t("staff.fatigue.empty", f.lang))
 
-    st.subheader(t("staff.roster", f.lang))
+    st.header(t("staff.roster", f.lang))
     roster = cache.query("staff/roster", day=shifts_day, area=f.area)
     table_view.show_table(tables.roster_table(roster, f.lang), t("staff.roster.empty", f.lang,
                                                              day=i18n.day(shifts_day, f.lang)), height=420)

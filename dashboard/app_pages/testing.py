@@ -6,6 +6,8 @@ from dashboard import i18n
 from dashboard.i18n import t
 from dashboard.web import cache, device, feeds, figure_view, map_view, situation_map, state, table_view
 from dashboard.web.builders import charts, tables
+from dashboard.web.builders.kpis import Card
+from dashboard.web.kpi_strip import card_row
 from dashboard.web.page_header import page_header
 
 f = state.filters()
@@ -24,30 +26,33 @@ else:
         st.selectbox(t("testing.round", f.lang), list(labels), format_func=labels.get, key="testing_round")
     coverage = cache.query("testing/coverage_by_community", day=f.day, round=round_, area=f.area)
     totals = cache.query("testing/round_totals", day=f.day, round=round_, area=f.area).iloc[0]
-    c1, c2, c3 = st.columns(3)
-    c1.metric(t("kpi.round_coverage", f.lang, round=round_), i18n.pct(totals["coverage"], f.lang),
-              help=t("kpi.help.coverage", f.lang), border=True)
-    c2.metric(t("col.persons_sampled", f.lang), i18n.num(totals["persons_sampled"], f.lang), border=True)
-    c3.metric(t("col.population", f.lang), i18n.num(totals["population"], f.lang), border=True)
+    as_of = i18n.short_day(testing_day, f.lang)
+    card_row([Card("round_coverage", t("kpi.round_coverage", f.lang, round=round_), i18n.pct(totals["coverage"], f.lang),
+                   None, t("kpi.help.coverage", f.lang), as_of=as_of),
+              Card("persons_sampled", t("col.persons_sampled", f.lang), i18n.num(totals["persons_sampled"], f.lang),
+                   None, "", as_of=as_of),
+              Card("population", t("col.population", f.lang), i18n.num(totals["population"], f.lang), None, "",
+                   as_of=as_of)])
 
     map_column, table_column = st.columns([3, 2])
     with map_column:
         map_view.page_map(f, "testing", "testing.coverage_map", lambda base, options: situation_map.map_deck(
             f.day, f, ("coverage", "labels"), base, round_=round_, **options))
     with table_column:
-        st.subheader(t("testing.lowest", f.lang))
+        st.header(t("testing.lowest", f.lang))
         table_view.show_table(tables.coverage_table(coverage, f.lang), t("no_data", f.lang))
 
 if testing_day is not None and not device.kiosk():  # sampling by hour and positives are for the desk
     hourly = cache.query("testing/samples_by_hour", day=testing_day, area=f.area)
     positives = cache.query("testing/positives_by_community", day=testing_day, area=f.area)
     totals = cache.query("testing/day_totals", day=testing_day, area=f.area).iloc[0]
-    c1, c2, c3 = st.columns(3)
-    c1.metric(i18n.label_on("kpi.samples", testing_day, f.day, f.lang), i18n.num(totals["samples"], f.lang), border=True,
-              help=t("kpi.help.samples", f.lang))
-    c2.metric(i18n.label_on("kpi.positives", testing_day, f.day, f.lang), i18n.num(totals["positives"], f.lang), border=True,
-              help=t("kpi.help.positives", f.lang))
-    c3.metric(i18n.label_on("kpi.pending", testing_day, f.day, f.lang), i18n.num(totals["pending"], f.lang), border=True)
+    as_of = i18n.short_day(testing_day, f.lang)
+    card_row([Card("samples", i18n.label_on("kpi.samples", testing_day, f.day, f.lang),
+                   i18n.num(totals["samples"], f.lang), None, t("kpi.help.samples", f.lang), as_of=as_of),
+              Card("positives", i18n.label_on("kpi.positives", testing_day, f.day, f.lang),
+                   i18n.num(totals["positives"], f.lang), None, t("kpi.help.positives", f.lang), as_of=as_of),
+              Card("pending", i18n.label_on("kpi.pending", testing_day, f.day, f.lang),
+                   i18n.num(totals["pending"], f.lang), None, "", as_of=as_of)])
     left, right = st.columns([3, 2])
     with left:
         if hourly.empty:

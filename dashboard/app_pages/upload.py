@@ -46,7 +46,7 @@ for dropped in files or []:
             upload.log(settings, upload.entry(checked_before[key], day, username, "refused", checked_before[key].problem))
     checked = checked_before[key]
     replaces = uploads.replaced_file(serving, checked.kind, checked.sender, checked.saved_name)
-    st.subheader(i18n.literal(checked.filename))
+    st.header(i18n.literal(checked.filename))
     table_view.show_table(uploads.checked_table(checked, replaces, f.lang), t("upload.none", f.lang))
     if checked.rejects:
         st.caption(t("upload.rejects", f.lang, n=len(checked.rejects), total=i18n.num(checked.rows_rejected, f.lang)))

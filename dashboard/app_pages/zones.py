@@ -34,7 +34,7 @@ with map_column:
             base, lang=f.lang, layers=layers, area=f.area, zones=zones, day=f.day, **options),
         f.lang), width_px=640, desk_height=600)
 with table_column:
-    st.subheader(t("zones.table", f.lang))
+    st.header(t("zones.table", f.lang))
     table_view.show_table(tables.zone_table(zones, f.lang), t("zones.empty", f.lang, day=i18n.day(f.day, f.lang)),
                           height=600)
 if device.kiosk():

@@ -97,7 +97,7 @@ def page_map(f: state.Filters, name: str, title_key: str, deck_for: Callable[[sh
     """A page's map panel under its heading: deck_for(base, options) builds the deck from the
     district's outlines and map_options for this device (pass both on to district_map), at the
     height a wall leaves it; or, with no outlines to draw on, a warning instead of a blank map."""
-    st.subheader(t(title_key, f.lang))
+    st.header(t(title_key, f.lang))
     if not device.charts_shown():  # nor build a deck nobody will draw
         chart_not_loaded(f.lang)
         return

@@ -159,8 +159,8 @@ def test_phone_shows_the_cards_two_a_row(phone_overview):
 
 
 def test_phone_puts_the_attention_list_before_the_map(phone_overview):
-    attention = phone_overview.locator("h3", has_text=t("overview.attention", "zh")).first.bounding_box()
-    situation = phone_overview.locator("h3", has_text=t("overview.map", "zh")).first.bounding_box()
+    attention = phone_overview.locator("h2", has_text=t("overview.attention", "zh")).first.bounding_box()
+    situation = phone_overview.locator("h2", has_text=t("overview.map", "zh")).first.bounding_box()
     assert attention["y"] < situation["y"]
 
 

@@ -69,8 +69,8 @@ def test_a_clerk_uploads_a_gbk_csv_and_an_xlsx_and_a_leader_sees_the_new_figure(
     wait_for_app(page)
     page.locator('input[type="file"]').set_input_files([str(p) for p in files])
     # Each file: its name, its result table; the CSV also its 2 rejects.
-    expect(page.locator("h3", has_text="核酸采样.csv")).to_be_visible(timeout=60_000)
-    expect(page.locator("h3", has_text="兴华采样.xlsx")).to_be_visible(timeout=60_000)
+    expect(page.locator("h2", has_text="核酸采样.csv")).to_be_visible(timeout=60_000)
+    expect(page.locator("h2", has_text="兴华采样.xlsx")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("前 2 条拒收记录（共 2 条）")).to_be_visible()
     expect(page.locator('[data-testid="stDataFrame"]')).to_have_count(3)  # two results, one rejects table
     wait_for_app(page)

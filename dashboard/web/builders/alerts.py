@@ -28,12 +28,13 @@ def destination_label(destination: str, names: dict[str, str], lang: str) -> str
 
 def count_cards(rows: list[dict], evaluated_at, lang: str) -> list[Card]:
     """The open alerts counted, then by severity; each card says when they were last evaluated."""
-    help_ = t("alerts.kpi.help", lang, at=when(evaluated_at, lang) or t("no_data", lang))
-    cards = [Card("alerts_open", t("alerts.kpi.open", lang), num(len(rows), lang), None, help_)]
+    at = when(evaluated_at, lang) or t("no_data", lang)
+    help_ = t("alerts.kpi.help", lang, at=at)
+    cards = [Card("alerts_open", t("alerts.kpi.open", lang), num(len(rows), lang), None, help_, as_of=at)]
     for severity in SEVERITIES:
         label = t("alerts.kpi.severity", lang, severity=t(f"alerts.severity.{severity}", lang))
         count = sum(row["severity"] == severity for row in rows)
-        cards.append(Card(f"alerts_{severity}", label, num(count, lang), None, help_))
+        cards.append(Card(f"alerts_{severity}", label, num(count, lang), None, help_, as_of=at))
     return cards
 
 

@@ -20,6 +20,8 @@ class Card:
     help: str
     # "inverse" when a rise is bad news (positives, understaffed posts).
     tone: str = "off"
+    # The day (or minute) the figure is of, as shown: read out after the label (kpi_strip).
+    as_of: str = ""
 
     @property
     def unchanged(self) -> bool:
@@ -107,7 +109,28 @@ def kpi_cards(figures: HeadlineFigures, previous: HeadlineFigures | None, lang: 
                       num(figures.posts_understaffed, lang),
                       _delta(figures.posts_understaffed, before("posts_understaffed")) if shifts_fresh else None,
                       t("kpi.help.understaffed", lang) + help_delta, "inverse"))
-    return cards
+    return [replace(card, as_of=_as_of(card.key, figures, lang)) for card in cards]
+
+
+# Card key -> the export kind its figure is counted from.
+FEED_OF = {
+    **{f"zones_{level}": "control_zones" for level in ("sealed", "controlled", "precaution")},
+    "population_sealed": "control_zones",
+    **dict.fromkeys(("samples", "positives", "round_coverage"), "testing_records"),
+    **{f"isolation_{kind}": "isolation" for kind in ("home", "home_monitoring", "centralized")},
+    **dict.fromkeys(("positives_awaiting_transfer", "releases_due", "hotel_occupancy"), "isolation"),
+    **dict.fromkeys(("staff_on_duty", "posts_understaffed"), "shifts"),
+}
+
+
+def _as_of(key: str, figures: HeadlineFigures, lang: str) -> str:
+    """The export day a card's figure comes from; "no data" before its feed's first export."""
+    kind = FEED_OF.get(key)
+    if kind == "testing_records":
+        return short_day(figures.testing_day, lang)
+    if kind == "shifts":
+        return short_day(figures.shifts_day, lang)
+    return short_day((figures.feeds.get(kind) or {}).get("latest_export"), lang)
 
 
 # Card key -> (export kind, where its figure sits in a correction's before/after).
