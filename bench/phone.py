@@ -20,6 +20,10 @@ requests, both by resource type, and every request to a host other than 127.0.0.
 (there must be none: the dashboard runs offline). Each Lighthouse report is kept in --out.
 A run that fails, or that Lighthouse marks as incomplete, ends the command with no figures.
 
+With --floor the replicas run bench/floor_app.py instead (a title and two metric cards, none of the
+dashboard's code) behind the same nginx site, with the same Lighthouse settings and the same table:
+the floor, what Streamlit's own frontend costs a phone before any of ours.
+
 Before Lighthouse, each replica and then nginx is opened once with Playwright as a phone, which
 checks that the link shows the overview's cards and no login form, and warms the replicas' caches:
 the figures are a phone's wait on a running server, not on one that has just started.
@@ -151,27 +155,43 @@ def dashboard(command: list[str], environment: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
-def site(root: Path, replicas: int) -> Iterator[tuple[str, list[str], str]]:
+def site(root: Path, replicas: int, *, floor: bool = False,
+         extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str], str]]:
     """The fixture behind nginx: (nginx's URL, the replicas' URLs, the phone's path with a screen token).
 
     The ingest and the token come from the real commands, in the replicas' own environment, so the
-    token is signed with the secret the replicas check it with (not an operator's secrets file)."""
+    token is signed with the secret the replicas check it with (not an operator's secrets file).
+    With floor, the replicas run bench/floor_app.py instead, which reads no data, users or token:
+    its path is /. extra_env goes to the replicas (e.g. STREAMLIT_THEME_FONT)."""
+    if floor:
+        with replicas_behind_nginx(root, replicas, "bench/floor_app.py", root / "data", root / "snapshot.duckdb",
+                                   **(extra_env or {})) as (url, servers):
+            yield url, servers, "/"
+        return
     data_dir, db_path, state = build_fixture(root / "data"), root / "snapshot.duckdb", root / "state"
     users = root / "users.toml"
     nobody = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(4)).decode()
     users.write_text(f'[auth.users.ops]\nrole = "admin"\npassword_hash = "{nobody}"\n', encoding="utf-8")
     env = {"DASHBOARD_USERS_FILE": str(users), "DASHBOARD_STATE_DIR": str(state),
-           "DASHBOARD_REFRESH_SECONDS": REFRESH_SECONDS}
+           "DASHBOARD_REFRESH_SECONDS": REFRESH_SECONDS, **(extra_env or {})}
     environment = server_environment(data_dir, db_path, root, **env)
     dashboard(["ingest", "--data", str(data_dir), "--db", str(db_path)], environment)
     screen_path = dashboard(["screen-token", "--name", "phone-bench"], environment).splitlines()[-1]
     token = parse_qs(urlsplit(screen_path).query)["token"][0]
+    with replicas_behind_nginx(root, replicas, "dashboard/app.py", data_dir, db_path, **env) as (url, servers):
+        yield url, servers, f"/?token={token}"
+
+
+@contextlib.contextmanager
+def replicas_behind_nginx(root: Path, replicas: int, script: str, data_dir: Path, db_path: Path,
+                          **env: str) -> Iterator[tuple[str, list[str]]]:
+    """`streamlit run script` replicas behind the shipped nginx site: (nginx's URL, the replicas' URLs)."""
     servers, proxy = [], None
     try:
         for n in range(1, replicas + 1):
-            servers.append(start_server(data_dir, db_path, root / f"replica-{n}", **env))
+            servers.append(start_server(data_dir, db_path, root / f"replica-{n}", script=script, **env))
         proxy = start_nginx(root / "nginx", servers, name_upstream=False)
-        yield proxy.url, [server.url for server in servers], f"/?token={token}"
+        yield proxy.url, [server.url for server in servers]
     finally:
         if proxy:
             proxy.stop()
@@ -224,30 +244,43 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs, each a first and a repeat visit (median)")
     parser.add_argument("--json", type=Path, help="also write the medians and every run's figures here")
     parser.add_argument("--replicas", type=int, default=2, help="streamlit replicas behind nginx")
-    parser.add_argument("--out", type=Path, default=OUT, help="where Lighthouse's reports are kept")
+    parser.add_argument("--out", type=Path, help=f"where Lighthouse's reports are kept ({OUT}, with --floor "
+                        f"{OUT / 'floor'})")
+    parser.add_argument("--floor", action="store_true",
+                        help="serve bench/floor_app.py (a title and two metric cards, none of the dashboard) "
+                             "instead of the overview: what Streamlit's own frontend costs a phone")
+    parser.add_argument("--replica-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="also give the replicas this environment variable, e.g. STREAMLIT_THEME_FONT=serif "
+                             "(repeatable); the shipped .streamlit/config.toml applies otherwise")
     parser.add_argument("--max-wait", type=int, default=180,
                         help="seconds Lighthouse waits for the page to load (on this machine, not simulated)")
     args = parser.parse_args()
     if not 1 <= args.runs <= 20 or not 1 <= args.replicas <= 4:
         parser.error("--runs is 1 to 20, --replicas 1 to 4")
+    extra_env = dict(item.split("=", 1) for item in args.replica_env if "=" in item)
+    if len(extra_env) != len(args.replica_env):
+        parser.error("--replica-env takes NAME=VALUE")
     for needed in (NODE, CHROMIUM, NGINX):
         if not needed.is_file():
             raise SystemExit(f"bench.phone needs {needed} (Debian: nodejs, chromium, nginx)")
+    args.out = args.out or (OUT / "floor" if args.floor else OUT)
     cli = ensure_lighthouse()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-phone-") as workdir, \
-            site(Path(workdir), args.replicas) as (url, replicas, path):
+            site(Path(workdir), args.replicas, floor=args.floor, extra_env=extra_env) as (url, replicas, path):
         print(f"nginx {url} in front of {', '.join(replicas)}; checking the link and warming the replicas …",
               flush=True)
         check_and_warm([*replicas, url], path)
         visits = measure(cli, url + path, args.runs, args.out, args.max_wait)
     medians = {kind: median_visit(runs) for kind, runs in visits.items()}
-    print(f"\nLighthouse {LIGHTHOUSE_VERSION}, mobile, simulated slow 4G; the overview of the small fixture "
+    page = "the floor (bench/floor_app.py)" if args.floor else "the overview of the small fixture"
+    settings = f" with {', '.join(args.replica_env)}" if args.replica_env else ""
+    print(f"\nLighthouse {LIGHTHOUSE_VERSION}, mobile, simulated slow 4G; {page}{settings} "
           f"through nginx; median of {args.runs} run(s)\n")
     print(table(medians))
     if args.json:
         args.json.write_text(json.dumps({
-            "lighthouse": LIGHTHOUSE_VERSION, "runs": args.runs,
+            "lighthouse": LIGHTHOUSE_VERSION, "runs": args.runs, "floor": args.floor, "replica_env": extra_env,
             "median": {kind: visit.as_dict() for kind, visit in medians.items()},
             "each": {kind: [visit.as_dict() for visit in runs] for kind, runs in visits.items()},
         }, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -117,15 +117,17 @@ def server_environment(data_dir: Path, db_path: Path, workdir: Path, **env: str)
     return environment
 
 
-def start_server(data_dir: Path, db_path: Path, workdir: Path, port: int | None = None, **env: str) -> Server:
-    """`streamlit run dashboard/app.py` from the repo root (so .streamlit/config.toml applies);
-    on `port` when given (a restart that browsers must find again)."""
+def start_server(data_dir: Path, db_path: Path, workdir: Path, port: int | None = None,
+                 script: str = "dashboard/app.py", **env: str) -> Server:
+    """`streamlit run dashboard/app.py` (or another `script`, e.g. the phone bench's floor) from the
+    repo root (so .streamlit/config.toml applies); on `port` when given (a restart that browsers
+    must find again)."""
     environment = server_environment(data_dir, db_path, workdir, **env)
     port = port or free_port()
     log = workdir / "server.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              # Someone editing the app while the suite runs must not put a "File change" prompt on the page.
              "--server.fileWatcherType", "none"],
