@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.figures.headline import HeadlineFigures, build_report, headline_figures
 from dashboard.web.builders import charts, kpis, maps, shapes, tables
-from dashboard.web.builders.overlays import LEVEL_COLORS, POST_OK, POST_SHORT, coverage_color
+from dashboard.web.builders.overlays import POST_OK, POST_SHORT, coverage_color
 from tests.fixtures import DAYS, TAIGUO, XIGONGFANG, XINGHUA, XINGYUAN
 
 NEWEST = DAYS[-1]
@@ -92,10 +92,10 @@ def test_zones_scope_decides_polygon_or_marker(geo, overlays):
     deck = maps.district_map(geo, lang="zh", layers=("zones",), zones=overlays["zones"], day=NEWEST)
     polygons = layer(deck, "zones-area").data["features"]
     assert [f["properties"]["zone_id"] for f in polygons] == ["Z2"]
-    assert polygons[0]["properties"]["fill"][:3] == LEVEL_COLORS["controlled"]
+    assert polygons[0]["properties"]["fill"] == [234, 88, 12, 110]  # 管控 orange
     markers = layer(deck, "zones-point").data
     assert sorted(m["zone_id"] for m in markers) == ["Z1", "Z4"]
-    assert {tuple(m["color"][:3]) for m in markers} == {tuple(LEVEL_COLORS["sealed"])}
+    assert {tuple(m["color"]) for m in markers} == {(153, 27, 27, 220)}  # 封控 dark red
     z1, z4 = sorted(markers, key=lambda m: m["zone_id"])
     assert z1["radius"] > z4["radius"]  # 300 residents against 120
 

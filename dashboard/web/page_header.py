@@ -18,6 +18,7 @@ h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
 .map-legend-item {display: inline-flex; align-items: center; gap: 0.3rem; white-space: nowrap;}
 .map-legend-swatch {display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 0.15rem;}
 .map-legend-dot {border-radius: 50%;}
+.map-legend-sealed {outline: 2px solid currentColor; outline-offset: 1px;}
 /* A disabled widget's label (社区 before a street is chosen): Streamlit's 2.3:1 grey made 4.6:1. */
 [data-testid="stWidgetLabel"][disabled] p {color: #6b6a68;}
 /* A phone: two KPI cards a row, the attention list above the map, the trends two a row. */

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 import pydeck as pdk
 
 from dashboard.i18n import enum, pct, t
-from dashboard.web.builders.overlays import ISOLATION_COLOR, LEVEL_COLORS, POST_OK, POST_SHORT, coverage_color
+from dashboard.web.builders.overlays import (
+    ISOLATION_COLOR,
+    LEVEL_COLORS,
+    OUTLINED_LEVELS,
+    POST_OK,
+    POST_SHORT,
+    coverage_color,
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,7 @@ class Entry:
     color: tuple[int, int, int]
     label: str
     shape: str = "square"  # or "dot"
+    outlined: bool = False  # ringed like 封控 on the map, so the level reads without its colour
 
 
 def _rgb(color) -> tuple[int, int, int]:
@@ -39,7 +47,8 @@ def legend_for(deck: pdk.Deck, lang: str, coverage_target: float = 0.95) -> list
                   t("legend.coverage_far", lang, half=pct(coverage_target / 2, lang))),
         ]
     if {"zones-area", "zones-point"} & drawn:
-        entries += [Entry(_rgb(color), enum("level", level, lang)) for level, color in LEVEL_COLORS.items()]
+        entries += [Entry(_rgb(color), enum("level", level, lang), outlined=level in OUTLINED_LEVELS)
+                    for level, color in LEVEL_COLORS.items()]
     if "isolation" in drawn:
         entries.append(Entry(_rgb(ISOLATION_COLOR), t("legend.isolation", lang), "dot"))
     if "posts" in drawn:
@@ -51,7 +60,8 @@ def legend_for(deck: pdk.Deck, lang: str, coverage_target: float = 0.95) -> list
 def legend_html(entries: list[Entry]) -> str:
     """The entries as one line of swatches; every label is escaped."""
     items = "".join(
-        f'<span class="map-legend-item"><span class="map-legend-swatch map-legend-{entry.shape}" '
+        f'<span class="map-legend-item"><span class="map-legend-swatch map-legend-{entry.shape}'
+        f'{" map-legend-sealed" if entry.outlined else ""}" '
         f'style="background: rgb{entry.color}"></span>{html.escape(entry.label)}</span>'
         for entry in entries)
     return f'<div class="map-legend">{items}</div>' if items else ""

@@ -11,11 +11,21 @@ import pydeck as pdk
 from dashboard.i18n import enum, is_missing, num, pct, short_day, t
 from dashboard.web.builders.shapes import Geo, clean, feature_collection
 
+# Darker is more severe, so the levels stay apart by lightness alone, for a red-green colour-blind
+# viewer or on a greyscale print (tests/test_zone_palette.py simulates deuteranopia and protanopia).
 LEVEL_COLORS = {
-    "sealed": [220, 38, 38],
-    "controlled": [245, 140, 30],
-    "precaution": [234, 196, 20],
+    "sealed": [153, 27, 27],
+    "controlled": [234, 88, 12],
+    "precaution": [253, 224, 71],
 }
+
+# 封控 is marked beyond colour: its polygon's line is wider, its marker's white ring thicker (pixels).
+# Its fill is denser too, since a dark red at the others' alpha all but vanishes on the wall's dark
+# blue for a protanope.
+OUTLINED_LEVELS = frozenset({"sealed"})
+ZONE_LINE_PX = {True: 7, False: 3}
+ZONE_RING_PX = {True: 4, False: 1}
+ZONE_FILL_ALPHA = {True: 160, False: 110}
 
 
 POST_OK = [37, 99, 235]
@@ -83,22 +93,25 @@ def zone_layers(geo: Geo, zones: pd.DataFrame, lang: str, day) -> list[pdk.Layer
                 scope=enum("scope", row.scope, lang), population=num(row.population, lang),
                 started=short_day(row.started_on, lang), days=num(row.days_in_force, lang))
         color = LEVEL_COLORS.get(row.level, [120, 120, 120])
+        outlined = row.level in OUTLINED_LEVELS
         if row.scope == "community" and row.area_code in polygons:
             feature = polygons[row.area_code]
             areas.append({**feature, "properties": {**feature["properties"], "zone_id": row.zone_id,
-                                                    "fill": color + [110], "line": color + [255], "tip": tip}})
+                                                    "fill": color + [ZONE_FILL_ALPHA[outlined]], "line": color + [255],
+                                                    "width": ZONE_LINE_PX[outlined], "tip": tip}})
         elif not (is_missing(row.lat) or is_missing(row.lon)):
             points.append({"zone_id": row.zone_id, "area_code": row.area_code, "lon": float(row.lon),
                            "lat": float(row.lat), "population": clean(row.population),
                            "radius": 5 + 13 * math.sqrt(max(float(row.population or 0), 0) / largest),
-                           "color": color + [220], "tip": tip})
+                           "color": color + [220], "ring": ZONE_RING_PX[outlined], "tip": tip})
     return [
         pdk.Layer("GeoJsonLayer", feature_collection(areas), id="zones-area", stroked=True, filled=True,
-                  get_fill_color="properties.fill", get_line_color="properties.line", line_width_min_pixels=3,
+                  get_fill_color="properties.fill", get_line_color="properties.line",
+                  get_line_width="properties.width", line_width_units="'pixels'", line_width_min_pixels=3,
                   pickable=True),
         pdk.Layer("ScatterplotLayer", points, id="zones-point", get_position=["lon", "lat"], get_radius="radius",
-                  get_fill_color="color", get_line_color=[255, 255, 255], stroked=True, line_width_min_pixels=2,
-                  radius_units="'pixels'", pickable=True),
+                  get_fill_color="color", get_line_color=[255, 255, 255], stroked=True, get_line_width="ring",
+                  line_width_units="'pixels'", line_width_min_pixels=1, radius_units="'pixels'", pickable=True),
     ]
 
 
