@@ -41,8 +41,8 @@ KIOSK_CSS = """
 [data-testid="stCaptionContainer"] {color: #cbd5e1 !important;}
 .block-container {max-width: 100% !important; padding: 0.5rem 1.6rem 0.3rem !important;}
 [data-testid="stVerticalBlock"] {gap: 0.45rem;}
-.stApp h1 {font-size: 1.9rem; line-height: 1.25; padding: 0 12rem 0 0 !important;}
-.stApp h2 {font-size: 1.3rem; padding: 0.1rem 0 !important;}
+.stApp h1 {font-size: 1.9rem; line-height: 1.25; padding: 0 12rem 0.3rem 0 !important;}
+.stApp h2 {font-size: 1.3rem; line-height: 1.4; padding: 0.1rem 0 0.3rem !important;}
 /* KPI figures readable from 5 m: 44 px at 1080p. */
 [data-testid="stMetric"] {background: #111a2e; border-color: #24324f !important;}
 [data-testid="stMetric"] > div {padding: 0.3rem 0.8rem !important;}
