@@ -14,6 +14,8 @@ COMPACT_CSS = """
 <style>
 .block-container {padding-top: 4.25rem; padding-bottom: 1rem;}
 h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
+/* Sections are h2 (headings in order) with the h3's spacing they had. */
+[data-testid="stMain"] h2 {padding-top: 0.75rem;}
 .map-legend {display: flex; flex-wrap: wrap; gap: 0.2rem 0.9rem; font-size: 0.85rem; margin: 0.2rem 0;}
 .map-legend-item {display: inline-flex; align-items: center; gap: 0.3rem; white-space: nowrap;}
 .map-legend-swatch {display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 0.15rem;}
