@@ -55,3 +55,12 @@ def test_a_desk_and_a_wall_have_no_switch(app_env):  # noqa: F811
         at = open_page("overview.py", day="2022-01-06", **extra)
         assert not [toggle for toggle in at.toggle if toggle.label == t("phone.charts", "zh")]
         assert at.get("deck_gl_json_chart") and at.get("plotly_chart")
+
+
+def test_a_phones_overview_draws_no_replay_slider_but_keeps_the_briefing(on_a_phone, app_env):  # noqa: F811
+    """Replaying the days is for the desk: a phone is sent neither the slider nor the play button
+    (their bundles cost a phone bytes for controls it hid), and keeps the briefing's download."""
+    phone = open_page("overview.py", day="2022-01-06")
+    assert not phone.exception, [e.message for e in phone.exception]
+    assert phone.select_slider == [] and phone.button == []
+    assert phone.get("download_button"), "the briefing stays on a phone"

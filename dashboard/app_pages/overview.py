@@ -112,11 +112,16 @@ with map_column:
     if st.session_state.get("_replay_for") != f.day:
         st.session_state["replay_day"] = f.day
         st.session_state["_replay_for"] = f.day
-    slider_column, play_column, download_column = st.columns([4, 1, 2], vertical_alignment="bottom")
-    replay_day = slider_column.select_slider(t("overview.replay.day", f.lang), days_oldest_first, key="replay_day",
-                                             format_func=lambda d: i18n.short_day(d, f.lang),
-                                             help=t("overview.replay.help", f.lang))
-    play = play_column.button(t("overview.replay.play", f.lang), width="stretch")
+    if device.phone():
+        # Replaying the days is for the desk: a phone keeps the day's map and the briefing, and
+        # does not draw the slider and button at all (its frontend would render them, hidden).
+        replay_day, play, download_column = f.day, False, st.container()
+    else:
+        slider_column, play_column, download_column = st.columns([4, 1, 2], vertical_alignment="bottom")
+        replay_day = slider_column.select_slider(t("overview.replay.day", f.lang), days_oldest_first,
+                                                 key="replay_day", format_func=lambda d: i18n.short_day(d, f.lang),
+                                                 help=t("overview.replay.help", f.lang))
+        play = play_column.button(t("overview.replay.play", f.lang), width="stretch")
     briefing = report_markdown(report, f.lang,
                            i18n.spreadsheet_safe(cache.area_name(f.area, f.lang)) if f.area else None)
     download_column.download_button(t("overview.briefing", f.lang), briefing,

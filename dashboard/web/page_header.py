@@ -40,7 +40,8 @@ h1 {padding-top: 0.2rem; padding-bottom: 0.2rem;}
   .st-key-kpi-strip [data-testid="stMetricLabel"] {min-height: 0 !important;}
   .st-key-kpi-strip [data-testid="stMetricLabel"] p {font-size: 0.78rem !important;}
   .st-key-kpi-strip [data-testid="stMetricDelta"] {font-size: 0.7rem !important; padding: 0 0.3rem !important;}
-  /* Replaying the days is for the desk; a phone keeps the day's map and the briefing. */
+  /* Replaying the days is for the desk. A phone's overview does not draw the slider and button
+     (app_pages/overview.py); a desk window this narrow hides them. */
   .st-key-overview-main [data-testid="stSlider"], .st-key-overview-main [data-testid="stButton"] {display: none !important;}
   .st-key-overview-main [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:last-child {order: -1;}
 }
