@@ -243,9 +243,11 @@ def _typed(column: Column, raw):
     return FunctionExpression("nullif", raw, ConstantExpression("")), None, ""
 
 
-def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None) -> list:
+def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None,
+              repeated: frozenset[str] | None = None) -> list:
     """(condition, column, reason) in the order they are checked: a row's first problem is its reason.
-    within, (area code, name): the area whose file this is (a ledger part, an upload); a row of another area is rejected."""
+    within, (area code, name): the area whose file this is (a ledger part, an upload); a row of another area is rejected.
+    repeated: the unique columns where some value appears twice in the file (None: all of them may)."""
     problems = []
     located = any(column.references == "area" for column in kind.columns)
     for column in kind.columns:
@@ -278,6 +280,8 @@ def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None
     for start, end in kind.ordered:
         problems.append((typed[end] < typed[start], end, f"{end} is before {start}"))
     for name in kind.unique:
+        if repeated is not None and name not in repeated:
+            continue  # no value appears twice: no row can be a repeat
         raw = ColumnExpression(name)
         repeat = FunctionExpression("row_number").over(partition_by=[raw], order_by=[ColumnExpression("_line")])
         problems.append(((repeat > ConstantExpression(1)) & (raw != ConstantExpression("")), name, f"duplicate {name}"))
@@ -308,6 +312,22 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
         raise UnusableFile(str(error).replace(str(path), shown)) from None
 
 
+def _repeated(trimmed, unique: tuple[str, ...]) -> frozenset[str]:
+    """The unique columns where a non-empty value appears on two rows, skipped rows included.
+
+    The duplicate check is a window, sorting every row by its value (a city day: millions), while
+    almost every file has no repeat at all; counting distinct values is a hash, several times
+    cheaper. The rows the check sees are some of these, so a column without a repeat here has
+    none there, and where there is one the window decides as it always has.
+    """
+    if not unique:
+        return frozenset()
+    values = [FunctionExpression("nullif", ColumnExpression(name), ConstantExpression("")) for name in unique]
+    row = trimmed.aggregate([count for value in values
+                             for count in (FunctionExpression("count", value), value.n_unique())]).fetchall()[0]
+    return frozenset(name for i, name in enumerate(unique) if row[2 * i] != row[2 * i + 1])
+
+
 def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict, id_key: bytes,
            found: Scan, rows_view: str, within: tuple[str, str] | None, line_offset: int) -> ParsedFile:
 
@@ -333,6 +353,7 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict,
     summary = FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
     total = cells.aggregate("count(*)").fetchall()[0][0]
     kept = trimmed.filter(~(blank | summary))
+    repeated = _repeated(trimmed, kind.unique)
     # Reference codes by a join, not an IN list: a list is compared one code at a time per row.
     sites = sorted(known_codes["site"].items())  # site -> its area
     con.execute(KNOWN_CODES, {"area": sorted(known_codes["area"]), "site": [site for site, _ in sites],
@@ -352,7 +373,7 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict,
     typed = {c.name: ColumnExpression(f"_typed_{c.name}") for c in kind.columns}
     problem = CaseExpression(ConstantExpression(True), ConstantExpression(None))
     chain = None
-    for condition, column, reason in _problems(kind, typed, within):
+    for condition, column, reason in _problems(kind, typed, within, repeated):
         reason_expr = reason if not isinstance(reason, str) else ConstantExpression(reason)
         tagged = FunctionExpression("concat", ConstantExpression(column + "\t"), reason_expr)
         chain = CaseExpression(condition, tagged) if chain is None else chain.when(condition, tagged)
