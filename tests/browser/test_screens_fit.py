@@ -78,7 +78,9 @@ def assert_fits_the_screen(name: str, page) -> None:
     assert width <= inner + 1
 
 
-@pytest.fixture(params=ROTATION)
+# One page per screen and rotation page for the module: the four checks below only read it, and
+# opening a kiosk page to its drawn map is most of their time (40 opens became 10).
+@pytest.fixture(scope="module", params=ROTATION)
 def kiosk_page(request, wall, server):
     with kiosk_page_on(wall, server, request.param, "kiosk") as shown:
         yield shown
