@@ -68,7 +68,7 @@ def show_attention(rows: int | None = None) -> None:
     # The alerts open in the area, when alerts run at all (alerts/): the wall shows the count too.
     alerts_open = alert_state.open_count(f.area)
     st.header(t("overview.attention", f.lang) if alerts_open is None
-                 else t("overview.attention.alerts", f.lang, count=i18n.num(alerts_open, f.lang)))
+              else t("overview.attention.alerts", f.lang, count=i18n.num(alerts_open, f.lang)))
     if not names_allowed and not device.kiosk():
         st.caption(t("overview.fatigue_hidden", f.lang))
     if not items:
