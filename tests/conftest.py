@@ -5,10 +5,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 import streamlit as st
 
 from dashboard.figures.queries import Snapshot
+from dashboard.ingest import parse
 from dashboard.ingest.build import ingest
 from dashboard.ingest.status import IngestResult
 from dashboard.settings import Settings
@@ -36,6 +38,15 @@ def ingest_changed_fixture(root: Path, change: Callable[[Path], None] | None = N
     result = ingest(settings)
     assert result.ok, result.failed
     return settings, result
+
+
+@pytest.fixture
+def con():
+    """An in-memory DuckDB with the parser's macros, for tests of parse.py on files of their own."""
+    connection = duckdb.connect()
+    parse.install_macros(connection)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import tracemalloc
 
-import duckdb
 import pytest
 
 from dashboard.__main__ import main
@@ -37,14 +36,6 @@ def sample(n: int, cells: str | None = None) -> str:
 def lines_after_header(data: bytes) -> int:
     """Counted on the bytes: every \\n ends a line, and a last line may lack one."""
     return data.count(b"\n") + (not data.endswith(b"\n")) - 1
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    parse.install_macros(connection)
-    yield connection
-    connection.close()
 
 
 def parse_bytes(con, tmp_path, data: bytes):

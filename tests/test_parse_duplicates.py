@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import duckdb
 import pytest
 
 from dashboard.ingest import parse
@@ -20,14 +19,6 @@ from tests.fixtures import TAIGUO, person_id
 TESTING = KINDS["testing_records"]
 KNOWN = {"area": {TAIGUO}, "site": {"CP01": TAIGUO}}
 KEY = b"k" * 32
-
-
-@pytest.fixture
-def con():
-    connection = duckdb.connect()
-    parse.install_macros(connection)
-    yield connection
-    connection.close()
 
 
 def parse_text(con, tmp_path, header: str, rows: list[str]):
