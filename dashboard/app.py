@@ -25,7 +25,7 @@ import streamlit as st  # noqa: E402
 from dashboard import first_run  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 from dashboard.ingest.status import read_status  # noqa: E402
-from dashboard.web import access, auth, banners, cache, cache_clearing, feeds, sidebar, state, wall  # noqa: E402
+from dashboard.web import access, auth, banners, cache, cache_clearing, feeds, per_run, sidebar, state, wall  # noqa: E402
 from dashboard.web.pages import PAGES  # noqa: E402
 
 cache_clearing.install()
@@ -55,6 +55,7 @@ access.remember_role(role)
 cache.watch_for_updates()
 navigated = reached = failed = False
 last_good = cache.last_good_run()
+this_run = per_run.begin()
 try:
     first_run.prepare(cache.settings(), lang)
     cache.run_started()
@@ -113,3 +114,4 @@ except Exception:
     banners.show_run_failed(lang, last_good, st.session_state.get(cache.NEXT_CHECK_AT))
 finally:
     cache.run_ended(good=reached and not failed)
+    per_run.end(this_run)

@@ -291,6 +291,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, data_dir: str | Path | None = None, db_path: str | Path | None = None) -> Settings:
+        if data_dir is None and db_path is None:
+            # Every query of every page run asks for the settings: made once per environment.
+            return _settings_for(_environment(), DEMO_DATA, DEMO_DB)
+        return cls._read(data_dir, db_path)
+
+    @classmethod
+    def _read(cls, data_dir: str | Path | None, db_path: str | Path | None) -> Settings:
         data = data_dir or os.environ.get("DASHBOARD_DATA")
         db = db_path or os.environ.get("DASHBOARD_DB")
         state_dir = state_dir_from_env()
@@ -393,3 +400,15 @@ class Settings:
                 return None
             _publish_new_key(secret_file, secrets.token_hex(32))
         return _stored_key(secret_file, "the screen token secret", f"the screen token secret {secret_file}")
+
+
+def _environment() -> tuple:
+    """Everything Settings.from_env() reads from outside: the DASHBOARD_* variables, the state
+    directory's fallbacks, and the working directory (a relative DASHBOARD_DATA)."""
+    dashboard = tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("DASHBOARD_")))
+    return dashboard, os.environ.get("XDG_STATE_HOME"), os.environ.get("HOME"), os.getcwd()
+
+
+@functools.lru_cache(maxsize=16)
+def _settings_for(environment: tuple, demo_data: Path, demo_db: Path) -> Settings:
+    return Settings._read(None, None)

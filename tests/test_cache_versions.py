@@ -20,16 +20,17 @@ class FakeSnapshot:
 @dataclass
 class FakeBuilds:
     cleared: list
+    name: str
 
     def clear(self) -> None:
-        self.cleared.append("builds")
+        self.cleared.append(self.name)
 
 
 def test_results_of_a_replaced_version_are_dropped(monkeypatch, tmp_path):
     cleared = []
     monkeypatch.setattr(cache, "_cached_for", {})
-    monkeypatch.setattr(cache._cached_query, "clear", lambda: cleared.append("queries"))
-    monkeypatch.setattr(cache, "shared_builds", lambda: FakeBuilds(cleared))
+    monkeypatch.setattr(cache, "query_results", lambda: FakeBuilds(cleared, "queries"))
+    monkeypatch.setattr(cache, "shared_builds", lambda: FakeBuilds(cleared, "builds"))
     snap = FakeSnapshot(tmp_path / "a.duckdb", "v1")
     other = FakeSnapshot(tmp_path / "b.duckdb", "w1")
 

@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.figures.queries import Snapshot
 from dashboard.i18n import t
-from dashboard.web import access, auth, cache
+from dashboard.settings import Settings
+from dashboard.web import access, auth, cache, per_run
 from dashboard.web.builders import charts, maps
 from dashboard.web.shared_builds import SharedBuilds
 from tests.conftest import serving
@@ -196,3 +197,54 @@ def test_every_query_reaches_duckdb_once_per_parameter_set(app_env, monkeypatch)
     assert executed, "the overview ran no query"
     assert {key: n for key, n in executed.items() if n > 1} == {}
     assert ("health/corrections", (("area", ""), ("day", DAYS[-1]))) in executed
+
+
+def test_what_a_caller_does_to_a_query_result_never_reaches_the_next_caller(app_env, monkeypatch):
+    """Every session is handed the same stored result: a page that sorts, adds a column or writes
+    a cell changes its own copy only."""
+    as_role(monkeypatch, "leader")
+    first = cache.query("map/areas")
+    names = first["name"].tolist()
+    first["scratch"] = 1
+    first.loc[first.index[0], "name"] = "changed"
+    again = cache.query("map/areas")
+    assert "scratch" not in again.columns
+    assert again["name"].tolist() == names
+
+
+def test_a_run_reads_the_snapshots_version_and_the_settings_once(app_env, monkeypatch):
+    """Every query and build of a run asks for them; the run looks each up once, so all its
+    figures come from one version, and a fragment's run, outside the scope, reads them afresh."""
+    looked_up = Counter()
+    version, from_env = Snapshot.version, Settings.from_env.__func__
+
+    def counting_version(self):
+        looked_up["version"] += 1
+        return version(self)
+
+    def counting_from_env(cls, *args, **kwargs):
+        looked_up["settings"] += 1
+        return from_env(cls, *args, **kwargs)
+    monkeypatch.setattr(Snapshot, "version", counting_version)
+    monkeypatch.setattr(Settings, "from_env", classmethod(counting_from_env))
+    overview()  # the queries run (each opens a cursor, which checks the version): a warm run counts
+    looked_up.clear()
+    at = overview()
+    assert len(at.get("metric")) >= 4  # the page drew its cards, so its queries ran
+    # In the run's scope: one of each. Before it (the login gate, the refresh check's first,
+    # inline run) a few more; without the scope it was one per query, over a hundred.
+    assert looked_up["version"] <= 3, looked_up
+    assert looked_up["settings"] <= 12, looked_up
+
+
+def test_outside_a_run_each_look_up_is_made_again():
+    made = []
+    assert per_run.once("k", lambda: made.append(1) or len(made)) == 1
+    assert per_run.once("k", lambda: made.append(1) or len(made)) == 2
+    token = per_run.begin()
+    try:
+        assert per_run.once("k", lambda: made.append(1) or len(made)) == 3
+        assert per_run.once("k", lambda: made.append(1) or len(made)) == 3
+    finally:
+        per_run.end(token)
+    assert per_run.once("k", lambda: made.append(1) or len(made)) == 4

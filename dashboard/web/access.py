@@ -20,7 +20,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.settings import Settings
-from dashboard.web import auth, login_throttle, loopback_only, screen_tokens
+from dashboard.web import auth, login_throttle, loopback_only, per_run, screen_tokens
 
 USER = "_username"
 # The token a screen came with, checked again on every run: revoked or expired, it stops working
@@ -52,7 +52,7 @@ def users() -> dict[str, auth.User]:
     Raises auth.UsersFileError when a configured file is unusable; refuse_if_unsafe turns
     that into a stop before anything else runs.
     """
-    return _users_for(auth.users_signature())
+    return per_run.once("users", lambda: _users_for(auth.users_signature()))
 
 
 # The login guards of this process, by state directory. Module state, never a Streamlit cache:

@@ -5,9 +5,9 @@ bundled demo, which this process generates and ingests itself; a replica of conf
 that finds no snapshot says it waits for the first ingest, and looks again every refresh.
 
 The Snapshot (one DuckDB connection, reopened when an ingest swaps the file) is a
-cache_resource. Query results are cache_data keyed on the query name, its parameters and
-snapshot.version(), which changes with every ingest, so new data shows on the next rerun
-without any invalidation; ttl and max_entries bound the memory of screens that run for days.
+cache_resource. Query results are kept per process, keyed on the query name, its parameters and
+snapshot.version(), which changes with every ingest, so new data shows on the next rerun; a swap
+drops the old version's results, and max_entries bounds the memory of screens that run for days.
 The session's role is checked before the cache, so no page reaches a query its role may not run.
 
 Figures, maps and lists built from those results are shared too (shared(): one build per version
@@ -30,12 +30,11 @@ import streamlit as st
 from dashboard.figures.queries import Snapshot
 from dashboard.i18n import t
 from dashboard.ingest.status import read_status
-from dashboard.settings import Settings, Thresholds
-from dashboard.web import access, state
+from dashboard.settings import Settings
+from dashboard.web import access, per_run, state
 from dashboard.web.builders import kpis
 from dashboard.web.shared_builds import SharedBuilds
 
-CACHE_TTL_SECONDS = 6 * 3600
 CACHE_MAX_ENTRIES = 2000
 NOW_STEP = timedelta(minutes=5)
 # Shared builds: every view of every page for a day or two of a wall's rotation, not more.
@@ -56,7 +55,7 @@ _last_good_run: dict[str, datetime] = {}
 
 
 def settings() -> Settings:
-    return Settings.from_env()
+    return per_run.once("settings", Settings.from_env)
 
 
 @st.cache_resource(show_spinner=False)
@@ -84,15 +83,22 @@ def _wait_for_first_ingest(config: Settings) -> None:
 def snapshot() -> Snapshot:
     """The serving snapshot. With none yet, only the bundled demo's first run (first_run.prepare,
     which the router calls first) makes one; anything else waits for its ingest."""
+    return per_run.once("snapshot", _open_snapshot)
+
+
+def _open_snapshot() -> Snapshot:
     config = settings()
     if not config.db_path.exists():
         _wait_for_first_ingest(config)
     return _snapshot(str(config.db_path))
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=CACHE_MAX_ENTRIES, show_spinner=False)
-def _cached_query(name: str, params: tuple, version: str, db_path: str) -> pd.DataFrame:
-    return _snapshot(db_path).run(name, **dict(params))
+@st.cache_resource(show_spinner=False)
+def query_results() -> SharedBuilds:
+    """Every query's result by name, parameters and snapshot version, one store per process: a
+    cache_resource, so clearing Streamlit's caches clears it too. Each query runs once per key
+    even when fifty sessions ask for it at the same moment."""
+    return SharedBuilds(CACHE_MAX_ENTRIES)
 
 
 def _forget_replaced_versions(snap: Snapshot) -> str:
@@ -101,14 +107,19 @@ def _forget_replaced_versions(snap: Snapshot) -> str:
     Results of a replaced snapshot are never asked for again, but the cache would keep them
     until their ttl: about 2 MB per swap on the district demo, which the soak saw as RSS growth.
     """
-    version = snap.version()
+    version = _version(snap)
     with _cached_for_lock:
         previous = _cached_for.get(str(snap.path))
         _cached_for[str(snap.path)] = version
     if previous is not None and previous != version:
-        _cached_query.clear()
+        query_results().clear()
         shared_builds().clear()
     return version
+
+
+def _version(snap: Snapshot) -> str:
+    """The snapshot's version as this run first saw it (one stat per run, and one version per run)."""
+    return per_run.once(("version", str(snap.path)), snap.version)
 
 
 def query(name: str, **params) -> pd.DataFrame:
@@ -123,7 +134,11 @@ def query(name: str, **params) -> pd.DataFrame:
     if ran is not None:
         ran.add((name, area))
     snap = snapshot()
-    return _cached_query(name, tuple(sorted(params.items())), _forget_replaced_versions(snap), str(snap.path))
+    key = (name, tuple(sorted(params.items())), _forget_replaced_versions(snap), str(snap.path))
+    # A shallow copy: pandas' copy-on-write keeps whatever the caller does to it from reaching
+    # the stored frame, which every session shares (st.cache_data unpickled a copy per call,
+    # 0.4 ms each, tens of times a page run).
+    return query_results().get(key, lambda: snap.run(name, **params)).copy(deep=False)
 
 
 # The queries the shared build running in this thread has run so far, each with the $area it was
@@ -148,7 +163,7 @@ def shared(kind: str, view: tuple, build: Callable) -> object:
     never change it.
     """
     snap = snapshot()
-    key: Hashable = (kind, view, Thresholds(), _forget_replaced_versions(snap), str(snap.path))
+    key: Hashable = (kind, view, settings().thresholds, _forget_replaced_versions(snap), str(snap.path))
 
     def build_recording_queries() -> tuple[object, frozenset[tuple[str, str | None]]]:
         ran: set[tuple[str, str | None]] = set()
@@ -232,7 +247,7 @@ def _needs_a_run() -> bool:
 
 def run_started() -> None:
     """A run begins on the current snapshot: the refresh check compares the file against it."""
-    st.session_state[SHOWN_VERSION] = snapshot().version()
+    st.session_state[SHOWN_VERSION] = _version(snapshot())
 
 
 def page_reached() -> None:
@@ -267,7 +282,7 @@ def last_good_run() -> datetime | None:
 
 def kpi_changes(view: tuple, values: dict[str, str]) -> set[str]:
     """The KPIs whose value the latest snapshot swap changed, while their mark lasts."""
-    seen, changed = kpis.mark_changes(st.session_state.get(KPI_CHANGES), view, snapshot().version(), values,
+    seen, changed = kpis.mark_changes(st.session_state.get(KPI_CHANGES), view, _version(snapshot()), values,
                                       datetime.now())
     st.session_state[KPI_CHANGES] = seen
     return changed

@@ -31,6 +31,11 @@ class Feed:
 
 
 def feeds(day: date) -> dict[str, Feed]:
+    """Every feed's newest export and staleness on that day, made once per snapshot version."""
+    return dict(cache.shared("feeds", (day,), lambda: _feeds(day)))
+
+
+def _feeds(day: date) -> dict[str, Feed]:
     frame = cache.query("health/feed_status", day=day)
     result = {}
     for row in frame.itertuples(index=False):
@@ -45,7 +50,8 @@ def feed_notice(f: state.Filters, kinds: tuple[str, ...]) -> dict[str, Feed]:
     are missing."""
     status = feeds(f.day)
     lang = f.lang
-    missing = missing_senders(cache.query("health/reporting", day=f.day, area=f.area))
+    missing = cache.shared("missing_senders", (f.day, f.area),
+                           lambda: missing_senders(cache.query("health/reporting", day=f.day, area=f.area)))
     lines, stale, warnings = [], [], []
     for kind in kinds:
         feed = status.get(kind, Feed(kind, None, True, None))
