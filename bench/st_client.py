@@ -63,9 +63,17 @@ class Run:
         return self.finished - self.started
 
 
-def _get(url: str, cookies: dict[str, str], timeout: float) -> dict[str, str]:
+# What Chromium on a desk sends (bench.load --like-browser): the server sees a browser, not a script.
+BROWSER_HEADERS = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+}
+
+
+def _get(url: str, cookies: dict[str, str], timeout: float, headers: dict[str, str] | None = None) -> dict[str, str]:
     """GET url with cookies; the cookies the response sets."""
-    request = urllib.request.Request(url, headers={"Cookie": cookie_header(cookies)} if cookies else {})
+    request = urllib.request.Request(url, headers={**(headers or {}),
+                                                   **({"Cookie": cookie_header(cookies)} if cookies else {})})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         response.read()
         received = {}
@@ -88,9 +96,11 @@ class Tab:
     """
 
     def __init__(self, base_url: str, *, follow_fragments: bool = False, speedup: float = 1.0,
-                 cookies: dict[str, str] | None = None):
+                 cookies: dict[str, str] | None = None, like_browser: bool = False):
         require_loopback(base_url)
         self.base_url = base_url.rstrip("/")
+        self.like_browser = like_browser
+        self.headers = dict(BROWSER_HEADERS) if like_browser else {}
         self.follow_fragments = follow_fragments
         self.speedup = speedup
         self.cookies = dict(cookies or {})
@@ -113,10 +123,15 @@ class Tab:
         """Load the page as a browser does and wait for its first full run."""
         run = Run(started=time.monotonic())
         page_url = f"{self.base_url}{path}" + (f"?{query_string}" if query_string else "")
-        for url in (page_url, f"{self.base_url}/_stcore/health"):
-            self.cookies.update(await asyncio.to_thread(_get, url, self.cookies, timeout))
+        # A browser's frontend asks for the host config and the health check before it connects.
+        urls = (page_url, f"{self.base_url}/_stcore/host-config", f"{self.base_url}/_stcore/health") \
+            if self.like_browser else (page_url, f"{self.base_url}/_stcore/health")
+        for url in urls:
+            self.cookies.update(await asyncio.to_thread(_get, url, self.cookies, timeout, self.headers))
         ws_url = "ws" + self.base_url[len("http"):] + "/_stcore/stream"
-        headers = {"Cookie": cookie_header(self.cookies)} if self.cookies else {}
+        headers = {**self.headers, **({"Cookie": cookie_header(self.cookies)} if self.cookies else {})}
+        if self.like_browser:
+            headers["Origin"] = self.base_url
         self._ws = await connect(ws_url, subprotocols=[Subprotocol("streamlit")], additional_headers=headers,
                                  max_size=None, open_timeout=timeout, ping_interval=None)
         self._reader = asyncio.create_task(self._read())
