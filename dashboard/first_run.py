@@ -9,6 +9,9 @@ configured data waits for its own ingest (web.cache.snapshot).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 
 import streamlit as st
@@ -19,6 +22,8 @@ from dashboard.ingest.inputs import discover
 from dashboard.settings import Settings
 
 FIRST_RUN_DAYS = 3
+# How much lower the older days' ingest runs than the page (nice(1): 10 is the usual "background").
+OLDER_DAYS_NICENESS = 10
 _older_days_loading = threading.Event()
 # Once per process and snapshot path, as a cache_resource was: a run that finds the file made
 # by another session's first run does nothing.
@@ -44,10 +49,20 @@ def ensure_snapshot(settings: Settings, progress: Progress | None = None, newest
 
 
 def _ingest_older_days(config: Settings) -> None:
+    _yield_to_the_page()
     try:
         ingest(config)  # a failure is in the status file, which the banner shows
     finally:
         _older_days_loading.clear()
+
+
+def _yield_to_the_page() -> None:
+    """Run this thread, and the DuckDB workers it starts, at a lower priority (Linux: niceness is
+    per thread, and threads inherit it): on two cores the older days' ingest would otherwise take
+    the CPU from the first page's queries and the newcomer's browser drawing it."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), OLDER_DAYS_NICENESS)
 
 
 def prepare(config: Settings, lang: str) -> None:

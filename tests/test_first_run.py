@@ -3,6 +3,8 @@ steps and counts, the older days by a second, ordinary ingest in the background.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -102,3 +104,18 @@ def test_the_app_shows_the_newest_day_at_once_and_the_rest_when_ingested(first_r
     # The app's own reader saw the swap (another connection in this process would not: DuckDB
     # hands a second connect to an open file the same database).
     assert len(at.selectbox(key="day").options) == len(DAYS)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_the_older_days_are_ingested_below_the_pages_priority(monkeypatch):
+    """On two cores the background ingest must not take the CPU from the first page and its browser."""
+    seen = []
+    monkeypatch.setattr(first_run_module, "ingest",
+                        lambda config: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+    first_run_module._older_days_loading.set()
+    worker = threading.Thread(target=first_run_module._ingest_older_days, args=(None,))
+    worker.start()
+    worker.join(30)
+    assert seen == [min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < seen[0]  # this thread is untouched
+    assert not first_run_module._older_days_loading.is_set()
