@@ -436,6 +436,9 @@ CATALOG: dict[str, tuple[str, str]] = {
                                "Step 1 of 2: generating the demo data (about 1M residents): {done} / {total} days"),
     "app.preparing.ingest": ("第 2 步，共 2 步：正在导入最近 {days} 天的文件：{done} / {total}",
                              "Step 2 of 2: ingesting the newest {days} days' files: {done} / {total}"),
+    "app.older_days_failed": ("首次运行：较早日期的演示数据未能生成（详见服务器日志），只有最近 {days} 天的数据。",
+                              "First run: the demo's older days could not be generated (see the server's log); only"
+                              " the newest {days} days are in."),
     "app.loading_older": ("首次运行：较早日期的数据仍在导入（约一分钟），完成后页面自动更新。在此之前，日期只有最近 {days} 天，"
                           "本轮覆盖率只计入这几天的采样。",
                           "First run: the older days are still being ingested (about a minute); the page updates"

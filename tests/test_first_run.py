@@ -3,10 +3,12 @@ steps and counts, the older days by a second, ordinary ingest in the background.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import first_run as first_run_module
 from dashboard import settings as configured
+from dashboard.demo.generate import generate
 from dashboard.first_run import ensure_snapshot
 from dashboard.i18n import t
 from dashboard.ingest.build import ingest
@@ -36,7 +39,7 @@ def loaded_days(settings) -> list:
 
 def test_newest_days_first_then_the_rest(fresh_data):
     steps = []
-    assert ensure_snapshot(fresh_data, lambda *step: steps.append(step), newest_days=1) is True
+    assert ensure_snapshot(fresh_data, lambda *step: steps.append(step), newest_days=1) == first_run_module.OLDER_TO_INGEST
     assert loaded_days(fresh_data) == [DAYS[-1]]
     # One step per input file: areas.csv, sites.csv and the six exports of 01-06 (the optional
     # field-work feeds arrive from 01-05 on; fixtures.build_fixture).
@@ -51,7 +54,7 @@ def test_newest_days_first_then_the_rest(fresh_data):
 
 def test_newest_days_is_ignored_once_a_snapshot_exists(fresh_data):
     assert ingest(fresh_data).ok
-    assert ensure_snapshot(fresh_data, newest_days=1) is False
+    assert ensure_snapshot(fresh_data, newest_days=1) is None
     assert ingest(fresh_data, newest_days=1).ok
     assert sorted(loaded_days(fresh_data)) == DAYS
 
@@ -67,9 +70,9 @@ def first_run(fresh_data, monkeypatch):
     let_in = threading.Event()
     ingest_older_days = first_run_module._ingest_older_days
 
-    def held_back(config):
+    def held_back(config, left, end_date):
         let_in.wait(60)
-        ingest_older_days(config)
+        ingest_older_days(config, left, end_date)
 
 
     monkeypatch.setattr(first_run_module, "_ingest_older_days", held_back)
@@ -113,9 +116,46 @@ def test_the_older_days_are_ingested_below_the_pages_priority(monkeypatch):
     monkeypatch.setattr(first_run_module, "ingest",
                         lambda config: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
     first_run_module._older_days_loading.set()
-    worker = threading.Thread(target=first_run_module._ingest_older_days, args=(None,))
+    worker = threading.Thread(target=first_run_module._ingest_older_days, args=(None, first_run_module.OLDER_TO_INGEST))
     worker.start()
     worker.join(30)
     assert seen == [min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < seen[0]  # this thread is untouched
     assert not first_run_module._older_days_loading.is_set()
+
+
+def files_by_hash(folder: Path) -> dict[str, str]:
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.slow
+def test_a_first_run_generates_the_newest_days_first_and_the_same_demo_in_the_end(tmp_path, monkeypatch):
+    """The newcomer waits for the newest days' files only; the older days, generated in the
+    background, complete exactly the demo a single generation writes."""
+    demo = tmp_path / "demo"
+    monkeypatch.setattr(first_run_module, "DEMO_DAYS", 4)  # 14 as shipped; fewer to generate here
+    monkeypatch.setattr(first_run_module, "FIRST_RUN_DAYS", 2)
+    monkeypatch.delenv("DASHBOARD_DATA", raising=False)
+    monkeypatch.delenv("DASHBOARD_DB", raising=False)
+    monkeypatch.setattr(configured, "DEMO_DATA", demo)
+    monkeypatch.setattr(configured, "DEMO_DB", tmp_path / "demo.duckdb")
+    config = configured.Settings.from_env()
+    assert config.is_demo and config.data_dir == demo
+    ingested = []  # the export days on disk at each ingest
+    monkeypatch.setattr(first_run_module, "ingest", lambda settings, *args: ingested.append(
+        sorted(folder.name for folder in (settings.data_dir / "exports").iterdir())))
+    end = date(2022, 1, 14)
+    days = [(end - timedelta(days=n)).isoformat() for n in range(first_run_module.DEMO_DAYS - 1, -1, -1)]
+
+    left = ensure_snapshot(config, newest_days=2, end_date=end)
+    assert left == first_run_module.OLDER_TO_GENERATE
+    assert ingested == [days[-2:]]
+    first_run_module._older_days_loading.set()
+    first_run_module._ingest_older_days(config, left, end)
+    assert ingested[1] == days
+    assert not first_run_module._older_days_failed.is_set()
+
+    at_once = tmp_path / "at-once"
+    generate(at_once, days=first_run_module.DEMO_DAYS, end_date=end)
+    assert files_by_hash(demo) == files_by_hash(at_once)

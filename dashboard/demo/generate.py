@@ -274,11 +274,13 @@ LAYOUTS = ("field", "contract")
 
 
 def generate(out: Path, scale: str = "district", days: int = 14, end_date: date | None = None,
-             seed: int = 42, on_day: Callable[[int, int], None] | None = None, layout: str = "field") -> dict:
+             seed: int = 42, on_day: Callable[[int, int], None] | None = None, layout: str = "field",
+             only_days: range | None = None) -> dict:
     """Write the reference data and `days` daily exports ending at end_date (default today)
     under `out`, in the given layout; return the number of rows written per file kind (summed
-    over days). `on_day(done, days)` is called as each day's files are complete, for a progress
-    display."""
+    over days). `on_day(done, total)` is called as each day's files are complete, for a progress
+    display. only_days: write only those days (indices into the `days`); a day's files are the
+    same whichever days are written with it, so a first run can write the newest days first."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {sorted(SCALES)}, not {scale!r}")
     if days < 1:
@@ -305,9 +307,12 @@ def generate(out: Path, scale: str = "district", days: int = 14, end_date: date 
     rows["sites"] = len(story.reference.sites_text)
     # One thread writes a day's testing records while this one plans the next day: on two cores
     # the two halves overlap. At most one written day and one planned day are held at a time.
+    wanted, written = only_days if only_days is not None else range(days), 0
     with ThreadPoolExecutor(max_workers=1) as testing_writer:
         writing = None
         for day_index, day in enumerate(story.dates):
+            if day_index not in wanted:
+                continue
             folder = out / "exports" / day.isoformat()
             folder.mkdir(parents=True, exist_ok=True)
             if field:
@@ -319,17 +324,19 @@ def generate(out: Path, scale: str = "district", days: int = 14, end_date: date 
             planned = testing.day(day_index)
             if writing:
                 rows["testing_records"] += writing.result()
+                written += 1
                 if on_day:
-                    on_day(day_index, days)
+                    on_day(written, len(wanted))
             if field:
                 writing = testing_writer.submit(field.write_testing, folder, day_index, planned, area_codes, site_ids)
             else:
                 writing = testing_writer.submit(write_testing, folder / "testing_records.csv", planned, day,
                                                 area_codes, site_ids, seed)
             del planned  # the writer holds the day until it is written
-        rows["testing_records"] += writing.result()
+        if writing:
+            rows["testing_records"] += writing.result()
         if on_day:
-            on_day(days, days)
+            on_day(len(wanted), len(wanted))
     return {"scale": scale, "first_day": iso(story.dates[0]), "last_day": iso(story.dates[-1]), "rows": dict(rows)}
 
 
