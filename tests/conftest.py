@@ -16,6 +16,20 @@ from dashboard.ingest.status import IngestResult
 from dashboard.settings import Settings
 from tests.fixtures import build_fixture
 
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+# tryfirst: xdist reads the groups in a hook of its own, which would otherwise run before this one.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items) -> None:
+    """Which tests share a pytest-xdist worker (pyproject's addopts: --dist loadgroup). The browser
+    tests all share one, in file order, as without xdist: one session server, one Chromium, and
+    never two pages competing for the cores. Any other module goes whole to one worker, so its
+    module fixtures are built once."""
+    for item in items:
+        group = "browser" if BROWSER_TESTS in item.path.parents else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
+
 
 @pytest.fixture(scope="session", autouse=True)
 def private_state_dir(tmp_path_factory):

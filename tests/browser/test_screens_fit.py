@@ -117,11 +117,10 @@ def test_kpi_figures_are_readable_from_across_the_room(kiosk_page):
     assert sizes and min(sizes) >= 40, (name, sizes)
 
 
-def test_the_wall_overview_is_mostly_map(wall, server):
-    screen, context = wall
-    page = context.new_page()
-    open_app(page, server, "/?kiosk=1", TITLES["overview"][0])
-    wait_for_map_drawn(page, timeout_s=40)
+# The overview's page of the checks above: it is only read here too.
+@pytest.mark.parametrize("kiosk_page", ["overview"], indirect=True, scope="module")
+def test_the_wall_overview_is_mostly_map(kiosk_page):
+    _, page = kiosk_page
     scroll_to_top(page)
     viewport = page.viewport_size
     deck = page.locator(DECK).first.bounding_box()
@@ -134,7 +133,6 @@ def test_the_wall_overview_is_mostly_map(wall, server):
     # The ranked needs-attention list, its top lines only.
     assert page.locator("ol.attention").count() == 1
     assert page.locator(".kiosk-clock .checks").inner_text().startswith("数据刷新")
-    page.close()
 
 
 # ---------------------------------------------------------------- the leader's phone
