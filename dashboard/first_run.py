@@ -60,7 +60,11 @@ def ensure_snapshot(settings: Settings, progress: Progress | None = None, newest
     ingest(settings, progress, newest_days)
     if generated_newest:
         return OLDER_TO_GENERATE
-    all_days = {day for _, day, _ in discover(settings.data_dir).files if day is not None}
+    # The days the ingest sees: files of the contract's names and the files it tells by their
+    # header (the field's names). Counting the first only, a first run on the demo as the field
+    # sends it took its three days for all there were and never ingested the rest.
+    inputs = discover(settings.data_dir)
+    all_days = {day for _, day, _ in inputs.files if day is not None} | {day for day, _ in inputs.candidates}
     return OLDER_TO_INGEST if newest_days and len(all_days) > newest_days else None
 
 

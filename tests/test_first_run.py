@@ -159,3 +159,14 @@ def test_a_first_run_generates_the_newest_days_first_and_the_same_demo_in_the_en
     at_once = tmp_path / "at-once"
     generate(at_once, days=first_run_module.DEMO_DAYS, end_date=end)
     assert files_by_hash(demo) == files_by_hash(at_once)
+
+
+def test_a_first_run_on_files_named_as_the_field_names_them_leaves_the_older_days_to_ingest(tmp_path, monkeypatch):
+    """The demo's files carry the senders' own names (蜜蜂张街道隔离台账0106.xlsx), which the ingest
+    tells by their headers: those days count too, or the first run stops at its newest days."""
+    end = date(2022, 1, 14)
+    generate(tmp_path / "data", days=3, end_date=end)
+    config = configured.Settings.from_env(data_dir=tmp_path / "data", db_path=tmp_path / "snapshot.duckdb")
+    monkeypatch.setattr(first_run_module, "ingest", lambda *args: None)
+    assert ensure_snapshot(config, newest_days=1) == first_run_module.OLDER_TO_INGEST
+    assert ensure_snapshot(config, newest_days=3) is None  # three days in all: nothing left
