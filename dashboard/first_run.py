@@ -2,9 +2,10 @@
 
 The one place where the web side starts an ingest, and, with the command line, the only importer
 of the demo. The newest FIRST_RUN_DAYS are generated and ingested at once, with the steps and
-counts on screen; the older days are generated and ingested by a second, ordinary ingest in a
-background thread, at a lower priority, while the pages say what they still lack. Only the bundled demo does this (Settings.may_start_first_ingest): a replica of
-configured data waits for its own ingest (web.cache.snapshot).
+counts on screen; the older days are generated, then ingested by a second, ordinary ingest, in a
+background thread at a lower priority, while the pages say what they still lack. Only the bundled
+demo does this (Settings.may_start_first_ingest): a replica of configured data waits for its own
+ingest (web.cache.snapshot).
 """
 
 from __future__ import annotations

@@ -104,8 +104,9 @@ def query_results() -> SharedBuilds:
 def _forget_replaced_versions(snap: Snapshot) -> str:
     """The snapshot's version; when it changed, drop every cached result of the old one.
 
-    Results of a replaced snapshot are never asked for again, but the cache would keep them
-    until their ttl: about 2 MB per swap on the district demo, which the soak saw as RSS growth.
+    Results of a replaced snapshot are never asked for again, but the stores would keep them
+    until newer entries pushed them out: about 2 MB per swap on the district demo, which the soak
+    saw as RSS growth.
     """
     version = _version(snap)
     with _cached_for_lock:
