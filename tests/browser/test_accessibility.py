@@ -62,22 +62,36 @@ _AT_REST = """() => {
 }"""
 
 
+# Every start and end of a run, and every element greyed or ungreyed, counted as it happens: a
+# run that began and ended within a scan leaves no trace at its end, but the count moved.
+_COUNT_CHANGES = """() => {
+    if (window.__restChanges !== undefined) return;
+    window.__restChanges = 0;
+    window.__restLastChange = performance.now();
+    new MutationObserver(() => { window.__restChanges++; window.__restLastChange = performance.now(); })
+        .observe(document.body, {subtree: true, attributes: true,
+                                 attributeFilter: ['data-test-script-state', 'data-stale']});
+}"""
+# At rest, and nothing changed for a second: the fade back from stale is over too.
+_SETTLED = "() => (" + _AT_REST + ")() && performance.now() - window.__restLastChange > 1000"
+
+
 def at_rest(page) -> None:
-    page.wait_for_function(_AT_REST, polling=100)
-    page.wait_for_timeout(300)
-    page.wait_for_function(_AT_REST, polling=100)
+    page.evaluate(_COUNT_CHANGES)
+    page.wait_for_function(_SETTLED, polling=100)
 
 
 def faults(page, axe_source: str) -> list[str]:
     """axe's serious and critical violations (and ALSO_FAILS), one line per node, on the page at
-    rest: a scan that a rerun overlapped is taken again (three times at most)."""
+    rest: a scan that a rerun or a fade overlapped is taken again (three times at most)."""
     page.add_script_tag(content=axe_source)
     for _ in range(3):
         at_rest(page)
+        before = page.evaluate("() => window.__restChanges")
         violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
             .violations.map(v => ({id: v.id, impact: v.impact,
                                    nodes: v.nodes.map(n => n.target.join(' ') + ' | ' + n.failureSummary)}))""")
-        if page.evaluate(_AT_REST):
+        if page.evaluate(_AT_REST) and page.evaluate("() => window.__restChanges") == before:
             break
     return [f"{v['id']} ({v['impact']}): {node}" for v in violations
             if v["impact"] in ("serious", "critical") or v["id"] in ALSO_FAILS for node in v["nodes"]]
