@@ -48,7 +48,7 @@ def _ingest(args) -> int:
             print(mask_ids(f"ERROR {error}"), file=sys.stderr)  # a typo, no failed ingest for the banner
             return 2
     try:
-        result = ingest(settings, accept=tuple(args.accept or ()))
+        result = ingest(settings, accept=tuple(args.accept or ()), rehash=args.rehash)
     except Exception as error:
         return _print_failure(error)
     print(summary_table(result))
@@ -278,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--accept", action="append", metavar="DAY/FILE.csv",
                         help="apply this held re-export (e.g. 2022-01-07/testing_records.csv, relative to exports/):"
                              " that very file, by its sha256; may be given more than once")
+    ingest.add_argument("--rehash", action="store_true",
+                        help="read every file to learn whether it changed, trusting no file's size and times"
+                             " (by default a file whose stat is as when it was last hashed is not read again)")
     ingest.add_argument("--no-alerts", action="store_true",
                         help="with --watch: leave the alerts to a separate `alerts --watch` (by default the watcher"
                              " evaluates them after every ingest and on the clock)")

@@ -8,13 +8,13 @@ parser reads (workbook.py), unless its bytes are the ones already serving.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from dashboard.ingest import matching, workbook
 from dashboard.ingest.contract import EXPORT_KINDS, FileKind
-from dashboard.ingest.inputs import sha256_of
 from dashboard.ingest.senders import NotASender, Sender, newest_copies, sender_of
 from dashboard.ingest.text import UnusableFile, open_regular
 
@@ -89,10 +89,10 @@ def by_header(day: date, path: Path, workdir: Path) -> tuple[FileKind, object] |
 
 
 def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[date, Path]], workdir: Path,
-             served: dict[tuple[str, str], str], areas: list[tuple[str, str, str]]):
+             served: dict[tuple[str, str], str], areas: list[tuple[str, str, str]], sha256_of: Callable[[Path], str]):
     """(arrivals to read, superseded copies [(arrival, the copy read instead)], unrecognised files,
     failed [(day, path, message)]). served maps (file, sha256) to the kind serving them already,
-    so an unchanged workbook is not converted again."""
+    so an unchanged workbook is not converted again; sha256_of is the ingest's (hashes.py)."""
     found, unrecognised, failed = [], [], []
     for kind, day, path in files:
         try:

@@ -28,7 +28,8 @@ from dashboard.ingest.arrivals import Arrival, arrivals
 from dashboard.ingest.building import connect_building, open_lock
 from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
 from dashboard.ingest.ids import mask_ids
-from dashboard.ingest.inputs import accepted_files, discover, fingerprint, sha256_of
+from dashboard.ingest.hashes import FileHashes
+from dashboard.ingest.inputs import accepted_files, discover, fingerprint
 from dashboard.ingest.parse import (
     SYMLINK_NOT_READ,
     UnusableFile,
@@ -59,15 +60,16 @@ class ExportsUnavailable(OSError):
 
 
 def ingest(settings: Settings, progress: Progress | None = None, newest_days: int | None = None,
-           accept: tuple[str, ...] = ()) -> IngestResult:
+           accept: tuple[str, ...] = (), rehash: bool = False) -> IngestResult:
     """Build and swap in a new snapshot; the outcome is also left in <db>.status.json for the screens.
 
     newest_days, for a first run only (no snapshot yet): take just the newest export days, so
     the screens have data while a second, ordinary ingest adds the older days. accept names
-    export files (DAY/FILE.csv) to apply even if held: those very bytes, by their sha256.
+    export files (DAY/FILE.csv) to apply even if held: those very bytes, by their sha256. rehash:
+    read every file to learn its sha256, trusting no stat (hashes.py).
     """
     try:
-        result = _build(settings, progress, newest_days, tuple(accept))
+        result = _build(settings, progress, newest_days, tuple(accept), rehash)
     except Exception as error:
         try:
             write_status(settings.db_path, False, f"{type(error).__name__}: {error}", roots=(settings.data_dir,))
@@ -82,7 +84,7 @@ def ingest(settings: Settings, progress: Progress | None = None, newest_days: in
 
 
 def _build(settings: Settings, progress: Progress | None, newest_days: int | None,
-           accept: tuple[str, ...]) -> IngestResult:
+           accept: tuple[str, ...], rehash: bool = False) -> IngestResult:
     data_dir, db_path = settings.data_dir, settings.db_path
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data directory not found: {data_dir}")
@@ -106,8 +108,10 @@ def _build(settings: Settings, progress: Progress | None, newest_days: int | Non
                 # What the newest ingest logged (its unrecognised files, say) is logged from this moment on.
                 con.execute("insert or replace into meta values ('ingest_started_at', $at)",
                             {"at": datetime.now().replace(microsecond=0).isoformat(sep=" ")})
-                run = _Run(data_dir, db_path, id_key, building.parent, result, settings.reexport_max_drop)
+                run = _Run(data_dir, db_path, id_key, building.parent, result, settings.reexport_max_drop,
+                           FileHashes.of(con, rehash))
                 _ingest_into(con, run, progress, newest_days, accept)
+                run.hashes.save(con)
                 drop_parse_tables(con)
                 build_marts(con)
                 con.execute("insert or replace into meta values ('built_at', $at)",
@@ -167,6 +171,7 @@ class _Run:
     workdir: Path
     result: IngestResult
     max_drop: float
+    hashes: FileHashes
     # (kind, day, sender) -> (sha256, file) of the file serving it when the ingest began.
     loaded: dict = field(default_factory=dict)
     # (kind, day, sha256) the operator accepted, held or not.
@@ -243,7 +248,7 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
     found, still_there = _arrived(con, run, [f for f in files if f[1] is not None], candidates)
     present |= still_there
     for kind, day, path in accepted_files(data_dir, [(a.kind, a.day, a.path) for a in found], accept):
-        vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), sha256_of(path))
+        vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), run.hashes.sha256(path))
     run.accepted = vintages.accepted(con)
     for done, arrival in enumerate(found):
         if progress:
@@ -280,7 +285,7 @@ def _arrived(con, run: _Run, files: list, candidates: list) -> tuple[list[Arriva
     data_dir, result = run.data_dir, run.result
     served = {(str(data_dir / file), sha): key[0] for key, (sha, file) in run.loaded.items()}
     found, superseded, unrecognised, unreadable = arrivals(files, candidates, run.workdir, served,
-                                                           con.execute(AREA_NAMES).fetchall())
+                                                           con.execute(AREA_NAMES).fetchall(), run.hashes.sha256)
     for item in unrecognised:
         file = str(item.path.relative_to(data_dir))
         _report(con, result, FileOutcome("", item.day, file, "unrecognised", message=f"{file}: {item.reason}"))
@@ -310,7 +315,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
     sha = arrival.sha
     sheet = None
     try:
-        sha = sha or sha256_of(path)
+        sha = sha or run.hashes.sha256(path)
         # Export rows were checked against the reference codes of their time: new codes
         # mean every export is checked again.
         if run.loaded.get((kind.kind, day, key), ("",))[0] == sha and not (run.reference_changed and day is not None):

@@ -7,7 +7,6 @@ from its header row (matching.py): the field names its files as it likes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
@@ -16,9 +15,6 @@ from datetime import date
 from pathlib import Path
 
 from dashboard.ingest.contract import EXPORT_KINDS, REFERENCE_KINDS, FileKind
-from dashboard.ingest.parse import (
-    open_regular,
-)
 
 # After NFKC (full-width digits and hyphens become ASCII): 2022-01-07, also 2022-1-7. ASCII
 # digits only, so no other script's digits pass for a date.
@@ -40,14 +36,6 @@ def day_of_folder(name: str) -> date | None:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
         return None
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open_regular(path) as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass

@@ -48,6 +48,18 @@ create table if not exists loaded_files (
     received_at timestamp, -- the file's modification time: when it arrived
 );
 
+-- The sha256 of each file the newest ingest read, with the file's stat when it was hashed
+-- (hashes.py): the next ingest does not read a file again whose stat is the same.
+create table if not exists file_hashes (
+    path varchar primary key,
+    device ubigint,
+    inode ubigint,
+    size ubigint,
+    mtime_ns bigint,
+    ctime_ns bigint,
+    sha256 varchar,
+);
+
 -- The first parse.STORED_REJECTS (1,000) rejects of each file, by line; ingest_log.rows_rejected
 -- counts all of them.
 create table if not exists rejects (
