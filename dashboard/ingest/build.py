@@ -27,8 +27,8 @@ from dashboard.ingest import matching, partitions, vintages, workbook
 from dashboard.ingest.arrivals import Arrival, arrivals
 from dashboard.ingest.building import connect_building, open_lock
 from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
-from dashboard.ingest.ids import mask_ids
 from dashboard.ingest.hashes import FileHashes
+from dashboard.ingest.ids import mask_ids
 from dashboard.ingest.inputs import accepted_files, discover, fingerprint
 from dashboard.ingest.parse import (
     SYMLINK_NOT_READ,
