@@ -177,3 +177,14 @@ def test_a_broken_reexport_keeps_the_previous_rows(tmp_path, content):
     [failed] = ingest(settings).failed
     assert "testing_records.csv" in failed.message
     assert _rows(settings, count, day=DAYS[-1]) == before != [(0,)]
+
+
+def test_trimmed_is_trim_for_every_character_at_either_end(con):
+    """parse.sql's trimmed passes a cell by when both its ends are printable ASCII: checked against
+    DuckDB's own trim for every character of the Basic Multilingual Plane, at the start, at the
+    end, at both, alone, and beside ASCII letters."""
+    characters = [chr(c) for c in range(1, 0x10000) if not 0xD800 <= c <= 0xDFFF]
+    cells = [cell for c in characters for cell in (c, c + "a", "a" + c, c + "ab" + c, "a" + c + "b")] + ["", None]
+    differ = con.execute("select count(*), any_value(cell) from (select unnest($cells) as cell)"
+                         " where trimmed(cell) is distinct from trim(cell)", {"cells": cells}).fetchone()
+    assert differ[0] == 0, repr(differ[1])

@@ -218,7 +218,7 @@ def _read_cells(con, source: Readable, names: list[str]) -> str:
 
 
 def _text(name: str):
-    return CoalesceOperator(FunctionExpression("trim", ColumnExpression(name)), ConstantExpression(""))
+    return CoalesceOperator(FunctionExpression("trimmed", ColumnExpression(name)), ConstantExpression(""))
 
 
 def _typed(column: Column, raw):

@@ -1,6 +1,12 @@
 -- Casting rules for export cells, as macros of this connection only (temp: never stored in the
 -- snapshot). parse.py calls them per column of the contract; every argument is a trimmed text cell.
 
+-- trim(v): DuckDB's trim takes the space separators (U+0020, U+00A0, U+2000-U+200A, U+3000, ...)
+-- off both ends, copying every cell; most cells of a big file start and end in printable ASCII,
+-- which no trim changes, and are passed as they are.
+create or replace temp macro trimmed(v) as
+    case when ascii(v) between 33 and 126 and ascii(v[-1]) between 33 and 126 then v else trim(v) end;
+
 -- "1,234" is a number Excel formatted; NaN and infinities are not numbers anyone typed.
 create or replace temp macro parse_number(v) as try_cast(trim(replace(v, ',', '')) as double);
 create or replace temp macro as_float(v) as
