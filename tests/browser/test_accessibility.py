@@ -54,23 +54,34 @@ def axe_source() -> str:
 
 
 # No script run going and no element greyed out as stale: while Streamlit reruns a page (its URL
-# written back, a refresh check) it fades the old elements, and axe would measure the fade.
+# written back, a refresh check) it fades the old elements, and axe would measure the fade. The
+# wall's clock, redrawn every second, is white on the dark wall whether greyed or not.
 _AT_REST = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
-    return !!app && app.getAttribute('data-test-script-state') !== 'running'
-        && !document.querySelector('[data-stale="true"]');
+    const stale = [...document.querySelectorAll('[data-stale="true"]')]
+        .filter((node) => !node.querySelector('.kiosk-clock'));
+    return !!app && app.getAttribute('data-test-script-state') !== 'running' && stale.length === 0;
 }"""
 
 
 # Every start and end of a run, and every element greyed or ungreyed, counted as it happens: a
-# run that began and ended within a scan leaves no trace at its end, but the count moved.
+# run that began and ended within a scan leaves no trace at its end, but the count moved. The
+# wall's clock is a fragment that runs every second, so on the wall its own greying is not counted,
+# nor are starts and ends of runs, which the clock's would hide every quiet second behind; a page's
+# run still greys every element outside the clock, and that is counted.
 _COUNT_CHANGES = """() => {
     if (window.__restChanges !== undefined) return;
     window.__restChanges = 0;
     window.__restLastChange = performance.now();
-    new MutationObserver(() => { window.__restChanges++; window.__restLastChange = performance.now(); })
-        .observe(document.body, {subtree: true, attributes: true,
-                                 attributeFilter: ['data-test-script-state', 'data-stale']});
+    const clock = (node) => node.closest('.kiosk-clock') || node.querySelector('.kiosk-clock');
+    new MutationObserver((records) => {
+        const ticking = !!document.querySelector('.kiosk-clock');
+        if (records.some((r) => r.attributeName === 'data-stale' ? !clock(r.target) : !ticking)) {
+            window.__restChanges++;
+            window.__restLastChange = performance.now();
+        }
+    }).observe(document.body, {subtree: true, attributes: true,
+                               attributeFilter: ['data-test-script-state', 'data-stale']});
 }"""
 # At rest, and nothing changed for a second: the fade back from stale is over too.
 _SETTLED = "() => (" + _AT_REST + ")() && performance.now() - window.__restLastChange > 1000"
