@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from dashboard.ingest import parse
+from dashboard.ingest import checks, parse
 from dashboard.ingest.contract import KINDS
 from tests.fixtures import TAIGUO, person_id
 
@@ -65,10 +65,13 @@ def test_repeat_of_a_summary_row_is_no_repeat(con, tmp_path):
 
 @pytest.mark.parametrize("values", [["a", "b", "c"], ["a", " a", "b"], ["", "", "x"], ["", "x", "x"], []])
 def test_repeated_names_the_columns_with_a_repeat(con, values):
-    cells = con.sql("select unnest($v::varchar[]) as sample_id, unnest($w::varchar[]) as zone_id",
-                    params={"v": values, "w": ["z"] * len(values)})
-    trimmed = cells.select(*[parse._text(name).alias(name) for name in ("sample_id", "zone_id")])
+    con.execute("create or replace temp table cells as"
+                " select unnest($v::varchar[]) as sample_id, unnest($w::varchar[]) as zone_id",
+                {"v": values, "w": ["z"] * len(values)})
+    cells = con.table("cells")
+    trimmed = cells.select(*[checks.cell_text(name).alias(name) for name in ("sample_id", "zone_id")])
     # Counted in Python: a non-empty value, once stripped, on two rows.
     expected = {name for name, column in (("sample_id", values), ("zone_id", ["z"] * len(values)))
                 if any(n > 1 for value, n in Counter(v.strip() for v in column).items() if value)}
-    assert parse._repeated(trimmed, ("sample_id", "zone_id")) == expected
+    unique = ("sample_id", "zone_id")
+    assert checks.repeated_in(con, checks.repeats_query(trimmed, unique), unique) == expected

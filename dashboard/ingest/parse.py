@@ -1,7 +1,7 @@
 """Read one export file into typed rows and rejected rows, inside DuckDB.
 
-DuckDB's CSV reader splits the cells, all as text; renaming, casting and validation are
-expressions over those cells (the casting rules are the macros of parse.sql). Python only
+DuckDB's CSV reader splits the cells, all as text; renaming, casting and validation are one
+statement over those cells (checks.py; the casting rules are the macros of parse.sql). Python only
 decodes what DuckDB cannot (text.py) and masks reject values. A file that cannot be used at
 all raises UnusableFile; a bad row becomes a reject with its line, column and reason, and the
 good rows of the same file still load. Every line after the header is loaded, rejected or skipped
@@ -13,33 +13,14 @@ file, by line, come to Python, to be masked and stored. The count is of all of t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from duckdb import (
-    CaseExpression,
-    CoalesceOperator,
-    ColumnExpression,
-    ConstantExpression,
-    FunctionExpression,
-    StarExpression,
-)
+from duckdb import ColumnExpression
 
-from dashboard.ingest import ids
-from dashboard.ingest.contract import (
-    DATE,
-    ENUM,
-    FLOAT,
-    INT,
-    PERSON_ID,
-    SIGNATURE_WORDS,
-    SUMMARY_WORDS,
-    TIMESTAMP,
-    Column,
-    FileKind,
-)
+from dashboard.ingest import checks, ids
+from dashboard.ingest.contract import PERSON_ID, FileKind
 from dashboard.ingest.text import (
     MAX_LINE_BYTES,
     SYMLINK_NOT_READ,
@@ -59,10 +40,6 @@ MACROS_SQL = Path(__file__).with_name("parse.sql")
 # while a file bad in every row (a city day: millions) is not copied into it. The ingest log
 # counts all of them.
 STORED_REJECTS = 1000
-# Rows whose first non-empty cell starts with a summary word are Excel's totals, not data; so are
-# the signature lines under a ledger.
-SUMMARY_PATTERN = ("^(?:" + "|".join(re.escape(word) for word in SUMMARY_WORDS) + ")|^(?:"
-                   + "|".join(re.escape(word) for word in SIGNATURE_WORDS) + r")\s*[:：]")
 # Static statements over temp tables of fixed names: no name from a file reaches SQL text.
 READ_CELLS = """
 create or replace temp table csv_cells as
@@ -110,9 +87,12 @@ create or replace temp view csv_read_rows as
 select csv_rows.* from csv_rows anti join csv_taken_out on csv_rows._line = csv_taken_out.line
 """
 # Temp tables, in memory (spilling to the temp folder): never written into the snapshot file.
-# A relation's view is a view of the snapshot itself: each is dropped as soon as it is read.
-MATERIALISE_CHECKED = ("create or replace temp table csv_checked as select * from csv_checked_input;"
-                       " drop view csv_checked_input")
+# The checks' statement is a value given to query(), as DuckDB's relation API rendered it.
+MATERIALISE_CHECKED = "create or replace temp table csv_checked as select * from query($checks)"
+COUNT_ROWS = {"csv_rows": "select count(*) from csv_rows", "csv_read_rows": "select count(*) from csv_read_rows"}
+COUNT_CHECKED = "select count(*) filter (where _problem is null), count(*) from csv_checked"
+# The area a file is of (a street's ledger, an upload), or a row of nulls: read by the checks.
+SCOPE = "create or replace temp table csv_scope as select $code::varchar as _scope_code, $name::varchar as _scope_name"
 KNOWN_CODES = """
 create or replace temp table csv_known as
 select 'area' as ref, unnest($area::varchar[]) as code, code as area_code
@@ -136,6 +116,7 @@ CLEAN_UP = ("drop view if exists csv_rejects; drop view if exists csv_read_rows;
             " drop table if exists csv_read_errors; drop table if exists csv_read_scans;"
             " drop table if exists csv_bad_lines; drop table if exists csv_taken_out;"
             " drop view if exists csv_rows; drop table if exists csv_checked;"
+            " drop table if exists csv_scope; drop table if exists csv_known;"
             " drop view if exists main.csv_checked_input")
 
 
@@ -217,77 +198,6 @@ def _read_cells(con, source: Readable, names: list[str]) -> str:
     return "csv_read_rows"
 
 
-def _text(name: str):
-    return CoalesceOperator(FunctionExpression("trimmed", ColumnExpression(name)), ConstantExpression(""))
-
-
-def _typed(column: Column, raw):
-    """(typed value, why the cell cannot be typed: a condition true for a bad non-empty cell)."""
-    if column.type in (INT, FLOAT):
-        value = FunctionExpression("as_int" if column.type == INT else "as_float", raw)
-        return value, value.isnull(), "not a whole number" if column.type == INT else "not a number"
-    if column.type in (DATE, TIMESTAMP):
-        value = FunctionExpression("parse_stamp", raw)
-        if column.type == DATE:
-            value = value.cast(duckdb.sqltype("DATE"))
-        return value, value.isnull(), "not a date" if column.type == DATE else "not a date and time"
-    if column.type == ENUM:
-        words = list(column.values) + list(column.values.values())
-        values = list(column.values) * 2
-        value = FunctionExpression("list_extract", ConstantExpression(values),
-                                   FunctionExpression("list_position", ConstantExpression(words), raw))
-        allowed = "/".join(f"{v} {zh}" for v, zh in column.values.items())
-        return value, value.isnull(), f"unknown value (expected {allowed})"
-    if column.type == PERSON_ID:
-        return raw, None, ""
-    return FunctionExpression("nullif", raw, ConstantExpression("")), None, ""
-
-
-def _problems(kind: FileKind, typed: dict, within: tuple[str, str] | None = None,
-              repeated: frozenset[str] | None = None) -> list:
-    """(condition, column, reason) in the order they are checked: a row's first problem is its reason.
-    within, (area code, name): the area whose file this is (a ledger part, an upload); a row of another area is rejected.
-    repeated: the unique columns where some value appears twice in the file (None: all of them may)."""
-    problems = []
-    located = any(column.references == "area" for column in kind.columns)
-    for column in kind.columns:
-        raw = ColumnExpression(column.name)
-        filled = raw != ConstantExpression("")
-        if column.required:
-            problems.append((~filled, column.name, f"missing required value: {column.name} ({column.zh})"))
-        _, cannot, reason = _typed(column, raw)
-        if cannot is not None:
-            # A typed value is null exactly when its cell cannot be typed: read the cast column.
-            problems.append((filled & typed[column.name].isnull(), column.name, reason))
-        if column.type == PERSON_ID:
-            problem = FunctionExpression("id_problem", raw, ColumnExpression(f"_id_digits_{column.name}"))
-            problems.append((problem.isnotnull(), column.name, problem))
-        if column.references:
-            unknown = filled & ColumnExpression(f"_known_{column.name}").isnull()
-            problems.append((unknown, column.name, f"unknown {column.references} code"))
-        if column.references == "area" and within:
-            outside = filled & ~FunctionExpression("starts_with", raw, ConstantExpression(within[0]))
-            problems.append((outside, column.name, f"area outside {within[1]} ({within[0]}), the area this"
-                                                   " file is of (named in its file name)"))
-        # A row without an area column is where its post is (a roster, a checkpoint's counts); a
-        # ledger's hotel may lie in another street than its case, whose area column says where it is.
-        if column.references == "site" and within and not located:
-            site_area = ColumnExpression(f"_known_area_{column.name}")
-            outside = site_area.isnotnull() & ~FunctionExpression("starts_with", site_area,
-                                                                  ConstantExpression(within[0]))
-            problems.append((outside, column.name, f"site outside {within[1]} ({within[0]}), the area this"
-                                                   " file is of (named in its file name)"))
-    for start, end in kind.ordered:
-        problems.append((typed[end] < typed[start], end, f"{end} is before {start}"))
-    for name in kind.unique:
-        if repeated is not None and name not in repeated:
-            continue  # no value appears twice: no row can be a repeat
-        raw = ColumnExpression(name)
-        repeat = FunctionExpression("row_number").over(partition_by=[raw], order_by=[ColumnExpression("_line")])
-        problems.append(((repeat > ConstantExpression(1)) & (raw != ConstantExpression("")), name, f"duplicate {name}"))
-    return problems
-
-
 def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known_codes: dict,
                id_key: bytes, workdir: Path, within: tuple[str, str] | None = None, shown: str | None = None,
                first_row: int = 1) -> ParsedFile:
@@ -295,7 +205,8 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
 
     A workbook's sheet comes as the CSV file workbook.py wrote: shown names the workbook and sheet
     in messages instead, and first_row is the sheet row of its header, so rejects name sheet rows.
-    within: see _problems."""
+    within, (area code, name): the area whose file this is (a ledger part, an upload); a row of
+    another area is rejected."""
     try:
         found = scan(path)
         names = map_headers(found.header, kind, path)
@@ -312,84 +223,23 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
         raise UnusableFile(str(error).replace(str(path), shown)) from None
 
 
-def _repeated(trimmed, unique: tuple[str, ...]) -> frozenset[str]:
-    """The unique columns where a non-empty value appears on two rows, skipped rows included.
-
-    The duplicate check is a window, sorting every row by its value (a city day: millions), while
-    almost every file has no repeat at all; counting distinct values is a hash, several times
-    cheaper. The rows the check sees are some of these, so a column without a repeat here has
-    none there, and where there is one the window decides as it always has.
-    """
-    if not unique:
-        return frozenset()
-    values = [FunctionExpression("nullif", ColumnExpression(name), ConstantExpression("")) for name in unique]
-    row = trimmed.aggregate([count for value in values
-                             for count in (FunctionExpression("count", value), value.n_unique())]).fetchall()[0]
-    return frozenset(name for i, name in enumerate(unique) if row[2 * i] != row[2 * i + 1])
-
-
 def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict, id_key: bytes,
            found: Scan, rows_view: str, within: tuple[str, str] | None, line_offset: int) -> ParsedFile:
-
-    cells = con.view(rows_view)
-    contract = [c.name for c in kind.columns]
-    text = {name: _text(name) if name in names else ConstantExpression("") for name in contract}
-    id_digits = []
-    for column in kind.columns:
-        if column.type == PERSON_ID:
-            # A lower-case x check character is the same as X.
-            text[column.name] = FunctionExpression("upper", text[column.name])
-            id_digits.append(FunctionExpression("left", ColumnExpression(column.name), ConstantExpression(17))
-                             .try_cast(duckdb.sqltype("BIGINT")).alias(f"_id_digits_{column.name}"))
-    first_cell = CoalesceOperator(*[FunctionExpression("nullif", _text(n), ConstantExpression("")) for n in names],
-                                  ConstantExpression(""))
-    trimmed = cells.select(ColumnExpression("_line"), first_cell.alias("_first"),
-                           *[expr.alias(name) for name, expr in text.items()])
-    trimmed = trimmed.select(StarExpression(), *id_digits)
-    blank = None
-    for name in contract:
-        empty = ColumnExpression(name) == ConstantExpression("")
-        blank = empty if blank is None else blank & empty
-    summary = FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
-    total = cells.aggregate("count(*)").fetchall()[0][0]
-    kept = trimmed.filter(~(blank | summary))
-    repeated = _repeated(trimmed, kind.unique)
-    # Reference codes by a join, not an IN list: a list is compared one code at a time per row.
+    total = con.execute(COUNT_ROWS[rows_view]).fetchall()[0][0]
     sites = sorted(known_codes["site"].items())  # site -> its area
     con.execute(KNOWN_CODES, {"area": sorted(known_codes["area"]), "site": [site for site, _ in sites],
                               "site_area": [area for _, area in sites]})
-    for column in kind.columns:
-        if column.references:
-            known = con.table("csv_known").filter(ColumnExpression("ref") == ConstantExpression(column.references)) \
-                .select(ColumnExpression("code").alias(f"_known_{column.name}"),
-                        ColumnExpression("area_code").alias(f"_known_area_{column.name}"))
-            kept = kept.join(known, ColumnExpression(column.name) == ColumnExpression(f"_known_{column.name}"),
-                             how="left")
-    # Each cell is cast once, into a column of its own that the checks and the output read: a cast
-    # repeated in every check that needs it made each file's statement slow to plan (issue 18: a
-    # day is many senders' small files). Not materialised: read once, in the same statement.
-    kept = kept.select(StarExpression(), *[_typed(c, ColumnExpression(c.name))[0].alias(f"_typed_{c.name}")
-                                           for c in kind.columns])
-    typed = {c.name: ColumnExpression(f"_typed_{c.name}") for c in kind.columns}
-    problem = CaseExpression(ConstantExpression(True), ConstantExpression(None))
-    chain = None
-    for condition, column, reason in _problems(kind, typed, within, repeated):
-        reason_expr = reason if not isinstance(reason, str) else ConstantExpression(reason)
-        tagged = FunctionExpression("concat", ConstantExpression(column + "\t"), reason_expr)
-        chain = CaseExpression(condition, tagged) if chain is None else chain.when(condition, tagged)
-    problem = chain.otherwise(ConstantExpression(None)) if chain is not None else problem
-    reject_value = CaseExpression(ConstantExpression(False), ConstantExpression(""))
-    for name in contract:
-        reject_value = reject_value.when(
-            FunctionExpression("split_part", ColumnExpression("_problem"), ConstantExpression("\t"),
-                               ConstantExpression(1)) == ConstantExpression(name), ColumnExpression(name))
-    kept.select(ColumnExpression("_line"), problem.alias("_problem"), *[ColumnExpression(n) for n in contract],
-                *typed.values()) \
-        .select(ColumnExpression("_line"), ColumnExpression("_problem"),
-                reject_value.otherwise(ConstantExpression("")).alias("_value"),
-                *[typed[n].alias(n) for n in contract]) \
-        .create_view("csv_checked_input")
-    con.execute(MATERIALISE_CHECKED)
+    con.execute(SCOPE, {"code": within[0] if within else None, "name": within[1] if within else None})
+    # Skipped rows are counted too: a column without a repeat among them has none among the kept.
+    repeated = frozenset()
+    if kind.unique:
+        repeats = checks.statement(("repeats", repr(kind), tuple(names), rows_view), lambda: checks.repeats_query(
+            checks.trimmed_rows(con, kind, names, rows_view), kind.unique))
+        repeated = checks.repeated_in(con, repeats, kind.unique)
+    scoped = within is not None
+    query = checks.statement(("checks", repr(kind), tuple(names), rows_view, scoped, repeated),
+                             lambda: checks.checks_query(con, kind, names, rows_view, scoped, repeated))
+    con.execute(MATERIALISE_CHECKED, {"checks": query})
     checked = con.table("csv_checked")
 
     con.execute(REJECTS)
@@ -409,8 +259,7 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict,
         else:
             output.append(ColumnExpression(column.name))
     good = checked.filter(ColumnExpression("_problem").isnull()).select(*output)
-    good_count = checked.filter(ColumnExpression("_problem").isnull()).aggregate("count(*)").fetchall()[0][0]
-    kept_count = checked.aggregate("count(*)").fetchall()[0][0]
+    good_count, kept_count = con.execute(COUNT_CHECKED).fetchall()[0]
     skipped = total - kept_count
     # A reader that lost lines (a quote taking the rest of the file into one bad row did) must
     # not pass for a file that loaded.

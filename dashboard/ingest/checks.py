@@ -1,0 +1,219 @@
+"""The checks of an export file's cells, as one DuckDB statement built from the contract.
+
+A file's cells arrive in csv_rows (or csv_read_rows) as text. The statement trims them, skips
+blank and summary rows, casts each cell once, and gives every kept row its first problem (column,
+tab, reason), which parse.py turns into rejects. It is built with DuckDB's expression API and
+rendered to text once per layout (the kind, the header's columns, whether the file is of one
+area, the columns with a repeat): a day is many senders' files of a few layouts, and building
+a statement step by step binds every step again, most of a small file's parse.
+
+Nothing of a file is in the text: its area is a row of csv_scope and the reference codes are rows
+of csv_known, temp tables parse.py fills with bound values; the rest comes from the contract.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import duckdb
+from duckdb import (
+    CaseExpression,
+    CoalesceOperator,
+    ColumnExpression,
+    ConstantExpression,
+    FunctionExpression,
+    StarExpression,
+)
+
+from dashboard.ingest.contract import (
+    DATE,
+    ENUM,
+    FLOAT,
+    INT,
+    PERSON_ID,
+    SIGNATURE_WORDS,
+    SUMMARY_WORDS,
+    TIMESTAMP,
+    Column,
+    FileKind,
+)
+
+# Rows whose first non-empty cell starts with a summary word are Excel's totals, not data; so are
+# the signature lines under a ledger.
+SUMMARY_PATTERN = ("^(?:" + "|".join(re.escape(word) for word in SUMMARY_WORDS) + ")|^(?:"
+                   + "|".join(re.escape(word) for word in SIGNATURE_WORDS) + r")\s*[:：]")
+# A rendered statement is a value given to query(): no statement text is put together here.
+REPEATS = "select * from query($repeats)"
+# Layouts remembered; more than a process meets in a day (an upload page may meet many).
+KEPT = 512
+_statements: dict[tuple, str] = {}
+
+
+def statement(key: tuple, build: Callable[[], str]) -> str:
+    """The statement for key, built by build() the first time the process meets it."""
+    if key not in _statements:
+        if len(_statements) >= KEPT:
+            _statements.clear()
+        _statements[key] = build()
+    return _statements[key]
+
+
+def cell_text(name: str):
+    return CoalesceOperator(FunctionExpression("trimmed", ColumnExpression(name)), ConstantExpression(""))
+
+
+def typed_value(column: Column, raw):
+    """(typed value, why the cell cannot be typed: a condition true for a bad non-empty cell)."""
+    if column.type in (INT, FLOAT):
+        value = FunctionExpression("as_int" if column.type == INT else "as_float", raw)
+        return value, value.isnull(), "not a whole number" if column.type == INT else "not a number"
+    if column.type in (DATE, TIMESTAMP):
+        value = FunctionExpression("parse_stamp", raw)
+        if column.type == DATE:
+            value = value.cast(duckdb.sqltype("DATE"))
+        return value, value.isnull(), "not a date" if column.type == DATE else "not a date and time"
+    if column.type == ENUM:
+        words = list(column.values) + list(column.values.values())
+        values = list(column.values) * 2
+        value = FunctionExpression("list_extract", ConstantExpression(values),
+                                   FunctionExpression("list_position", ConstantExpression(words), raw))
+        allowed = "/".join(f"{v} {zh}" for v, zh in column.values.items())
+        return value, value.isnull(), f"unknown value (expected {allowed})"
+    if column.type == PERSON_ID:
+        return raw, None, ""
+    return FunctionExpression("nullif", raw, ConstantExpression("")), None, ""
+
+
+def _outside(what: str):
+    """The reason for a row of another area than its file's, naming that area (from csv_scope)."""
+    return FunctionExpression("concat", ConstantExpression(f"{what} outside "), ColumnExpression("_scope_name"),
+                              ConstantExpression(" ("), ColumnExpression("_scope_code"),
+                              ConstantExpression("), the area this file is of (named in its file name)"))
+
+
+def problems(kind: FileKind, typed: dict, scoped: bool = False, repeated: frozenset[str] | None = None) -> list:
+    """(condition, column, reason) in the order they are checked: a row's first problem is its reason.
+    scoped: the file is of one area (a ledger part, an upload), whose code and name csv_scope holds;
+    a row of another area is rejected.
+    repeated: the unique columns where some value appears twice in the file (None: all of them may)."""
+    found = []
+    located = any(column.references == "area" for column in kind.columns)
+    for column in kind.columns:
+        raw = ColumnExpression(column.name)
+        filled = raw != ConstantExpression("")
+        if column.required:
+            found.append((~filled, column.name, f"missing required value: {column.name} ({column.zh})"))
+        _, cannot, reason = typed_value(column, raw)
+        if cannot is not None:
+            # A typed value is null exactly when its cell cannot be typed: read the cast column.
+            found.append((filled & typed[column.name].isnull(), column.name, reason))
+        if column.type == PERSON_ID:
+            problem = FunctionExpression("id_problem", raw, ColumnExpression(f"_id_digits_{column.name}"))
+            found.append((problem.isnotnull(), column.name, problem))
+        if column.references:
+            unknown = filled & ColumnExpression(f"_known_{column.name}").isnull()
+            found.append((unknown, column.name, f"unknown {column.references} code"))
+        if column.references == "area" and scoped:
+            outside = filled & ~FunctionExpression("starts_with", raw, ColumnExpression("_scope_code"))
+            found.append((outside, column.name, _outside("area")))
+        # A row without an area column is where its post is (a roster, a checkpoint's counts); a
+        # ledger's hotel may lie in another street than its case, whose area column says where it is.
+        if column.references == "site" and scoped and not located:
+            site_area = ColumnExpression(f"_known_area_{column.name}")
+            outside = site_area.isnotnull() & ~FunctionExpression("starts_with", site_area,
+                                                                  ColumnExpression("_scope_code"))
+            found.append((outside, column.name, _outside("site")))
+    for start, end in kind.ordered:
+        found.append((typed[end] < typed[start], end, f"{end} is before {start}"))
+    for name in kind.unique:
+        if repeated is not None and name not in repeated:
+            continue  # no value appears twice: no row can be a repeat
+        raw = ColumnExpression(name)
+        repeat = FunctionExpression("row_number").over(partition_by=[raw], order_by=[ColumnExpression("_line")])
+        found.append(((repeat > ConstantExpression(1)) & (raw != ConstantExpression("")), name, f"duplicate {name}"))
+    return found
+
+
+def trimmed_rows(con, kind: FileKind, names: list[str], rows_view: str):
+    """The rows with every contract column's cell trimmed ('' where the file has no such column),
+    the first non-empty cell, and the leading digits of each ID number."""
+    text = {c.name: cell_text(c.name) if c.name in names else ConstantExpression("") for c in kind.columns}
+    id_digits = []
+    for column in kind.columns:
+        if column.type == PERSON_ID:
+            # A lower-case x check character is the same as X.
+            text[column.name] = FunctionExpression("upper", text[column.name])
+            id_digits.append(FunctionExpression("left", ColumnExpression(column.name), ConstantExpression(17))
+                             .try_cast(duckdb.sqltype("BIGINT")).alias(f"_id_digits_{column.name}"))
+    first_cell = CoalesceOperator(*[FunctionExpression("nullif", cell_text(n), ConstantExpression("")) for n in names],
+                                  ConstantExpression(""))
+    rows = con.view(rows_view).select(ColumnExpression("_line"), first_cell.alias("_first"),
+                                      *[expr.alias(name) for name, expr in text.items()])
+    return rows.select(StarExpression(), *id_digits)
+
+
+def repeats_query(rows, unique: tuple[str, ...]) -> str:
+    """Counting, for each unique column of rows, its non-empty values and its distinct ones."""
+    values = [FunctionExpression("nullif", ColumnExpression(name), ConstantExpression("")) for name in unique]
+    return rows.aggregate([count for value in values
+                           for count in (FunctionExpression("count", value), value.n_unique())]).sql_query()
+
+
+def repeated_in(con, query: str, unique: tuple[str, ...]) -> frozenset[str]:
+    """The unique columns where a non-empty value appears on two rows (query: repeats_query's).
+
+    The duplicate check is a window, sorting every row by its value (a city day: millions), while
+    almost every file has no repeat at all; counting distinct values is a hash, several times
+    cheaper. The rows the check sees are some of the counted ones, so a column without a repeat
+    here has none there, and where there is one the window decides as it always has.
+    """
+    row = con.execute(REPEATS, {"repeats": query}).fetchall()[0]
+    return frozenset(name for i, name in enumerate(unique) if row[2 * i] != row[2 * i + 1])
+
+
+def checks_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool,
+                 repeated: frozenset[str]) -> str:
+    """Every kept row with its line, its first problem (column, tab, reason), the value to show in
+    its reject, and its typed cells; over csv_known's reference codes and csv_scope's area."""
+    contract = [c.name for c in kind.columns]
+    blank = None
+    for name in contract:
+        empty = ColumnExpression(name) == ConstantExpression("")
+        blank = empty if blank is None else blank & empty
+    summary = FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
+    kept = trimmed_rows(con, kind, names, rows_view).filter(~(blank | summary))
+    if scoped:
+        kept = kept.cross(con.table("csv_scope"))
+    # Reference codes by a join, not an IN list: a list is compared one code at a time per row.
+    for column in kind.columns:
+        if column.references:
+            known = con.table("csv_known").filter(ColumnExpression("ref") == ConstantExpression(column.references)) \
+                .select(ColumnExpression("code").alias(f"_known_{column.name}"),
+                        ColumnExpression("area_code").alias(f"_known_area_{column.name}"))
+            kept = kept.join(known, ColumnExpression(column.name) == ColumnExpression(f"_known_{column.name}"),
+                             how="left")
+    # Each cell is cast once, into a column of its own that the checks and the output read: a cast
+    # repeated in every check that needs it made each file's statement slow to plan (issue 18: a
+    # day is many senders' small files). Not materialised: read once, in the same statement.
+    kept = kept.select(StarExpression(), *[typed_value(c, ColumnExpression(c.name))[0].alias(f"_typed_{c.name}")
+                                           for c in kind.columns])
+    typed = {c.name: ColumnExpression(f"_typed_{c.name}") for c in kind.columns}
+    problem = CaseExpression(ConstantExpression(True), ConstantExpression(None))
+    chain = None
+    for condition, column, reason in problems(kind, typed, scoped, repeated):
+        reason_expr = reason if not isinstance(reason, str) else ConstantExpression(reason)
+        tagged = FunctionExpression("concat", ConstantExpression(column + "\t"), reason_expr)
+        chain = CaseExpression(condition, tagged) if chain is None else chain.when(condition, tagged)
+    problem = chain.otherwise(ConstantExpression(None)) if chain is not None else problem
+    reject_value = CaseExpression(ConstantExpression(False), ConstantExpression(""))
+    for name in contract:
+        reject_value = reject_value.when(
+            FunctionExpression("split_part", ColumnExpression("_problem"), ConstantExpression("\t"),
+                               ConstantExpression(1)) == ConstantExpression(name), ColumnExpression(name))
+    return kept.select(ColumnExpression("_line"), problem.alias("_problem"), *[ColumnExpression(n) for n in contract],
+                       *typed.values()) \
+        .select(ColumnExpression("_line"), ColumnExpression("_problem"),
+                reject_value.otherwise(ConstantExpression("")).alias("_value"),
+                *[typed[n].alias(n) for n in contract]) \
+        .sql_query()
