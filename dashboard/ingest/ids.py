@@ -10,14 +10,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
-import pandas as pd
 
-# ISO 7064 MOD 11-2, as used by GB 11643-1999.
-WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+# ISO 7064 MOD 11-2, as used by GB 11643-1999. The Series functions import numpy and pandas
+# when called: the ingest works on DuckDB expressions and starts 0.4 s sooner without them.
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARS = b"10X98765432"
 SHA256_BLOCK = 64
 
 ID_SHAPE = r"^\d{17}[\dX]$"
@@ -31,10 +35,12 @@ KEY_FINGERPRINT_LABEL = b"erqi-dashboard id-key fingerprint v1"
 
 def check_digit_ok(ids: pd.Series) -> np.ndarray:
     """True where an 18-character ID (digits, then a digit or upper-case X) has a valid check digit."""
+    import numpy as np
+
     raw = ids.to_numpy(dtype="S18")
     codes = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(len(ids), 18)
-    checksum = ((codes[:, :17].astype(np.int64) - ord("0")) @ WEIGHTS) % 11
-    return CHECK_CHARS[checksum] == codes[:, 17]
+    checksum = ((codes[:, :17].astype(np.int64) - ord("0")) @ np.array(WEIGHTS, dtype=np.int64)) % 11
+    return np.frombuffer(CHECK_CHARS, dtype=np.uint8)[checksum] == codes[:, 17]
 
 
 def classify(ids: pd.Series) -> pd.Series:
@@ -43,6 +49,8 @@ def classify(ids: pd.Series) -> pd.Series:
     Values that do not look like an ID number at all (letters, hashes) are taken as keys that
     an upstream system already pseudonymised.
     """
+    import pandas as pd
+
     ids = ids.str.upper()
     reasons = pd.Series("", index=ids.index, dtype=object)
     shaped = ids.str.fullmatch(ID_SHAPE)
@@ -85,6 +93,8 @@ def pseudonymise(ids: pd.Series | duckdb.Expression, key: bytes) -> pd.Series | 
     if isinstance(ids, duckdb.Expression):
         return duckdb.FunctionExpression("hmac_hex", duckdb.ConstantExpression(inner_pad),
                                          duckdb.ConstantExpression(outer_pad), ids)
+    import pandas as pd
+
     with duckdb.connect() as con:
         con.register("raw_ids", pd.DataFrame({"id": ids.astype(str).to_numpy()}))
         keys = con.execute(

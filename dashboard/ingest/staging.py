@@ -10,7 +10,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 from duckdb import ConstantExpression, StarExpression
 
 from dashboard.ingest import partitions
@@ -38,6 +37,17 @@ DELETE_ALL = {
 SERVED = "select file_id from loaded_files where kind = $kind and day is not distinct from $day and sender is not distinct from $sender"
 FORGET_SERVED = "delete from loaded_files where kind = $kind and day is not distinct from $day and sender is not distinct from $sender"
 FORGET_REJECTS = "delete from rejects where file_id = $file_id"
+INSERT_BOUNDARIES = """
+insert into boundaries
+select unnest($codes::varchar[]), unnest($names::varchar[]), unnest($levels::varchar[]),
+       unnest($parents::varchar[]), unnest($geometries::varchar[])
+"""
+# A file's stored rejects, one list per column, zipped by unnest.
+INSERT_REJECTS = """
+insert into rejects
+select $file_id, $file, $kind, $day::date, unnest($lines::bigint[]), unnest($columns::varchar[]),
+       unnest($reasons::varchar[]), unnest($values::varchar[]), $sheet::varchar
+"""
 
 
 def known_codes(con: duckdb.DuckDBPyConnection) -> dict:
@@ -105,17 +115,10 @@ def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_i
                                ConstantExpression(file_id).alias("file_id"), StarExpression()) \
                 .insert_into(f"{kind.kind}_parts")
     if parsed.rejects:
-        rejects = pd.DataFrame(
-            {
-                "file_id": file_id, "file": file, "kind": kind.kind, "day": pd.Timestamp(day) if day else None,
-                "line": [r.line for r in parsed.rejects],
-                "column": [r.column for r in parsed.rejects],
-                "reason": [r.reason for r in parsed.rejects],
-                "value": [r.value for r in parsed.rejects],
-                "sheet": sheet,
-            }
-        )
-        con.from_df(rejects).insert_into("rejects")
+        con.execute(INSERT_REJECTS, {
+            "file_id": file_id, "file": file, "kind": kind.kind, "day": day, "sheet": sheet,
+            "lines": [r.line for r in parsed.rejects], "columns": [r.column for r in parsed.rejects],
+            "reasons": [r.reason for r in parsed.rejects], "values": [r.value for r in parsed.rejects]})
     con.execute("insert into loaded_files values ($kind, $day, $file, $sha, $id, $sender, $name, $scope, $sheet,"
                 " $received)", {"kind": kind.kind, "day": day, "file": file, "sha": sha, "id": file_id, "sender": key,
                                 "name": sender.name if sender else None, "scope": sender.scope if sender else None,
@@ -130,31 +133,31 @@ def store_boundaries(con, path: Path) -> FileOutcome | None:
         features = json.loads(f.read().decode("utf-8"))["features"]
     properties = [f.get("properties") or {} for f in features]
     con.execute("delete from boundaries")
-    frame = pd.DataFrame(
-        {
-            "area_code": [_code_text(p.get("area_code")) for p in properties],
-            "name": [p.get("name") for p in properties],
-            "level": [p.get("level") for p in properties],
-            "parent_code": [p.get("parent_code") for p in properties],
-            "geometry": [json.dumps(f.get("geometry"), separators=(",", ":")) for f in features],
-        }
-    )
-    if len(frame):
-        con.from_df(frame).insert_into("boundaries")
+    codes = [_code_text(p.get("area_code")) for p in properties]
+    if features:
+        con.execute(INSERT_BOUNDARIES, {
+            "codes": codes, "names": [_text_or_none(p.get("name")) for p in properties],
+            "levels": [_text_or_none(p.get("level")) for p in properties],
+            "parents": [_text_or_none(p.get("parent_code")) for p in properties],
+            "geometries": [json.dumps(f.get("geometry"), separators=(",", ":")) for f in features]})
     known = {code for (code,) in con.execute("select area_code from areas union select parent_code from areas"
                                              " where parent_code is not null").fetchall()}
-    unmatched = [code for code in frame["area_code"] if code not in known]
+    unmatched = [code for code in codes if code not in known]
     if not unmatched:
         return None
     shown = ", ".join(code or "(none)" for code in unmatched[:UNMATCHED_SHOWN])
     more = f" and {len(unmatched) - UNMATCHED_SHOWN} more" if len(unmatched) > UNMATCHED_SHOWN else ""
     return FileOutcome("boundaries", None, str(path.name), "note", message=(
-        f"{len(unmatched)} of {len(frame)} features match no area_code in areas.csv: {shown}{more}; "
+        f"{len(unmatched)} of {len(codes)} features match no area_code in areas.csv: {shown}{more}; "
         "one without a name and level of its own is not drawn"))
 
 
 # How many unmatched codes the note lists; the count says how many there are.
 UNMATCHED_SHOWN = 10
+
+
+def _text_or_none(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def _code_text(value) -> str:
