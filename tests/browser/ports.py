@@ -36,7 +36,9 @@ class PortTaken(RuntimeError):
 def worker_block(worker: str | None = None) -> range | None:
     """The ports of an xdist worker (PYTEST_XDIST_WORKER, gw0, gw1, ...); None outside xdist, or
     for a worker whose block would reach the ephemeral range."""
-    found = re.fullmatch(r"gw(\d+)", worker or os.environ.get("PYTEST_XDIST_WORKER", ""))
+    if worker is None:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    found = re.fullmatch(r"gw(\d+)", worker)
     if not found:
         return None
     first = FIRST_PORT + BLOCK * int(found.group(1))
