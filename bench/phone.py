@@ -50,13 +50,13 @@ from playwright.sync_api import sync_playwright
 
 from bench.phone_report import LighthouseError, Visit, median_visit, table, visit_from_report
 from tests.browser.nginx_site import NGINX, start_nginx
+from tests.browser.ports import free_port
 from tests.browser.support import (
     CHROMIUM,
     LAUNCH_ARGS,
     REPO,
     TITLES,
     USER_LABEL,
-    free_port,
     phone_context,
     server_environment,
     start_server,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from tests.browser.ports import free_port
 from tests.browser.support import (
     CHROMIUM,
     DECK,
@@ -30,7 +31,6 @@ from tests.browser.support import (
     PHONE,
     WALL,
     Server,
-    free_port,
     scroll_to_top,
     server_environment,
     wait_for_app,

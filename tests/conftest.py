@@ -16,19 +16,32 @@ from dashboard.ingest.status import IngestResult
 from dashboard.settings import Settings
 from tests.fixtures import build_fixture
 
-BROWSER_TESTS = Path(__file__).parent / "browser"
+TESTS = Path(__file__).parent
+BROWSER_TESTS = TESTS / "browser"
 
 
 # tryfirst: xdist reads the groups in a hook of its own, which would otherwise run before this one.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items) -> None:
-    """Which tests share a pytest-xdist worker (pyproject's addopts: --dist loadgroup). The browser
-    tests all share one, in file order, as without xdist: one session server, one Chromium, and
-    never two pages competing for the cores. Any other module goes whole to one worker, so its
-    module fixtures are built once."""
+    """Which tests share a pytest-xdist worker, and which start first (pyproject's addopts:
+    --dist loadgroup --no-loadscope-reorder). Every module goes whole to one worker, so its
+    module fixtures are built once; a browser module too, so the browser modules spread over the
+    workers, each worker with its own session server and Chromium, on ports of its own
+    (tests/browser/ports.py). xdist hands the groups out in the order of the items: the browser
+    modules first, the ones with more tests first, and the rest after them, also the ones with
+    more tests first. A long group handed out last would run on alone at the end."""
+    sizes: dict[str, int] = {}
     for item in items:
-        group = "browser" if BROWSER_TESTS in item.path.parents else item.path.name
+        group = item.path.relative_to(TESTS).as_posix()
+        sizes[group] = sizes.get(group, 0) + 1
         item.add_marker(pytest.mark.xdist_group(group))
+
+    def start_order(item) -> tuple[bool, int]:
+        group = item.path.relative_to(TESTS).as_posix()
+        return BROWSER_TESTS not in item.path.parents, -sizes[group]
+
+    # A stable sort: within a module the tests keep their file order.
+    items.sort(key=start_order)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,8 +1,9 @@
 """Fixtures for the browser suite: Debian's Chromium, and a real streamlit server over the
 hand-computable fixture (tests/fixtures.py), ingested by the real ingest.
 
-The main server lives for the session. Tests that need a different data set or users start
-their own, module-scoped, with support.serve_fixture.
+The main server and Chromium live for the session, one of each in every pytest-xdist worker
+that runs a browser module (tests/conftest.py spreads the modules over the workers). Tests that
+need a different data set or users start their own, module-scoped, with support.serve_fixture.
 
 Every test in this folder is marked `browser` here, not in its module, and one that opens
 Chromium is skipped here where Debian's is not installed.

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.browser.support import REPO, Server, free_port, stop_process, wait_until_healthy
+from tests.browser.ports import on_a_free_port
+from tests.browser.support import REPO, Server, stop_process, wait_until_healthy
 
 NGINX = Path("/usr/sbin/nginx")
 SITE = REPO / "deploy" / "nginx" / "erqi-dashboard.conf"
@@ -61,9 +62,12 @@ class Proxy:
 
 
 def start_nginx(root: Path, replicas: list[Server], *, name_upstream: bool = True) -> Proxy:
-    """nginx in the foreground, everything it writes under root."""
+    """nginx in the foreground on a free port (tests/browser/ports.py), everything it writes under root."""
+    return on_a_free_port(lambda port: start_nginx_on(port, root, replicas, name_upstream=name_upstream))
+
+
+def start_nginx_on(port: int, root: Path, replicas: list[Server], *, name_upstream: bool = True) -> Proxy:
     root.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     site = site_config(port, replicas, root / "access.log", name_upstream=name_upstream)
     (root / "site.conf").write_text(site, encoding="utf-8")
     # As root, nginx's workers would switch to `nobody`, who cannot enter pytest's 0700 tmp dirs.

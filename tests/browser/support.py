@@ -8,7 +8,6 @@ fixed pauses say why they are there.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from dashboard.alerts.store import AlertStore
 from dashboard.figures.queries import Snapshot
 from dashboard.i18n import t
 from dashboard.settings import Settings
+from tests.browser.ports import TAKEN, PortTaken, on_a_free_port
 from tests.conftest import ingest_changed_fixture
 from tests.fixtures import TITLES
 
@@ -55,12 +55,6 @@ def path_of(page: str) -> str:
 
 
 # ---------------------------------------------------------------- the server
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @dataclass
 class Server:
@@ -121,28 +115,33 @@ def start_server(data_dir: Path, db_path: Path, workdir: Path, port: int | None 
                  script: str = "dashboard/app.py", **env: str) -> Server:
     """`streamlit run dashboard/app.py` (or another `script`, e.g. the phone bench's floor) from the
     repo root (so .streamlit/config.toml applies); on `port` when given (a restart that browsers
-    must find again)."""
+    must find again), else on a free one (tests/browser/ports.py)."""
     environment = server_environment(data_dir, db_path, workdir, **env)
-    port = port or free_port()
     log = workdir / "server.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             # Someone editing the app while the suite runs must not put a "File change" prompt on the page.
-             "--server.fileWatcherType", "none"],
-            cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    server = Server(f"http://127.0.0.1:{port}", process, log, data_dir, db_path)
-    return wait_until_healthy(server, "streamlit")
+
+    def start_on(port: int) -> Server:
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+                 "--server.address", "127.0.0.1", "--server.headless", "true",
+                 # Someone editing the app while the suite runs must not put a "File change" prompt on the page.
+                 "--server.fileWatcherType", "none"],
+                cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return wait_until_healthy(Server(f"http://127.0.0.1:{port}", process, log, data_dir, db_path), "streamlit")
+
+    return start_on(port) if port else on_a_free_port(start_on)
 
 
 def wait_until_healthy(service, name: str):
     """The started service once its /_stcore/health answers 200; stopped, with its log, if it
-    exits or does not answer within SERVER_START_SECONDS. `service` has url, process, log_tail(), stop()."""
+    exits (PortTaken when its port was) or does not answer within SERVER_START_SECONDS.
+    `service` has url, process, log_tail(), stop()."""
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if service.process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {service.process.returncode}:\n{service.log_tail()}")
+            log = service.log_tail()
+            exited = PortTaken if TAKEN.search(log) else RuntimeError
+            raise exited(f"{name} exited with {service.process.returncode}:\n{log}")
         try:
             with urllib.request.urlopen(f"{service.url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
