@@ -4,6 +4,7 @@ nginx really say about a taken port is what is matched."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -23,13 +24,16 @@ def test_each_worker_has_a_block_of_its_own_below_the_ephemeral_ports():
 
 
 def test_a_worker_hands_out_each_port_once_and_skips_a_taken_one(monkeypatch):
-    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    # The last block, which no worker of a run on fewer than 12 cores uses: gw1's servers are in
+    # gw1's block, and CI caught one on the port this test meant to take.
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw11")
     first = free_port()
     with socket.socket() as holder:
-        holder.bind(("127.0.0.1", first + 1))
-        holder.listen()
+        with contextlib.suppress(OSError):  # held by something else already: taken all the same
+            holder.bind(("127.0.0.1", first + 1))
+            holder.listen()
         second = free_port()
-    assert 21_000 <= first < second < 22_000 and second != first + 1
+    assert 31_000 <= first < second < 32_000 and second != first + 1
 
 
 def test_a_taken_port_is_retried_on_the_next(monkeypatch):
