@@ -8,7 +8,10 @@ follow by arithmetic, written next to the data that makes them.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import json
+import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -164,6 +167,12 @@ def person_id(community_code: str, index: int) -> str:
     community = int(community_code[-4]) * 10 + int(community_code[-1])
     birth = date(1950, 1, 1) + timedelta(days=(index * 37) % 20000)
     return id_number(f"9901{community:02d}{birth:%Y%m%d}{index % 1000:03d}")
+
+
+def person_key(key: bytes, raw: str) -> uuid.UUID:
+    """The key the snapshot stores for an ID number, by the standard library: the first 128 bits of
+    its HMAC-SHA256 under the ID key."""
+    return uuid.UUID(hmac.new(key, raw.encode(), hashlib.sha256).hexdigest()[:32])
 
 
 def write_csv(path: Path, header: list[str], rows: list[list], encoding: str = "utf-8") -> Path:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
-import hmac
 import os
 import stat
 import subprocess
@@ -24,7 +22,7 @@ from dashboard.ingest.ids import mask_ids
 from dashboard.ingest.partitions import open_snapshot
 from dashboard.ingest.status import read_status, status_path
 from dashboard.settings import DEMO_DB, REPO, IdKeyRefused, Settings
-from tests.fixtures import TAIGUO, XINGYUAN, build_fixture, id_number, person_id
+from tests.fixtures import TAIGUO, XINGYUAN, build_fixture, id_number, person_id, person_key
 
 KEY_A = "a" * 16 + "0123456789abcdef" * 3
 KEY_B = "b" * 16 + "fedcba9876543210" * 3
@@ -353,7 +351,7 @@ def pseudonyms_in(db_path: Path) -> set[str]:
 
 def test_key_change_rebuilds_every_pseudonym(fresh_data, monkeypatch):
     expected = {
-        key: {hmac.new(key.encode(), raw.encode(), hashlib.sha256).hexdigest() for raw in raw_ids_in(fresh_data.data_dir)}
+        key: {person_key(key.encode(), raw) for raw in raw_ids_in(fresh_data.data_dir)}
         for key in (KEY_A, KEY_B)
     }
     monkeypatch.setenv("DASHBOARD_ID_KEY", KEY_A)

@@ -4,12 +4,10 @@ person_key, whichever way each file writes the ID number (full-width digits, a l
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 
 from dashboard.ingest.build import ingest
 from dashboard.ingest.partitions import open_snapshot
-from tests.fixtures import TAIGUO, id_number
+from tests.fixtures import TAIGUO, id_number, person_key
 
 FULL_WIDTH = str.maketrans({**{str(d): chr(0xFF10 + d) for d in range(10)}, "X": "Ｘ", "x": "ｘ"})
 
@@ -57,8 +55,7 @@ def test_one_person_one_key_across_feeds(fresh_data):
     assert result.ok, result.failed
 
     key = fresh_data.id_key()
-    expected = {canonical: hmac.new(key, canonical.upper().encode(), hashlib.sha256).hexdigest()
-                for canonical, _, _ in PERSONS}
+    expected = {canonical: person_key(key, canonical.upper()) for canonical, _, _ in PERSONS}
     con = open_snapshot(fresh_data.db_path)
     try:
         joined = con.execute(

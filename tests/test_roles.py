@@ -7,8 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.figures.queries import example_params, query_names, restricted_queries
+from dashboard.ingest.checks import pseudonym_column
 from dashboard.ingest.contract import KINDS, PERSON_ID
-from dashboard.ingest.parse import pseudonym_column
 from dashboard.web import auth
 from tests.fixtures import DAYS
 from tests.test_screens_and_login import app_env, log_in, with_users  # noqa: F401  (fixtures)

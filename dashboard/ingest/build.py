@@ -327,9 +327,10 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
                 raise UnusableFile(f"{path}: no sheet has the header of {kind.kind} any more")
         sheet = arrival.sheet
         within = sender.within if sender else None
+        staged = partitions.Staged(run.workdir / "rows.parquet", day) if kind.kind == partitions.KIND else None
         parsed = parse_file(con, sheet.csv_path if sheet else path, kind, run.known, run.id_key, run.workdir,
                             within=within, shown=f"{path} (sheet {sheet.sheet})" if sheet else None,
-                            first_row=sheet.header_row if sheet else 1)
+                            first_row=sheet.header_row if sheet else 1, staged=staged)
     except (UnusableFile, workbook.NotATable) as error:
         # Shown on the data-health page: the file relative to the data directory, as everywhere.
         outcome = FileOutcome(kind.kind, day, file, "failed", message=path_free(
@@ -368,7 +369,8 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
     outcome = FileOutcome(kind.kind, day, file, "loaded", *counts, message=note)
     file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
     before = vintages.before_replacing(con, kind.kind, day, key, sha)  # a re-send's replaced figures
-    store_file(con, kind, day, parsed, file_id, file, sha, run.db_path, sender, arrival.received_at, sheet_name)
+    store_file(con, kind, day, parsed, file_id, file, sha, run.db_path, sender, arrival.received_at, sheet_name,
+               staged)
     vintages.record(con, kind.kind, day, key, before)
     run.result.outcomes.append(outcome)
     if kind in (AREAS, SITES):

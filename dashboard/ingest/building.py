@@ -24,7 +24,7 @@ from dashboard.ingest.status import SNAPSHOT_MODE, path_free
 
 SCHEMA_SQL = Path(__file__).parent / "schema.sql"
 # Bump when schema.sql or the parsing rules change: an old snapshot is then rebuilt from scratch.
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 LOCK_MODE = 0o600
 BUILT_SNAPSHOT = "snapshot.duckdb"
 # DuckDB spills its temp tables to <building>/snapshot.duckdb.tmp beyond this, so a city's

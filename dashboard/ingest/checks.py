@@ -26,6 +26,7 @@ from duckdb import (
     StarExpression,
 )
 
+from dashboard.ingest import ids
 from dashboard.ingest.contract import (
     DATE,
     ENUM,
@@ -34,6 +35,7 @@ from dashboard.ingest.contract import (
     PERSON_ID,
     SIGNATURE_WORDS,
     SUMMARY_WORDS,
+    TEXT,
     TIMESTAMP,
     Column,
     FileKind,
@@ -43,6 +45,9 @@ from dashboard.ingest.contract import (
 # the signature lines under a ledger.
 SUMMARY_PATTERN = ("^(?:" + "|".join(re.escape(word) for word in SUMMARY_WORDS) + ")|^(?:"
                    + "|".join(re.escape(word) for word in SIGNATURE_WORDS) + r")\s*[:：]")
+# What a clean file's statement fails with at its first row with a problem: the file then takes the
+# checks that find each reject (parse.py).
+NOT_CLEAN = "a row with a problem: the file takes the full checks"
 # A rendered statement is a value given to query(): no statement text is put together here.
 REPEATS = "select * from query($repeats)"
 # Layouts remembered; more than a process meets in a day (an upload page may meet many).
@@ -62,6 +67,17 @@ def statement(key: tuple, build: Callable[[], str]) -> str:
 def cell_text(name: str):
     return CoalesceOperator(FunctionExpression("trimmed", ColumnExpression(name)), ConstantExpression(""))
 
+
+def _cell_as_is(name: str):
+    return CoalesceOperator(ColumnExpression(name), ConstantExpression(""))
+
+
+def _checked_untrimmed(column: Column) -> bool:
+    """Whether a cell of this column with a space at an edge fails a check, or types to the value
+    of the trimmed cell: a number (as_int and as_float trim), a date (a space fails every pattern;
+    an Excel serial casts to the same number), a value word or a reference code (no match). A
+    text cell would be stored with its space, and an ID number keyed with it."""
+    return column.type in (INT, FLOAT, DATE, TIMESTAMP, ENUM) or (column.type == TEXT and column.references is not None)
 
 def typed_value(column: Column, raw):
     """(typed value, why the cell cannot be typed: a condition true for a bad non-empty cell)."""
@@ -135,10 +151,18 @@ def problems(kind: FileKind, typed: dict, scoped: bool = False, repeated: frozen
     return found
 
 
-def trimmed_rows(con, kind: FileKind, names: list[str], rows_view: str):
+def trimmed_rows(con, kind: FileKind, names: list[str], rows_view: str, trim_all: bool = True):
     """The rows with every contract column's cell trimmed ('' where the file has no such column),
-    the first non-empty cell, and the leading digits of each ID number."""
-    text = {c.name: cell_text(c.name) if c.name in names else ConstantExpression("") for c in kind.columns}
+    the first non-empty cell, and the leading digits of each ID number.
+
+    trim_all=False, for a file that must be clean (clean_query): a cell that every check of its
+    column would find untrimmed (a number, a date, a value word, a reference code) is taken as it
+    is. Either its value is the trimmed cell's, or a check fails and the file takes the full checks.
+    Trimming is most of a big file's checks (every cell copied or looked at both ends)."""
+    text = {c.name: cell_text(c.name) if trim_all or not _checked_untrimmed(c) else _cell_as_is(c.name)
+            for c in kind.columns if c.name in names}
+    text |= {c.name: ConstantExpression("") for c in kind.columns if c.name not in names}
+    text = {c.name: text[c.name] for c in kind.columns}
     id_digits = []
     for column in kind.columns:
         if column.type == PERSON_ID:
@@ -153,11 +177,18 @@ def trimmed_rows(con, kind: FileKind, names: list[str], rows_view: str):
     return rows.select(StarExpression(), *id_digits)
 
 
-def repeats_query(rows, unique: tuple[str, ...]) -> str:
-    """Counting, for each unique column of rows, its non-empty values and its distinct ones."""
+def repeats_query(rows, unique: tuple[str, ...], by_hash: bool = False) -> str:
+    """Counting, for each unique column of rows, its non-empty values and its distinct ones.
+
+    by_hash: distinct 64-bit hashes of the values instead, a third cheaper on a city's file. Two
+    values may share a hash, never one value two: equal counts prove that no value repeats, and
+    unequal ones only that one may (then whoever asked checks again, exactly)."""
     values = [FunctionExpression("nullif", ColumnExpression(name), ConstantExpression("")) for name in unique]
-    return rows.aggregate([count for value in values
-                           for count in (FunctionExpression("count", value), value.n_unique())]).sql_query()
+    # hash(null) is a number like any other: a null stays null, and is not counted.
+    distinct = [CaseExpression(value.isnotnull(), FunctionExpression("hash", value)) if by_hash else value
+                for value in values]
+    return rows.aggregate([count for value, hashed in zip(values, distinct)
+                           for count in (FunctionExpression("count", value), hashed.n_unique())]).sql_query()
 
 
 def repeated_in(con, query: str, unique: tuple[str, ...]) -> frozenset[str]:
@@ -172,17 +203,17 @@ def repeated_in(con, query: str, unique: tuple[str, ...]) -> frozenset[str]:
     return frozenset(name for i, name in enumerate(unique) if row[2 * i] != row[2 * i + 1])
 
 
-def checks_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool,
-                 repeated: frozenset[str]) -> str:
-    """Every kept row with its line, its first problem (column, tab, reason), the value to show in
-    its reject, and its typed cells; over csv_known's reference codes and csv_scope's area."""
+def _checked(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool, repeated: frozenset[str],
+             trim_all: bool = True):
+    """Every kept row with its line, its first problem (column, tab, reason), its cells as text and
+    its typed cells (_typed_<column>), over csv_known's reference codes and csv_scope's area."""
     contract = [c.name for c in kind.columns]
     blank = None
     for name in contract:
         empty = ColumnExpression(name) == ConstantExpression("")
         blank = empty if blank is None else blank & empty
     summary = FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
-    kept = trimmed_rows(con, kind, names, rows_view).filter(~(blank | summary))
+    kept = trimmed_rows(con, kind, names, rows_view, trim_all).filter(~(blank | summary))
     if scoped:
         kept = kept.cross(con.table("csv_scope"))
     # Reference codes by a join, not an IN list: a list is compared one code at a time per row.
@@ -206,14 +237,49 @@ def checks_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: 
         tagged = FunctionExpression("concat", ConstantExpression(column + "\t"), reason_expr)
         chain = CaseExpression(condition, tagged) if chain is None else chain.when(condition, tagged)
     problem = chain.otherwise(ConstantExpression(None)) if chain is not None else problem
+    return kept.select(ColumnExpression("_line"), problem.alias("_problem"), *[ColumnExpression(n) for n in contract],
+                       *typed.values())
+
+
+def checks_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool,
+                 repeated: frozenset[str]) -> str:
+    """Every kept row with its line, its first problem (column, tab, reason), the value to show in
+    its reject, and its typed cells; over csv_known's reference codes and csv_scope's area."""
+    contract = [c.name for c in kind.columns]
     reject_value = CaseExpression(ConstantExpression(False), ConstantExpression(""))
     for name in contract:
         reject_value = reject_value.when(
             FunctionExpression("split_part", ColumnExpression("_problem"), ConstantExpression("\t"),
                                ConstantExpression(1)) == ConstantExpression(name), ColumnExpression(name))
-    return kept.select(ColumnExpression("_line"), problem.alias("_problem"), *[ColumnExpression(n) for n in contract],
-                       *typed.values()) \
+    return _checked(con, kind, names, rows_view, scoped, repeated) \
         .select(ColumnExpression("_line"), ColumnExpression("_problem"),
                 reject_value.otherwise(ConstantExpression("")).alias("_value"),
-                *[typed[n].alias(n) for n in contract]) \
+                *[ColumnExpression(f"_typed_{n}").alias(n) for n in contract]) \
         .sql_query()
+
+
+def clean_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool) -> str:
+    """The rows of a file in which every row is good, as they are stored: typed, each ID number
+    replaced by its key (under the pads in the variable id_pads). The statement fails at the first
+    row with a problem; a blank or summary row is left out, which the caller's count of lines finds.
+
+    The same checks as checks_query's, but for repeats, which the caller counts on the result, and
+    without the reject's line and value, which a file without rejects does not need: the whole
+    file streams from the CSV reader into its destination, nothing materialised on the way.
+    """
+    good = FunctionExpression("error", ConstantExpression(NOT_CLEAN))
+    rows = _checked(con, kind, names, rows_view, scoped, frozenset(), trim_all=False) \
+        .filter(CaseExpression(ColumnExpression("_problem").isnull(), ConstantExpression(True)).otherwise(good))
+    return rows.select(*stored_columns(kind, "_typed_")).sql_query()
+
+
+def stored_columns(kind: FileKind, prefix: str = "") -> list:
+    """The columns of kind as stored, from its typed columns (named prefix + column): every ID
+    number replaced by its key (ids.key_of), under a name that says so."""
+    return [ids.key_of(ColumnExpression(prefix + c.name)).alias(pseudonym_column(c.name)) if c.type == PERSON_ID
+            else ColumnExpression(prefix + c.name).alias(c.name) for c in kind.columns]
+
+
+def pseudonym_column(name: str) -> str:
+    """person_id -> person_key: the snapshot never has a column holding an ID number."""
+    return name.removesuffix("_id") + "_key"

@@ -81,27 +81,41 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
 
 
-def pseudonymise(ids: pd.Series | duckdb.Expression, key: bytes) -> pd.Series | duckdb.Expression:
-    """HMAC-SHA256 (RFC 2104) of each ID under the snapshot's key, as hex.
+# The key's pads, for key_of: a variable of the parsing connection, so that a statement holds none.
+SET_PADS = "set variable id_pads = [$inner_pad, $outer_pad]"
+
+
+def use_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Key the IDs that con's statements pseudonymise (key_of) under key."""
+    inner_pad, outer_pad = hmac_pads(key)
+    con.execute(SET_PADS, {"inner_pad": inner_pad, "outer_pad": outer_pad})
+
+
+def key_of(ids: duckdb.Expression) -> duckdb.Expression:
+    """The expression of each ID's key under the key use_key gave the connection: the first 128
+    bits of its HMAC-SHA256 (RFC 2104), as a UUID (parse.sql's hmac_key).
 
     Written out in DuckDB's vectorised sha256 because a mass-testing day has millions of IDs and
     a Python loop over hmac.new costs several seconds per million; the tests check it against
-    hmac.new. Given a DuckDB expression (the ingest's column of IDs), returns the expression
-    that computes the keys inside DuckDB.
-    """
+    hmac.new."""
+    pads = duckdb.FunctionExpression("getvariable", duckdb.ConstantExpression("id_pads"))
+    return duckdb.FunctionExpression(
+        "hmac_key", duckdb.FunctionExpression("list_extract", pads, duckdb.ConstantExpression(1)),
+        duckdb.FunctionExpression("list_extract", pads, duckdb.ConstantExpression(2)), ids)
+
+
+def pseudonymise(ids: pd.Series, key: bytes) -> pd.Series:
+    """Each ID's key under key, as key_of computes it, for a Series of IDs."""
     inner_pad, outer_pad = hmac_pads(key)
-    if isinstance(ids, duckdb.Expression):
-        return duckdb.FunctionExpression("hmac_hex", duckdb.ConstantExpression(inner_pad),
-                                         duckdb.ConstantExpression(outer_pad), ids)
     import pandas as pd
 
     with duckdb.connect() as con:
         con.register("raw_ids", pd.DataFrame({"id": ids.astype(str).to_numpy()}))
         keys = con.execute(
-            "select sha256($outer_pad || unhex(sha256($inner_pad || encode(id)))) as key from raw_ids",
+            "select left(sha256($outer_pad || unhex(sha256($inner_pad || encode(id)))), 32)::uuid as key from raw_ids",
             {"inner_pad": inner_pad, "outer_pad": outer_pad},
-        ).fetchnumpy()["key"]
-    return pd.Series(keys, index=ids.index, dtype=ids.dtype)
+        ).fetchall()
+    return pd.Series([k for (k,) in keys], index=ids.index, dtype=object)
 
 
 def mask(value: str | None) -> str:

@@ -21,6 +21,7 @@ from duckdb import ColumnExpression
 
 from dashboard.ingest import checks, ids
 from dashboard.ingest.contract import PERSON_ID, FileKind
+from dashboard.ingest.partitions import Staged
 from dashboard.ingest.text import (
     MAX_LINE_BYTES,
     SYMLINK_NOT_READ,
@@ -86,6 +87,23 @@ WITHOUT_TAKEN_OUT = """
 create or replace temp view csv_read_rows as
 select csv_rows.* from csv_rows anti join csv_taken_out on csv_rows._line = csv_taken_out.line
 """
+# A file read as DuckDB's reader streams it, for a file in which every row is good (clean_query):
+# no line numbers, no table of unreadable lines (a line DuckDB cannot read fails the statement),
+# nothing materialised. The file's path and columns are variables, so the text is always the same.
+STREAM_SOURCE = "set variable csv_source = {'path': $path, 'columns': $columns, 'max_line': $max_line}"
+STREAM_CELLS = """
+create or replace temp view csv_stream as
+select *, null::bigint as _line,
+from read_csv(getvariable('csv_source').path, columns = getvariable('csv_source').columns, header = false, skip = 1,
+              auto_detect = false, delim = ',', quote = '"', escape = '"', null_padding = false, strict_mode = true,
+              max_line_size = getvariable('csv_source').max_line)
+"""
+MATERIALISE_CLEAN = "create or replace temp table csv_clean as select * from query($clean)"
+COUNT_CLEAN = "select count(*) from csv_clean"
+# The reader's row count is a guess, as no sniffer ran: the planner must not put the file on the
+# build side of the joins with the reference codes (it did: a city's testing file ran out of memory).
+PLAN_AS_WRITTEN = "set disabled_optimizers = 'join_order,build_side_probe_side'"
+PLAN_AS_USUAL = "reset disabled_optimizers"
 # Temp tables, in memory (spilling to the temp folder): never written into the snapshot file.
 # The checks' statement is a value given to query(), as DuckDB's relation API rendered it.
 MATERIALISE_CHECKED = "create or replace temp table csv_checked as select * from query($checks)"
@@ -117,6 +135,7 @@ CLEAN_UP = ("drop view if exists csv_rejects; drop view if exists csv_read_rows;
             " drop table if exists csv_bad_lines; drop table if exists csv_taken_out;"
             " drop view if exists csv_rows; drop table if exists csv_checked;"
             " drop table if exists csv_scope; drop table if exists csv_known;"
+            " drop view if exists csv_stream; drop table if exists csv_clean;"
             " drop view if exists main.csv_checked_input")
 
 
@@ -139,11 +158,8 @@ class ParsedFile:
     rows_rejected: int = 0  # all of them
     rows_skipped: int = 0
     encoding: str = "utf-8"
-
-
-def pseudonym_column(name: str) -> str:
-    """person_id -> person_key: the snapshot never has a column holding an ID number."""
-    return name.removesuffix("_id") + "_key"
+    # Every row was good, and went straight from the reader to its destination (clean_query).
+    clean: bool = False
 
 
 def map_headers(cells: list[str], kind: FileKind, path: Path) -> list[str]:
@@ -181,7 +197,6 @@ def drop_parse_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _read_cells(con, source: Readable, names: list[str]) -> str:
     """The name of the view of every row DuckDB read, its cells as text, with its line in the
     source file; csv_bad_lines and csv_taken_out hold the lines that are no row, with reasons."""
-    drop_parse_tables(con)
     con.execute(READ_CELLS, {"path": source.path, "columns": {name: "VARCHAR" for name in names},
                              "max_line": MAX_LINE_BYTES})
     con.execute(BAD_LINES, {"wrong_cells": f"row has the wrong number of cells (expected {len(names)})",
@@ -200,20 +215,34 @@ def _read_cells(con, source: Readable, names: list[str]) -> str:
 
 def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known_codes: dict,
                id_key: bytes, workdir: Path, within: tuple[str, str] | None = None, shown: str | None = None,
-               first_row: int = 1) -> ParsedFile:
+               first_row: int = 1, found: Scan | None = None, staged: Staged | None = None) -> ParsedFile:
     """Parse into temp tables of `con`; the result's rows relation is valid until the next parse.
 
     A workbook's sheet comes as the CSV file workbook.py wrote: shown names the workbook and sheet
     in messages instead, and first_row is the sheet row of its header, so rejects name sheet rows.
     within, (area code, name): the area whose file this is (a ledger part, an upload); a row of
-    another area is rejected."""
+    another area is rejected. found: the file's scan, when the ingest already made it (hashes.py).
+    staged: where the good rows are written, as the Parquet file of a big kind (partitions.py).
+
+    A file whose every row is good streams from the reader to its destination in one statement;
+    one that is not (a reject, a blank or summary row, a line DuckDB cannot read, a repeat) is
+    read again and checked in full, row by row. Both give the same rows."""
     try:
-        found = scan(path)
+        found = found or scan(path)
         names = map_headers(found.header, kind, path)
         try:
             with readable(path, found, len(names), workdir) as source:
-                rows_view = _read_cells(con, source, names)
-            return _check(con, path, kind, names, known_codes, id_key, found, rows_view, within, first_row - 1)
+                drop_parse_tables(con)
+                _reference_codes(con, known_codes, within)
+                ids.use_key(con, id_key)
+                parsed = _clean(con, source, kind, names, found, within is not None, staged)
+                if parsed is None:
+                    rows_view = _read_cells(con, source, names)
+            if parsed is None:
+                parsed = _check(con, path, kind, names, found, rows_view, within, first_row - 1)
+                if staged is not None:
+                    staged.write(con, parsed.rows.sql_query())
+            return parsed
         except duckdb.Error as error:
             # Named by its type only: DuckDB's message may quote a cell.
             raise UnusableFile(f"{path}: not readable as CSV ({type(error).__name__})") from None
@@ -223,13 +252,49 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
         raise UnusableFile(str(error).replace(str(path), shown)) from None
 
 
-def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict, id_key: bytes,
-           found: Scan, rows_view: str, within: tuple[str, str] | None, line_offset: int) -> ParsedFile:
-    total = con.execute(COUNT_ROWS[rows_view]).fetchall()[0][0]
+def _reference_codes(con, known_codes: dict, within: tuple[str, str] | None) -> None:
+    """csv_known and csv_scope, which the checks read: the codes a cell may name, and the file's area."""
     sites = sorted(known_codes["site"].items())  # site -> its area
     con.execute(KNOWN_CODES, {"area": sorted(known_codes["area"]), "site": [site for site, _ in sites],
                               "site_area": [area for _, area in sites]})
     con.execute(SCOPE, {"code": within[0] if within else None, "name": within[1] if within else None})
+
+
+def _clean(con, source: Readable, kind: FileKind, names: list[str], found: Scan, scoped: bool,
+           staged: Staged | None) -> ParsedFile | None:
+    """The file's rows, if every line after the header is a good row; None if one is not, and the
+    file takes the full checks (which find the same good rows, and say why the others are not)."""
+    con.execute(STREAM_SOURCE, {"path": source.path, "columns": {name: "VARCHAR" for name in names},
+                                "max_line": MAX_LINE_BYTES})
+    con.execute(STREAM_CELLS)
+    query = checks.statement(("clean", repr(kind), tuple(names), scoped),
+                             lambda: checks.clean_query(con, kind, names, "csv_stream", scoped))
+    con.execute(PLAN_AS_WRITTEN)
+    try:
+        if staged is not None:
+            loaded = staged.write(con, query)
+            rows = staged.rows(con)
+        else:
+            con.execute(MATERIALISE_CLEAN, {"clean": query})
+            loaded = con.execute(COUNT_CLEAN).fetchone()[0]
+            rows = con.table("csv_clean")
+    except duckdb.Error:
+        # The statement's own error at a row with a problem, or one of the reader's: the full
+        # checks find and name it, or fail the file as they always have.
+        return None
+    finally:
+        con.execute(PLAN_AS_USUAL)
+    data_lines = found.lines - 1
+    if loaded != data_lines or (kind.unique and checks.repeated_in(
+            con, checks.statement(("clean repeats", repr(kind), staged is not None),
+                                  lambda: checks.repeats_query(rows, kind.unique, by_hash=True)), kind.unique)):
+        return None
+    return ParsedFile(rows=rows, rows_read=data_lines, rows_loaded=data_lines, encoding=found.encoding, clean=True)
+
+
+def _check(con, path: Path, kind: FileKind, names: list[str], found: Scan, rows_view: str,
+           within: tuple[str, str] | None, line_offset: int) -> ParsedFile:
+    total = con.execute(COUNT_ROWS[rows_view]).fetchall()[0][0]
     # Skipped rows are counted too: a column without a repeat among them has none among the kept.
     repeated = frozenset()
     if kind.unique:
@@ -251,14 +316,8 @@ def _check(con, path: Path, kind: FileKind, names: list[str], known_codes: dict,
         rejects.append(Reject(int(line) + line_offset, column, reason, ids.mask_ids(value)))
     rejected = con.execute(COUNT_REJECTS).fetchall()[0][0]
 
-    output = []
-    for column in kind.columns:
-        if column.type == PERSON_ID:
-            # The raw ID stops here: only its keyed hash goes on, under a name that says so.
-            output.append(ids.pseudonymise(ColumnExpression(column.name), id_key).alias(pseudonym_column(column.name)))
-        else:
-            output.append(ColumnExpression(column.name))
-    good = checked.filter(ColumnExpression("_problem").isnull()).select(*output)
+    # The raw ID stops here: only its keyed hash goes on.
+    good = checked.filter(ColumnExpression("_problem").isnull()).select(*checks.stored_columns(kind))
     good_count, kept_count = con.execute(COUNT_CHECKED).fetchall()[0]
     skipped = total - kept_count
     # A reader that lost lines (a quote taking the rest of the file into one bad row did) must

@@ -130,6 +130,7 @@ create table if not exists partitions (
     sender varchar,
     file_id bigint,
     rows bigint,          -- the file's rows, checked against its footer before every ingest
+    sha256 varchar,       -- the file's bytes, checked before an ingest reads its rows
 );
 
 create table if not exists testing_daily_parts (
@@ -153,7 +154,7 @@ create table if not exists testing_hourly_parts (
 
 create table if not exists testing_positives (
     export_day date,
-    person_key varchar,   -- HMAC-SHA256 of the ID number, never the number
+    person_key uuid,      -- the first 128 bits of the ID number's HMAC-SHA256, never the number
     area_code varchar,
     sampled_at timestamp,
 );
@@ -172,7 +173,7 @@ create table if not exists isolation_parts (
     sender varchar,
     part_scope varchar,   -- the sender's area ('' = the whole district): see loaded_files.scope
     file_id bigint,
-    case_key varchar,     -- HMAC-SHA256 of the ID number, never the number
+    case_key uuid,        -- the first 128 bits of the ID number's HMAC-SHA256, never the number
     area_code varchar,
     kind varchar,
     site_id varchar,

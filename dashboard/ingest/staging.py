@@ -97,9 +97,10 @@ def _forget_part(con, kind: str, day: date, sender: str) -> None:
 
 def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_id: int, file: str, sha: str,
                db_path: Path, sender: Sender | None = None, received_at: datetime | None = None,
-               sheet: str | None = None) -> None:
+               sheet: str | None = None, staged: partitions.Staged | None = None) -> None:
     """Replace what the snapshot holds for (kind, day, sender) with this file's good rows and stored
-    rejects (the first parse.STORED_REJECTS: a few, already masked, so a list is fine here)."""
+    rejects (the first parse.STORED_REJECTS: a few, already masked, so a list is fine here). The
+    testing records' rows come as the Parquet file the parse staged."""
     key = sender.key if sender else None
     if day is None:
         _forget_served(con, kind.kind, None, None)
@@ -108,7 +109,7 @@ def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_i
     else:
         _forget_part(con, kind.kind, day, key)
         if kind.kind == partitions.KIND:
-            partitions.store(con, parsed.rows, day, key, file_id, sha, db_path)
+            partitions.store(con, staged, key, file_id, sha, db_path)
         else:
             parsed.rows.select(ConstantExpression(day).alias("export_day"), ConstantExpression(key).alias("sender"),
                                ConstantExpression(sender.scope).alias("part_scope"),

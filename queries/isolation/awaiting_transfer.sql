@@ -4,7 +4,7 @@ with source as (
 ),
 renamed as (
     -- Eight hex characters of the HMAC tell the people on one list apart and lead back to nobody.
-    select left(person_key, 8) as person_code, area_code, sampled_at, hours_waiting,
+    select left(person_key::varchar, 8) as person_code, area_code, sampled_at, hours_waiting,
     from source
 ),
 named as (
