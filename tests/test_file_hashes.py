@@ -4,13 +4,14 @@ it (dashboard/ingest/hashes.py), and reads every file that may have changed."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 from pathlib import Path
 
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.ingest import build, hashes
+from dashboard.ingest import build, hashes, text
 from dashboard.ingest.build import ingest
 from dashboard.ingest.partitions import open_snapshot
 from dashboard.settings import Settings
@@ -118,3 +119,46 @@ def test_rehash_reads_every_file_again(tmp_path, readings, settled):
     assert readings[2].files_read == len(data_files(settings.data_dir))
     ingest(settings)
     assert readings[3].files_read == 0
+
+
+# A file's bytes are hashed in the pass that scans them for the parse (text.scan with a digest):
+# UTF-8, GBK (whose UTF-8 pass stops at its first Chinese character), a first line too long for a header, an empty file,
+# and a file longer than one chunk.
+SCANNED = {
+    "utf-8": b"sample_id,person_id\nS1,a\nS2,b\n",
+    "utf-8, Chinese": "样本编号,身份证号\nS1,甲\n".encode(),
+    "gbk": "样本编号,身份证号\nS1,甲\n".encode("gb18030"),
+    # Its UTF-8 pass fails in the first chunk, with more chunks to hash after it.
+    "gbk, several chunks": ("样本编号,身份证号\n" + "S1,甲\n" * (3 * text.CHUNK // 7)).encode("gb18030"),
+    "first line too long": b"x" * (text.MAX_LINE_BYTES + 10) + b"\nS1,a\n",
+    "empty": b"",
+    "several chunks": b"sample_id,person_id\n" + b"S1,abcdefgh\n" * (3 * text.CHUNK // 12),
+}
+
+
+@pytest.mark.parametrize("content", SCANNED.values(), ids=SCANNED.keys())
+def test_the_scan_hashes_every_byte_and_scans_as_without_hashing(tmp_path, content):
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    digest = hashlib.sha256()
+    outcomes = []
+    for given in (digest, None):
+        try:
+            outcomes.append(text.scan(path, given))
+        except text.UnusableFile as error:
+            outcomes.append(str(error))
+    assert digest.hexdigest() == hashlib.sha256(content).hexdigest()
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_hashed_csv_file_is_scanned_once(tmp_path, monkeypatch):
+    path = tmp_path / "export.csv"
+    path.write_bytes(SCANNED["several chunks"])
+    scans = []
+    monkeypatch.setattr(hashes, "scan", lambda *args: scans.append(args) or text.scan(*args))
+    files = hashes.FileHashes({})
+    assert files.sha256(path, text=True) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert files.scanned(path) == text.scan(path) and len(scans) == 1
+    # Changed since: the scan is not handed out.
+    path.write_bytes(SCANNED["utf-8"])
+    assert files.scanned(path) is None

@@ -89,10 +89,11 @@ def by_header(day: date, path: Path, workdir: Path) -> tuple[FileKind, object] |
 
 
 def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[date, Path]], workdir: Path,
-             served: dict[tuple[str, str], str], areas: list[tuple[str, str, str]], sha256_of: Callable[[Path], str]):
+             served: dict[tuple[str, str], str], areas: list[tuple[str, str, str]],
+             sha256_of: Callable[[Path, bool], str]):
     """(arrivals to read, superseded copies [(arrival, the copy read instead)], unrecognised files,
     failed [(day, path, message)]). served maps (file, sha256) to the kind serving them already,
-    so an unchanged workbook is not converted again; sha256_of is the ingest's (hashes.py)."""
+    so an unchanged workbook is not converted again; sha256_of(path, is text) is the ingest's (hashes.py)."""
     found, unrecognised, failed = [], [], []
     for kind, day, path in files:
         try:
@@ -101,7 +102,7 @@ def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[da
             failed.append((day, path, f"cannot be read ({error.strerror or error})"))
     for day, path in candidates:
         try:
-            sha = sha256_of(path)
+            sha = sha256_of(path, path.suffix.lower() in TEXT_SUFFIXES)
             known = served.get((str(path), sha))
             if known:
                 kind, sheet = next(k for k in EXPORT_KINDS if k.kind == known), None

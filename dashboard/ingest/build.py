@@ -315,7 +315,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
     sha = arrival.sha
     sheet = None
     try:
-        sha = sha or run.hashes.sha256(path)
+        sha = sha or run.hashes.sha256(path, text=not arrival.is_workbook)
         # Export rows were checked against the reference codes of their time: new codes
         # mean every export is checked again.
         if run.loaded.get((kind.kind, day, key), ("",))[0] == sha and not (run.reference_changed and day is not None):
@@ -326,11 +326,13 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
             if arrival.sheet is None:
                 raise UnusableFile(f"{path}: no sheet has the header of {kind.kind} any more")
         sheet = arrival.sheet
+        # A CSV file was scanned as it was hashed; a sheet's CSV file is scanned by the parse.
+        found = None if sheet else run.hashes.scanned(path)
         within = sender.within if sender else None
         staged = partitions.Staged(run.workdir / "rows.parquet", day) if kind.kind == partitions.KIND else None
         parsed = parse_file(con, sheet.csv_path if sheet else path, kind, run.known, run.id_key, run.workdir,
                             within=within, shown=f"{path} (sheet {sheet.sheet})" if sheet else None,
-                            first_row=sheet.header_row if sheet else 1, staged=staged)
+                            first_row=sheet.header_row if sheet else 1, found=found, staged=staged)
     except (UnusableFile, workbook.NotATable) as error:
         # Shown on the data-health page: the file relative to the data directory, as everywhere.
         outcome = FileOutcome(kind.kind, day, file, "failed", message=path_free(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.ingest.text import open_regular
+from dashboard.ingest.text import Scan, UnusableFile, open_regular, scan
 
 RACY_SECONDS = 2.0
 CHUNK = 1 << 20
@@ -48,6 +48,8 @@ class FileHashes:
     def __init__(self, known: dict[str, tuple[tuple, str]]) -> None:
         self._known = known
         self._taken: dict[str, tuple[tuple, str]] = {}
+        # path -> (stat, scan or why the file is unusable), for a text file read to hash it.
+        self._scans: dict[str, tuple[tuple, Scan | UnusableFile]] = {}
         self.files_read = 0  # files whose bytes were hashed by this ingest
 
     @classmethod
@@ -57,7 +59,8 @@ class FileHashes:
             return cls({})
         return cls({path: (tuple(identity), sha) for path, *identity, sha in con.execute(KNOWN).fetchall()})
 
-    def sha256(self, path: Path) -> str:
+    def sha256(self, path: Path, text: bool = False) -> str:
+        """text: the file is a CSV export, whose bytes the same pass scans for its parse (scanned)."""
         with open_regular(path) as f:
             before = _identity(os.fstat(f.fileno()))
             known = self._known.get(str(path))
@@ -66,15 +69,33 @@ class FileHashes:
                 return known[1]
             hashed_at = time.time_ns()
             digest = hashlib.sha256()
-            for chunk in iter(lambda: f.read(CHUNK), b""):
-                digest.update(chunk)
+            if text:
+                try:
+                    found = scan(path, digest)
+                except UnusableFile as error:
+                    found = error
+            else:
+                for chunk in iter(lambda: f.read(CHUNK), b""):
+                    digest.update(chunk)
             after = _identity(os.fstat(f.fileno()))
+        if text:
+            self._scans[str(path)] = (after, found)
         self.files_read += 1
         sha = digest.hexdigest()
         settled = max(after[3], after[4]) < hashed_at - int(RACY_SECONDS * 1e9)
         if before == after and settled:
             self._taken[str(path)] = (after, sha)
         return sha
+
+    def scanned(self, path: Path) -> Scan | None:
+        """The scan made while hashing path, if the file is still as it was then (None if none was
+        made); raises UnusableFile if the scan found the file unusable."""
+        taken = self._scans.get(str(path))
+        if taken is None or taken[0] != _identity(os.stat(path, follow_symlinks=False)):
+            return None
+        if isinstance(taken[1], UnusableFile):
+            raise taken[1]
+        return taken[1]
 
     def save(self, con: duckdb.DuckDBPyConnection) -> None:
         """Remember this ingest's hashes in the snapshot it builds, and nothing older."""

@@ -24,6 +24,7 @@ import os
 import re
 import stat
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,10 +113,33 @@ def _over_cap(start: list[str], text: str, end: int, chars: int) -> bool:
         text[:end].encode()) > MAX_LINE_BYTES
 
 
-def _whole_lines(path: Path, codec: str):
+class _Digesting:
+    """Feeds each chunk read to a hash on a thread of its own, in order: hashlib lets go of the GIL
+    while it hashes, so the file's sha256 costs the scan that reads it no time of its own."""
+
+    def __init__(self, digest) -> None:
+        self._digest = digest
+        self._thread = ThreadPoolExecutor(max_workers=1)
+        self._last = None
+
+    def __call__(self, chunk: bytes) -> None:
+        if chunk:
+            self._last = self._thread.submit(self._digest.update, chunk)
+
+    def finish(self, f) -> None:
+        """Hash what is left of f (a scan may stop before the end), then wait for every chunk."""
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            self(chunk)
+        self._thread.shutdown(wait=True)
+        if self._last is not None:
+            self._last.result()
+
+
+def _whole_lines(path: Path, codec: str, digest=None):
     """Decoded blocks of whole lines (the last block may lack its newline), in file order; a line
     longer than MAX_LINE_BYTES comes as None, dropped as it was read. A chunk's bytes are fewer
-    than that, so only a line begun in an earlier chunk can be too long.
+    than that, so only a line begun in an earlier chunk can be too long. digest, a hashlib object,
+    is given every byte of the file, even where decoding fails or the reader stops early.
 
     The start of a line waiting for its newline is kept as a list of pieces, joined once: adding
     each chunk to it would copy the line again for every chunk.
@@ -124,27 +148,34 @@ def _whole_lines(path: Path, codec: str):
     start: list[str] = []
     held = 0
     too_long = False  # in a line already over the cap, until its newline
+    hashing = _Digesting(digest) if digest is not None else None
     with open_regular(path) as f:
-        while True:
-            chunk = f.read(CHUNK)
-            text = decoder.decode(chunk, final=not chunk)
-            end = text.find("\n") + 1
-            if end and (too_long or _over_cap(start, text, end - 1, held + end - 1)):
-                yield None
-                text, start, held, too_long = text[end:], [], 0, False
-            cut = text.rfind("\n") + 1
-            if cut:
-                yield "".join(start) + text[:cut]
-                text, start, held = text[cut:], [], 0
-            if not too_long and text:
-                held += len(text)
-                too_long = held > MAX_LINE_BYTES
-                if too_long:
-                    start, held = [], 0
-                else:
-                    start.append(text)
-            if not chunk:
-                break
+        try:
+            while True:
+                chunk = f.read(CHUNK)
+                if hashing is not None:
+                    hashing(chunk)
+                text = decoder.decode(chunk, final=not chunk)
+                end = text.find("\n") + 1
+                if end and (too_long or _over_cap(start, text, end - 1, held + end - 1)):
+                    yield None
+                    text, start, held, too_long = text[end:], [], 0, False
+                cut = text.rfind("\n") + 1
+                if cut:
+                    yield "".join(start) + text[:cut]
+                    text, start, held = text[cut:], [], 0
+                if not too_long and text:
+                    held += len(text)
+                    too_long = held > MAX_LINE_BYTES
+                    if too_long:
+                        start, held = [], 0
+                    else:
+                        start.append(text)
+                if not chunk:
+                    break
+        finally:
+            if hashing is not None:
+                hashing.finish(f)
     if too_long or _over_cap(start, "", 0, held):
         yield None
     elif start:
@@ -175,10 +206,10 @@ def _ends_in_blank_line(block: str) -> bool:
     return tail != "" and not tail.strip()
 
 
-def _scan_as(path: Path, codec: str) -> Scan:
+def _scan_as(path: Path, codec: str, digest=None) -> Scan:
     first_line, full_width, blank, any_text, lines, unreadable = None, False, False, False, 0, 0
     crlf = lf = False
-    for block in _whole_lines(path, codec):
+    for block in _whole_lines(path, codec, digest):
         if block is None:
             if first_line is None:
                 raise UnusableFile(f"{path}: the first line is longer than {MAX_LINE_BYTES:,} bytes: not a header row")
@@ -216,12 +247,13 @@ def _scan_as(path: Path, codec: str) -> Scan:
     return Scan(codec, header, full_width, blank, lines, unreadable, crlf and lf)
 
 
-def scan(path: Path) -> Scan:
-    """The file's encoding, header cells and whether it needs rewriting; reads it once in chunks."""
+def scan(path: Path, digest=None) -> Scan:
+    """The file's encoding, header cells and whether it needs rewriting; reads it once in chunks.
+    digest, a hashlib object, is given every byte of the file, whatever the scan finds."""
     with open_regular(path) as f:
         codec = "utf-8-sig" if f.read(3) == b"\xef\xbb\xbf" else "utf-8"
     try:
-        return _scan_as(path, codec)
+        return _scan_as(path, codec, digest)
     except UnicodeDecodeError as utf8_error:
         try:
             found = _scan_as(path, "gb18030")
