@@ -9,6 +9,8 @@ from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+
 from dashboard.ingest import partitions
 from dashboard.ingest.build import ingest
 from dashboard.ingest.partitions import open_snapshot
@@ -144,3 +146,17 @@ def test_replaced_files_go_one_generation_later_and_orphans_at_the_next_ingest(f
     third = set(files_of(fresh_data.db_path))
     replaced_twice = {name for name in first if name.startswith(DAYS[1].isoformat())}
     assert not replaced_twice & third and len(third) == 4
+
+
+def test_a_sample_in_two_of_the_days_files_is_found_among_two_files_and_among_three(tmp_path):
+    # No stored file repeats a sample within itself; whether two files share one is all that is asked.
+    con = duckdb.connect()
+    files = []
+    for name, samples in [("a", ["S1", "S2", "S3"]), ("b", ["S4", "S5"]), ("c", ["S6", "S2"])]:
+        path = tmp_path / f"{name}.parquet"
+        con.execute("copy (select unnest($samples::varchar[]) as sample_id) to $path (format parquet)",
+                    {"samples": samples, "path": str(path)})
+        files.append(str(path))
+    for day_files, shared in [(files[:2], False), (files[::2], True), (files[1:], False), (files, True)]:
+        con.execute("set variable testing_day_files = $files", {"files": day_files})
+        assert partitions._shared(con, day_files) is shared, day_files

@@ -170,8 +170,15 @@ def trimmed_rows(con, kind: FileKind, names: list[str], rows_view: str, trim_all
             text[column.name] = FunctionExpression("upper", text[column.name])
             id_digits.append(FunctionExpression("left", ColumnExpression(column.name), ConstantExpression(17))
                              .try_cast(duckdb.sqltype("BIGINT")).alias(f"_id_digits_{column.name}"))
-    first_cell = CoalesceOperator(*[FunctionExpression("nullif", cell_text(n), ConstantExpression("")) for n in names],
-                                  ConstantExpression(""))
+    # The first non-empty cell, by a chain of cases: DuckDB's coalesce computed every cell of the
+    # row, where almost every row's first cell is the one (on a city's testing file, the first
+    # non-empty cell took a third of the checks).
+    first_cell = None
+    for name in names:
+        filled = cell_text(name) != ConstantExpression("")
+        first_cell = CaseExpression(filled, cell_text(name)) if first_cell is None else first_cell.when(
+            filled, cell_text(name))
+    first_cell = first_cell.otherwise(ConstantExpression("")) if first_cell is not None else ConstantExpression("")
     rows = con.view(rows_view).select(ColumnExpression("_line"), first_cell.alias("_first"),
                                       *[expr.alias(name) for name, expr in text.items()])
     return rows.select(StarExpression(), *id_digits)

@@ -53,8 +53,12 @@ DAY_FILES = "select file from partitions where kind = 'testing_records' and day 
 # a day whose files share a sample pays for the window.
 DAY_ROWS_PLAIN = ("create or replace temp view testing_day as"
                   " select * from read_parquet(getvariable('testing_day_files'))")
-# Distinct hashes: equal counts prove no sample is in two files (two samples may share a hash, one
-# sample never has two); unequal ones take the exact way, which dedupes nothing it need not.
+# No stored file repeats a sample (a repeat is a reject), so a sample is shared when it is in two
+# files. Two files, the usual day: do any of one's samples occur in the other (a semi join, a
+# hash table of one file's samples: a third of counting the distinct samples of both). More:
+# distinct hashes, whose equal counts prove that no sample is in two files (two samples may share
+# a hash, one sample never has two; unequal counts take the exact way, which dedupes nothing more).
+SHARED_BY_TWO = "select count(*) from read_parquet($one) semi join read_parquet($other) using (sample_id)"
 SHARED_SAMPLES = """
 select count(*) - count(distinct hash(sample_id)) from read_parquet(getvariable('testing_day_files'))
 """
@@ -237,13 +241,20 @@ def refresh(con: duckdb.DuckDBPyConnection, db_path: Path, checked: _Checked) ->
         if not files:
             continue
         con.execute("set variable testing_day_files = $files", {"files": files})
-        shared = len(files) > 1 and con.execute(SHARED_SAMPLES).fetchone()[0] > 0
+        shared = len(files) > 1 and _shared(con, files)
         con.execute(DAY_ROWS_ONCE if shared else DAY_ROWS_PLAIN)
         for statement in ADD_DAY:
             con.execute(statement, {"day": day})
         con.execute(TOUCH_DAY, {"day": day})
     con.execute("delete from changed_days")
     con.execute("drop view if exists testing_day")
+
+
+def _shared(con: duckdb.DuckDBPyConnection, files: list[str]) -> bool:
+    """Whether a sample is in two of a day's files (testing_day_files)."""
+    if len(files) == 2:
+        return con.execute(SHARED_BY_TWO, {"one": files[0], "other": files[1]}).fetchone()[0] > 0
+    return con.execute(SHARED_SAMPLES).fetchone()[0] > 0
 
 
 class Unreadable(Exception):
