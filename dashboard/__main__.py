@@ -27,10 +27,11 @@ def _print_failure(error: Exception) -> int:
 
 
 def _ingest(args) -> int:
-    from dashboard.ingest.build import ingest, watch
+    from dashboard.ingest.build import ingest
     from dashboard.ingest.ids import mask_ids
     from dashboard.ingest.inputs import check_accepted
     from dashboard.ingest.status import summary_table
+    from dashboard.ingest.watcher import watch
 
     settings = Settings.from_env(args.data, args.db)
     if args.watch:

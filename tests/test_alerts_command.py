@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from dashboard.alerts.command import Alerting, exclusive
-from dashboard.ingest.build import watch
+from dashboard.ingest.watcher import watch
 from tests.conftest import ingest_changed_fixture
 from tests.test_alerts_delivery import Robot
 

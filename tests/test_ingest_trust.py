@@ -17,10 +17,11 @@ import pytest
 
 from dashboard.demo.generate import id_numbers
 from dashboard.ingest import partitions
-from dashboard.ingest.build import ingest, watch
+from dashboard.ingest.build import ingest
 from dashboard.ingest.ids import mask_ids
 from dashboard.ingest.partitions import open_snapshot
 from dashboard.ingest.status import read_status, status_path
+from dashboard.ingest.watcher import watch
 from dashboard.settings import DEMO_DB, REPO, IdKeyRefused, Settings
 from tests.fixtures import TAIGUO, XINGYUAN, build_fixture, id_number, person_id, person_key
 
@@ -174,7 +175,7 @@ def test_watcher_errors_are_masked(tmp_path, monkeypatch):
     def failing_ingest(_settings):
         raise RuntimeError(f"cannot parse {raw}")
 
-    monkeypatch.setattr("dashboard.ingest.build.ingest", failing_ingest)
+    monkeypatch.setattr("dashboard.ingest.watcher.ingest", failing_ingest)
     printed = []
     watch(settings, interval=0, report=printed.append, rounds=1)
     assert len(printed) == 1 and printed[0].startswith("ERROR") and raw not in printed[0]

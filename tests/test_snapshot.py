@@ -293,8 +293,8 @@ def test_kill_during_ingest_keeps_the_old_snapshot(fresh_data, pause_at):
 
 
 def test_watch_ingests_only_when_the_data_changes(fresh_data):
-    from dashboard.ingest.build import watch
     from dashboard.ingest.status import read_status
+    from dashboard.ingest.watcher import watch
 
     new_day = fresh_data.data_dir / "exports" / "2022-01-06"
     held_back = fresh_data.data_dir / "held-back"

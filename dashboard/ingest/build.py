@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,8 +27,7 @@ from dashboard.ingest.arrivals import Arrival, arrivals
 from dashboard.ingest.building import connect_building, open_lock
 from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
 from dashboard.ingest.hashes import FileHashes
-from dashboard.ingest.ids import mask_ids
-from dashboard.ingest.inputs import accepted_files, discover, fingerprint
+from dashboard.ingest.inputs import accepted_files, discover
 from dashboard.ingest.parse import (
     SYMLINK_NOT_READ,
     UnusableFile,
@@ -43,7 +41,6 @@ from dashboard.ingest.status import (
     FileOutcome,
     IngestResult,
     path_free,
-    summary_table,
     write_status,
 )
 from dashboard.settings import Settings
@@ -396,29 +393,3 @@ def _forget_partition(con, run: _Run, day: date, sender: str, file: str, reason:
         f" rebuilt from the day's {partitions.KIND} export"))
     log_outcome(con, outcome, "", "", 0, sender)
     run.result.outcomes.append(outcome)
-
-
-def watch(settings: Settings, interval: float, report=print, rounds: int | None = None, after=None) -> None:
-    """Ingest whenever the data directory changes; keeps going when one ingest fails. `after()`,
-    when given, runs after every poll and returns a line to report (the alerts' tick: it knows
-    nothing of the ingest but the snapshot it swapped in)."""
-    last = None
-    done = 0
-    while rounds is None or done < rounds:
-        try:
-            current = fingerprint(settings.data_dir)
-            if current != last:
-                last = current
-                report(summary_table(ingest(settings)))
-        except Exception as error:  # a watcher must outlive any one bad ingest; ingest() logged it
-            report(mask_ids(f"ERROR ingest failed: {error}"))
-        if after is not None:
-            try:
-                line = after()
-                if line:
-                    report(line)
-            except Exception as error:  # nor may a failing alert stop the ingest
-                report(mask_ids(f"ERROR alerts: {type(error).__name__}: {error}"))
-        done += 1
-        if rounds is None or done < rounds:
-            time.sleep(interval)
