@@ -71,7 +71,8 @@ class FileHashes:
             digest = hashlib.sha256()
             if text:
                 try:
-                    found = scan(path, digest)
+                    # Blank lines are looked for only if the parse's count says there are some.
+                    found = scan(path, digest, blank_lines=False)
                 except UnusableFile as error:
                     found = error
             else:

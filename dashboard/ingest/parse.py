@@ -236,7 +236,12 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
                 _reference_codes(con, known_codes, within)
                 ids.use_key(con, id_key)
                 parsed = _clean(con, source, kind, names, found, within is not None, staged)
-                if parsed is None:
+                if parsed is None and found.blank_lines is not None:
+                    rows_view = _read_cells(con, source, names)
+            if parsed is None and found.blank_lines is None:
+                # A scan that did not look for blank lines: look now, as DuckDB skips them.
+                found = scan(path)
+                with readable(path, found, len(names), workdir) as source:
                     rows_view = _read_cells(con, source, names)
             if parsed is None:
                 parsed = _check(con, path, kind, names, found, rows_view, within, first_row - 1)

@@ -40,6 +40,10 @@ TOUCHED = "select distinct round from touched_rounds order by round"
 CHANGED_TABLE = "create temp table if not exists changed_days (day date)"
 CHANGE_DAY = "insert into changed_days values ($day)"
 CHANGED = "select distinct day from changed_days order by day"
+# The files this ingest wrote: hashed as they were written, and not read again to be checked.
+WRITTEN_NOW_TABLE = "create temp table if not exists written_now (file varchar)"
+WROTE = "insert into written_now values ($file)"
+WRITTEN_NOW = "select file from written_now"
 # One parameterised statement per execute: DuckDB binds parameters of the last statement only.
 FORGET_AGGREGATES = (
     "delete from testing_daily_parts where export_day = $day",
@@ -191,6 +195,8 @@ def store(con: duckdb.DuckDBPyConnection, staged: Staged, sender: str, file_id: 
     (count,) = con.execute(FILE_ROWS, {"path": str(directory / name)}).fetchone()
     con.execute(NAME_FILE, {"day": staged.day, "file": f"{KIND}/{name}", "sender": sender, "file_id": file_id,
                             "rows": count, "sha256": _sha256(directory / name)})
+    con.execute(WRITTEN_NOW_TABLE)
+    con.execute(WROTE, {"file": f"{KIND}/{name}"})
 
 
 def _sha256(path: Path) -> str:
@@ -202,12 +208,14 @@ def _sha256(path: Path) -> str:
 
 
 class _Checked:
-    """The files one ingest found whole, so that the day's count and the round's read each once."""
+    """The files one ingest found whole (or wrote itself), so that the day's count and the round's
+    read each once."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, base: Path) -> None:
         self.base = base
         self.written = {str(base / file): (day, sender, sha) for file, day, sender, sha in con.execute(WRITTEN).fetchall()}
-        self.whole: set[str] = set()
+        con.execute(WRITTEN_NOW_TABLE)
+        self.whole = {str(base / file) for (file,) in con.execute(WRITTEN_NOW).fetchall()}
 
     def files(self, files: list[str]) -> list[str]:
         """files, once each has the bytes it was written with; else Unreadable, naming the others."""

@@ -98,7 +98,8 @@ class Scan:
     encoding: str
     header: list[str]
     full_width: bool = False
-    blank_lines: bool = False
+    # Whether a line is blank (DuckDB would skip it); None: not looked for (scan's blank_lines).
+    blank_lines: bool | None = False
     lines: int = 0  # the file's lines, the header's included
     unreadable: int = 0  # lines to take out before DuckDB reads the file
     mixed_endings: bool = False
@@ -206,7 +207,7 @@ def _ends_in_blank_line(block: str) -> bool:
     return tail != "" and not tail.strip()
 
 
-def _scan_as(path: Path, codec: str, digest=None) -> Scan:
+def _scan_as(path: Path, codec: str, digest=None, blank_lines: bool = True) -> Scan:
     first_line, full_width, blank, any_text, lines, unreadable = None, False, False, False, 0, 0
     crlf = lf = False
     for block in _whole_lines(path, codec, digest):
@@ -227,7 +228,8 @@ def _scan_as(path: Path, codec: str, digest=None) -> Scan:
         any_text = any_text or bool(block.strip())
         # isascii() is a flag Python keeps on every str: most blocks of a big export are ASCII.
         full_width = full_width or (not block.isascii() and bool(FULL_WIDTH.search(block)))
-        blank = blank or bool(AFTER_NEWLINE_BLANK.search("\n" + rest)) or _ends_in_blank_line(rest)
+        if blank_lines:
+            blank = blank or bool(AFTER_NEWLINE_BLANK.search("\n" + rest)) or _ends_in_blank_line(rest)
         if '"' in block or cr_here > crlf_here:
             unreadable += sum(1 for _ in unreadable_lines(rest))
     if not any_text:
@@ -244,19 +246,23 @@ def _scan_as(path: Path, codec: str, digest=None) -> Scan:
     if header is None or problem:
         why = f" ({problem[2]})" if problem else ""
         raise UnusableFile(f"{path}: the first line cannot be read as a CSV header row{why}")
-    return Scan(codec, header, full_width, blank, lines, unreadable, crlf and lf)
+    return Scan(codec, header, full_width, blank if blank_lines else None, lines, unreadable, crlf and lf)
 
 
-def scan(path: Path, digest=None) -> Scan:
+def scan(path: Path, digest=None, blank_lines: bool = True) -> Scan:
     """The file's encoding, header cells and whether it needs rewriting; reads it once in chunks.
-    digest, a hashlib object, is given every byte of the file, whatever the scan finds."""
+    digest, a hashlib object, is given every byte of the file, whatever the scan finds.
+
+    blank_lines=False does not look for blank lines, most of a scan's time on a big file: a file
+    with one reads a row short in DuckDB, so the clean statement's count finds out, and the parse
+    scans the file again, looking (parse.py)."""
     with open_regular(path) as f:
         codec = "utf-8-sig" if f.read(3) == b"\xef\xbb\xbf" else "utf-8"
     try:
-        return _scan_as(path, codec, digest)
+        return _scan_as(path, codec, digest, blank_lines)
     except UnicodeDecodeError as utf8_error:
         try:
-            found = _scan_as(path, "gb18030")
+            found = _scan_as(path, "gb18030", blank_lines=blank_lines)
         except UnicodeDecodeError:
             offset, byte = _first_bad_byte(path, "gb18030")
             raise UnusableFile(
