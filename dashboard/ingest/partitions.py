@@ -96,15 +96,16 @@ order by day, file_id
 """
 FORGET_ROUND = "delete from round_firsts where round = $round"
 # Each person counts once per round, on the day of their first sample in that round, in the
-# community of that sample. The round filter reaches Parquet's row-group statistics.
+# community of that sample. The round filter reaches Parquet's row-group statistics; grouped by
+# the person alone, the round being one.
 COUNT_ROUND = """
 insert into round_firsts
-select round, area_code, first_day, count(*),
+select $round, area_code, first_day, count(*),
 from (
-    select round, person_key, arg_min(area_code, sampled_at) as area_code, min(sampled_at)::date as first_day,
+    select person_key, arg_min(area_code, sampled_at) as area_code, min(sampled_at)::date as first_day,
     from read_parquet($files)
     where round = $round
-    group by all
+    group by person_key
 )
 group by all
 """
