@@ -44,10 +44,10 @@ def free_port() -> int:
 SPIN = "while True: pass"
 
 
-def one_run(browser, wait_older: float) -> tuple[float, float | None, int]:
+def one_run(browser, wait_older: float, repo: Path = REPO) -> tuple[float, float | None, int]:
     with tempfile.TemporaryDirectory(prefix="first-run-") as tmp:
         clone = Path(tmp) / "clone"
-        subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+        subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_")}
         env.update(XDG_STATE_HOME=str(Path(tmp) / "state"), HOME=str(Path(tmp) / "home"))
         port = free_port()
@@ -95,6 +95,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--busy", type=int, default=0,
                         help="processes spinning at normal priority beside each run (one per core: a full machine)")
+    parser.add_argument("--repo", type=Path, default=REPO,
+                        help="the checkout whose committed HEAD is cloned (another tree, to compare side by side)")
     parser.add_argument("--wait-older", type=float, default=GIVE_UP_SECONDS,
                         help="seconds after the KPIs to wait for the older days before reporting without them")
     args = parser.parse_args()
@@ -104,7 +106,7 @@ def main() -> None:
         for n in range(args.repeat):
             spinning = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(args.busy)]
             try:
-                runs.append(one_run(browser, args.wait_older))
+                runs.append(one_run(browser, args.wait_older, args.repo))
             finally:
                 for process in spinning:
                     process.kill()
