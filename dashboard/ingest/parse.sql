@@ -49,8 +49,13 @@ create or replace temp macro id_check_char(n) as substr('10X98765432', 1 + id_ch
 -- Why an ID cannot be used, or null. Values that do not look like an ID number at all (letters,
 -- hashes) are keys an upstream system already pseudonymised. v is upper-cased, n its first 17
 -- characters as a number (a column of its own: a macro repeats its arguments wherever it uses them).
+-- The first case takes a good ID number without the pattern, a third of the cost on a city's
+-- file: 18 bytes, the first 17 a number of 17 digits (nothing else casts to one: no sign, space
+-- or point fits), and the right check character.
 create or replace temp macro id_problem(v, n) as
     case
+        when strlen(v) = 18 and n between 10000000000000000 and 99999999999999999 and id_check_char(n) = v[18]
+            then null
         when regexp_full_match(v, '[0-9]{17}[0-9X]') then
             case
                 when id_check_char(n) = v[18] then null
