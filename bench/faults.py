@@ -38,8 +38,13 @@ def main() -> None:
     parser.add_argument("--scale", choices=["district", "city"], default="city")
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--layout", choices=["field", "contract"], default="field",
+                        help="the data bench.run generated: as the field sends it (its default), or one file per kind")
     args = parser.parse_args()
-    data, db = OUT / f"{args.scale}-14", OUT / f"{args.scale}.duckdb"
+    # Where bench.run --layout LAYOUT leaves its data: this read the contract layout's alone, which
+    # bench.run no longer makes by default (issue 18), so the command failed on a fresh bench/out.
+    data = OUT / (f"{args.scale}-14-field" if args.layout == "field" else f"{args.scale}-14")
+    db = OUT / f"{args.scale}.duckdb"
     if not db.exists():
         raise SystemExit(f"run `python -m bench.run --scale {args.scale}` first")
     ingest = [sys.executable, "-m", "dashboard", "ingest", "--data", str(data), "--db", str(db)]
