@@ -159,10 +159,12 @@ def trimmed_rows(con, kind: FileKind, names: list[str], rows_view: str, trim_all
     column would find untrimmed (a number, a date, a value word, a reference code) is taken as it
     is. Either its value is the trimmed cell's, or a check fails and the file takes the full checks.
     Trimming is most of a big file's checks (every cell copied or looked at both ends)."""
-    text = {c.name: cell_text(c.name) if trim_all or not _checked_untrimmed(c) else _cell_as_is(c.name)
-            for c in kind.columns if c.name in names}
-    text |= {c.name: ConstantExpression("") for c in kind.columns if c.name not in names}
-    text = {c.name: text[c.name] for c in kind.columns}
+    def text_of(column: Column):
+        if column.name not in names:
+            return ConstantExpression("")
+        return cell_text(column.name) if trim_all or not _checked_untrimmed(column) else _cell_as_is(column.name)
+
+    text = {c.name: text_of(c) for c in kind.columns}
     id_digits = []
     for column in kind.columns:
         if column.type == PERSON_ID:
@@ -274,9 +276,9 @@ def clean_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: b
     without the reject's line and value, which a file without rejects does not need: the whole
     file streams from the CSV reader into its destination, nothing materialised on the way.
     """
-    good = FunctionExpression("error", ConstantExpression(NOT_CLEAN))
+    fail = FunctionExpression("error", ConstantExpression(NOT_CLEAN))
     rows = _checked(con, kind, names, rows_view, scoped, frozenset(), trim_all=False) \
-        .filter(CaseExpression(ColumnExpression("_problem").isnull(), ConstantExpression(True)).otherwise(good))
+        .filter(CaseExpression(ColumnExpression("_problem").isnull(), ConstantExpression(True)).otherwise(fail))
     return rows.select(*stored_columns(kind, "_typed_")).sql_query()
 
 

@@ -7,6 +7,11 @@ all raises UnusableFile; a bad row becomes a reject with its line, column and re
 good rows of the same file still load. Every line after the header is loaded, rejected or skipped
 (blank, or a summary row): a file whose counts do not add up to its lines is refused whole.
 
+Most files have no bad row at all, and a city's testing file has twelve million good ones: a file
+is first read as one statement that streams its rows from the reader into their destination (a
+Parquet file, or a table) and fails at the first row with a problem. Only a file that fails it is
+read again into tables, with line numbers, and checked row by row; both ways give the same rows.
+
 Rejects stay in DuckDB's temp tables, which spill to disk; only the first STORED_REJECTS of a
 file, by line, come to Python, to be masked and stored. The count is of all of them.
 """
@@ -149,7 +154,8 @@ class Reject:
 
 @dataclass
 class ParsedFile:
-    """Good rows stay in DuckDB (the relation `rows`, contract columns, person IDs as keys)."""
+    """Good rows stay in DuckDB (the relation `rows`, contract columns, person IDs as keys), or in
+    the Parquet file the parse was given to stage them in."""
 
     rows: duckdb.DuckDBPyRelation
     rejects: list[Reject] = field(default_factory=list)  # the first STORED_REJECTS, by line
