@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from random import Random
 
 import duckdb
 
@@ -43,7 +44,8 @@ def coverage_from_files(data_dir: Path) -> dict[tuple[date, int, str], int]:
                 continue
             at = datetime.fromisoformat(sampled_at)
             key = (int(round_), person)
-            if key not in first or at < first[key][0]:
+            # Two samples at one moment: the smaller area code.
+            if key not in first or (at, area) < first[key]:
                 first[key] = (at, area)
     new = defaultdict(int)
     for (round_, _), (at, area) in first.items():
@@ -160,3 +162,69 @@ def test_a_sample_in_two_of_the_days_files_is_found_among_two_files_and_among_th
     for day_files, shared in [(files[:2], False), (files[::2], True), (files[1:], False), (files, True)]:
         con.execute("set variable testing_day_files = $files", {"files": day_files})
         assert partitions._shared(con, day_files) is shared, day_files
+
+
+ROUND_ROWS = "copy (select * from (values {}) t(sample_id, person_key, area_code, round, sampled_at)) to $path"
+
+
+def firsts_by_hand(samples: list[tuple]) -> dict[tuple[str | None, date], int]:
+    """Persons per (area, first day) from (person, area, at) in plain Python: the earliest sample,
+    and at one moment the smaller area code."""
+    first = {}
+    for person, area, at in samples:
+        if person not in first or (at, area) < first[person]:
+            first[person] = (at, area)
+    counted = defaultdict(int)
+    for at, area in first.values():
+        counted[area, at.date()] += 1
+    return dict(counted)
+
+
+def test_a_round_counts_each_person_at_the_first_sample_by_number_and_by_text_alike(tmp_path, monkeypatch):
+    """Persons with samples in several areas, the earlier one later in the file, some at one
+    moment in two areas; counted from two files, once with every area numbered (the fast
+    statement; the one by text would fail) and once with one area missing (the one by text)."""
+    rng = Random(22)
+    areas = ["410103001001", "410103001002", "410103002001"]
+    start = datetime(2022, 1, 13, 6)
+    samples = []
+    for n in range(400):
+        person = f"{n:032x}"
+        moments = [start + timedelta(minutes=rng.randrange(0, 36 * 60)) for _ in range(rng.randint(1, 3))]
+        if n % 7 == 0:
+            moments.append(moments[0])  # the same moment, most likely in another area
+        samples += [(person, rng.choice(areas), at) for at in moments]
+    rng.shuffle(samples)
+    con = duckdb.connect()
+    con.execute("create table testing_daily_parts (export_day date, day date, area_code varchar, site_id varchar,"
+                " round integer, samples bigint, positives bigint, pending bigint)")
+    con.execute("create table round_firsts (round integer, area_code varchar, first_day date, persons bigint)")
+    files = []
+    for half, rows in enumerate((samples[: len(samples) // 2], samples[len(samples) // 2:])):
+        path = tmp_path / f"{half}.parquet"
+        con.execute("create or replace table rows (sample_id varchar, person_key uuid, area_code varchar,"
+                    " round integer, sampled_at timestamp)")
+        con.executemany("insert into rows values (?, ?, ?, 3, ?)",
+                        [(f"S{half}-{i}", person, area, at) for i, (person, area, at) in enumerate(rows)])
+        con.execute("copy rows to $path (format parquet)", {"path": str(path)})
+        files.append(str(path))
+    expected = firsts_by_hand(samples)
+
+    def counted() -> dict:
+        con.execute("delete from round_firsts")
+        partitions._count_round(con, files, 3)
+        return {(area, day): persons for _, area, day, persons in con.execute("select * from round_firsts").fetchall()}
+
+    con.execute("insert into testing_daily_parts select null, null, unnest($areas::varchar[]), null, 3, 1, 0, 0",
+                {"areas": areas})
+    with monkeypatch.context() as patched:
+        patched.setattr(partitions, "COUNT_ROUND_BY_TEXT", "select error('the statement by text ran')")
+        assert counted() == expected
+    # An area missing from the day counts: counted by text, where a tie goes to either area.
+    con.execute("delete from testing_daily_parts where area_code = $area", {"area": areas[1]})
+    by_text = counted()
+    assert sum(by_text.values()) == sum(expected.values()) == 400
+    assert any(area == areas[1] for area, _ in by_text)
+    untied = [s for s in samples if int(s[0], 16) % 7]
+    by_hand_untied = firsts_by_hand(untied)
+    assert all(by_text.get(key, 0) >= persons for key, persons in by_hand_untied.items())
