@@ -1,6 +1,7 @@
 -- One row per round, community and calendar day from the round's start: distinct persons sampled in the round up to that day. Reads: round_firsts, areas, calendar.
 -- Distinct persons per round: each person counts once, on the day of their first sample in
--- that round, in the community of that sample; a running sum then gives "up to each day".
+-- that round, in the community of that sample (of two at one moment, the smaller code); a
+-- running sum then gives "up to each day".
 create or replace table round_coverage as
 with newly_sampled as (
     -- Counted by partitions.recount_rounds from the round's days, exactly: no approximate distinct.
