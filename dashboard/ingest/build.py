@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.ingest import matching, partitions, vintages, workbook
+from dashboard.ingest import batches, matching, partitions, vintages, workbook
 from dashboard.ingest.arrivals import Arrival, arrivals
 from dashboard.ingest.building import connect_building, open_lock
 from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
@@ -177,6 +177,9 @@ class _Run:
     reference_changed: bool = False
     # (kind, day, sender) whose file has no data row (a header only): it counts as not there.
     empty: set = field(default_factory=set)
+    # path -> its file parsed in a batch (batches.py), and the paths a batch was tried for.
+    batched: dict = field(default_factory=dict)
+    tried: set = field(default_factory=set)
 
 
 SERVED_FILES = "select kind, day, sender, sha256, file from loaded_files"
@@ -247,10 +250,14 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
     for kind, day, path in accepted_files(data_dir, [(a.kind, a.day, a.path) for a in found], accept):
         vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), run.hashes.sha256(path))
     run.accepted = vintages.accepted(con)
+    found = batches.grouped(found, run.hashes.scanned)
     for done, arrival in enumerate(found):
         if progress:
             progress("ingest", done + len(reference), total)
+        if arrival.path not in run.tried:
+            _batch(con, run, found[done:])
         _read_file(con, run, arrival)
+    batches.drop(con)
 
     if progress:
         progress("ingest", total, total)
@@ -304,6 +311,23 @@ def _report(con, result: IngestResult, outcome: FileOutcome) -> None:
     result.outcomes.append(outcome)
 
 
+def _batch(con, run: _Run, upcoming: list[Arrival]) -> None:
+    """Parse together the files of the next layout that are to be read (batches.py)."""
+    members = batches.ahead(upcoming, run.hashes.scanned, lambda arrival: not _unchanged(run, arrival, arrival.sha))
+    run.tried |= {arrival.path for arrival in members}
+    if members:
+        run.batched = batches.parse_batch(con, members[0].kind, [batches.Member(
+            a.path, run.hashes.scanned(a.path), a.sender.within if a.sender else None) for a in members],
+            run.known, run.id_key)
+
+
+def _unchanged(run: _Run, arrival: Arrival, sha: str) -> bool:
+    """Export rows were checked against the reference codes of their time: new codes mean every
+    export is checked again."""
+    served = run.loaded.get((arrival.kind.kind, arrival.day, arrival.sender.key if arrival.sender else None), ("",))
+    return served[0] == sha and not (run.reference_changed and arrival.day is not None)
+
+
 def _read_file(con, run: _Run, arrival: Arrival) -> None:
     """Parse one file and store it, unless it is unchanged, unusable, held or has no data row."""
     kind, day, path, sender = arrival.kind, arrival.day, arrival.path, arrival.sender
@@ -313,9 +337,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
     sheet = None
     try:
         sha = sha or run.hashes.sha256(path, text=not arrival.is_workbook)
-        # Export rows were checked against the reference codes of their time: new codes
-        # mean every export is checked again.
-        if run.loaded.get((kind.kind, day, key), ("",))[0] == sha and not (run.reference_changed and day is not None):
+        if _unchanged(run, arrival, sha):
             run.result.outcomes.append(FileOutcome(kind.kind, day, file, "unchanged"))
             return
         if arrival.is_workbook and arrival.sheet is None:
@@ -327,9 +349,10 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         found = None if sheet else run.hashes.scanned(path)
         within = sender.within if sender else None
         staged = partitions.Staged(run.workdir / "rows.parquet", day) if kind.kind == partitions.KIND else None
-        parsed = parse_file(con, sheet.csv_path if sheet else path, kind, run.known, run.id_key, run.workdir,
-                            within=within, shown=f"{path} (sheet {sheet.sheet})" if sheet else None,
-                            first_row=sheet.header_row if sheet else 1, found=found, staged=staged)
+        parsed = run.batched.pop(path, None) or parse_file(
+            con, sheet.csv_path if sheet else path, kind, run.known, run.id_key, run.workdir, within=within,
+            shown=f"{path} (sheet {sheet.sheet})" if sheet else None, first_row=sheet.header_row if sheet else 1,
+            found=found, staged=staged)
     except (UnusableFile, workbook.NotATable) as error:
         # Shown on the data-health page: the file relative to the data directory, as everywhere.
         outcome = FileOutcome(kind.kind, day, file, "failed", message=path_free(

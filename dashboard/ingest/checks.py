@@ -186,18 +186,22 @@ def trimmed_rows(con, kind: FileKind, names: list[str], rows_view: str, trim_all
     return rows.select(StarExpression(), *id_digits)
 
 
-def repeats_query(rows, unique: tuple[str, ...], by_hash: bool = False) -> str:
+def repeats_query(rows, unique: tuple[str, ...], by_hash: bool = False, per: str | None = None) -> str:
     """Counting, for each unique column of rows, its non-empty values and its distinct ones.
 
     by_hash: distinct 64-bit hashes of the values instead, a third cheaper on a city's file. Two
     values may share a hash, never one value two: equal counts prove that no value repeats, and
-    unequal ones only that one may (then whoever asked checks again, exactly)."""
+    unequal ones only that one may (then whoever asked checks again, exactly). per: a column to
+    count by (a batch's _file), first in each row."""
     values = [FunctionExpression("nullif", ColumnExpression(name), ConstantExpression("")) for name in unique]
     # hash(null) is a number like any other: a null stays null, and is not counted.
     distinct = [CaseExpression(value.isnotnull(), FunctionExpression("hash", value)) if by_hash else value
                 for value in values]
-    return rows.aggregate([count for value, hashed in zip(values, distinct)
-                           for count in (FunctionExpression("count", value), hashed.n_unique())]).sql_query()
+    counts = [count for value, hashed in zip(values, distinct)
+              for count in (FunctionExpression("count", value), hashed.n_unique())]
+    if per is None:
+        return rows.aggregate(counts).sql_query()
+    return rows.aggregate([ColumnExpression(per), *counts], per).sql_query()
 
 
 def repeated_in(con, query: str, unique: tuple[str, ...]) -> frozenset[str]:
@@ -213,9 +217,11 @@ def repeated_in(con, query: str, unique: tuple[str, ...]) -> frozenset[str]:
 
 
 def _checked(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool, repeated: frozenset[str],
-             trim_all: bool = True):
+             trim_all: bool = True, by_file: bool = False):
     """Every kept row with its line, its first problem (column, tab, reason), its cells as text and
-    its typed cells (_typed_<column>), over csv_known's reference codes and csv_scope's area."""
+    its typed cells (_typed_<column>), over csv_known's reference codes and csv_scope's area.
+    by_file: the rows are of many files, _line holding each row's file, and each file's area is
+    csv_batch_scope's row of that file (batches.py)."""
     contract = [c.name for c in kind.columns]
     blank = None
     for name in contract:
@@ -223,7 +229,9 @@ def _checked(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool
         blank = empty if blank is None else blank & empty
     summary = FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
     kept = trimmed_rows(con, kind, names, rows_view, trim_all).filter(~(blank | summary))
-    if scoped:
+    if scoped and by_file:
+        kept = kept.join(con.table("csv_batch_scope"), ColumnExpression("_line") == ColumnExpression("_scope_file"))
+    elif scoped:
         kept = kept.cross(con.table("csv_scope"))
     # Reference codes by a join, not an IN list: a list is compared one code at a time per row.
     for column in kind.columns:
@@ -267,7 +275,7 @@ def checks_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: 
         .sql_query()
 
 
-def clean_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool) -> str:
+def clean_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool, by_file: bool = False) -> str:
     """The rows of a file in which every row is good, as they are stored: typed, each ID number
     replaced by its key (under the pads in the variable id_pads). The statement fails at the first
     row with a problem; a blank or summary row is left out, which the caller's count of lines finds.
@@ -275,11 +283,13 @@ def clean_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: b
     The same checks as checks_query's, but for repeats, which the caller counts on the result, and
     without the reject's line and value, which a file without rejects does not need: the whole
     file streams from the CSV reader into its destination, nothing materialised on the way.
+    by_file: rows of many files, _line holding each row's file, which the result keeps as _file.
     """
     fail = FunctionExpression("error", ConstantExpression(NOT_CLEAN))
-    rows = _checked(con, kind, names, rows_view, scoped, frozenset(), trim_all=False) \
+    rows = _checked(con, kind, names, rows_view, scoped, frozenset(), trim_all=False, by_file=by_file) \
         .filter(CaseExpression(ColumnExpression("_problem").isnull(), ConstantExpression(True)).otherwise(fail))
-    return rows.select(*stored_columns(kind, "_typed_")).sql_query()
+    by = [ColumnExpression("_line").alias("_file")] if by_file else []
+    return rows.select(*stored_columns(kind, "_typed_"), *by).sql_query()
 
 
 def stored_columns(kind: FileKind, prefix: str = "") -> list:

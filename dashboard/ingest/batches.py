@@ -1,0 +1,177 @@
+"""Many small files of one layout, read and checked in one statement.
+
+A day brings a ledger from each street and a roster from each post: tens of files of a few layouts,
+a few hundred rows each. DuckDB spends about 20 ms planning a file's checks and about 1 ms running
+them (docs/performance.md, "fourth step"), so the files of one layout that DuckDB reads as they are
+(UTF-8, nothing to take out or fold) go through one clean statement together (checks.clean_query,
+by_file): each row carries its file's place in the batch, in _line, and a street's file is checked
+against its own street (csv_batch_scope).
+
+A file whose count of rows is not its count of lines, or that may repeat a unique value, and every
+file of a batch whose statement fails, is parsed alone, as before (parse.parse_file): either way a
+file gets the same rows, counts and rejects. The good files' rows stay in csv_batch until the
+ingest stores them, one after the other, before it reads another file.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from duckdb import ColumnExpression, ConstantExpression
+
+from dashboard.ingest import checks, ids, partitions
+from dashboard.ingest.arrivals import Arrival
+from dashboard.ingest.contract import PERSON_ID, FileKind
+from dashboard.ingest.parse import (
+    PLAN_AS_USUAL,
+    PLAN_AS_WRITTEN,
+    ParsedFile,
+    UnusableFile,
+    _reference_codes,
+    drop_parse_tables,
+    map_headers,
+)
+from dashboard.ingest.text import MAX_LINE_BYTES, Scan, needs_rewrite, open_regular
+
+# Fewer files than this are parsed one by one: a batch of one saves nothing.
+SMALLEST = 2
+# The batch's files and columns are a variable, so the statement's text is always the same.
+SOURCE = "set variable csv_batch_source = {'paths': $paths, 'columns': $columns, 'max_line': $max_line}"
+STREAM = """
+create or replace temp view csv_batch_stream as
+select * exclude (filename), list_position(getvariable('csv_batch_source').paths, filename)::bigint as _line,
+from read_csv(getvariable('csv_batch_source').paths, columns = getvariable('csv_batch_source').columns,
+              header = false, skip = 1, auto_detect = false, delim = ',', quote = '"', escape = '"',
+              null_padding = false, strict_mode = true, max_line_size = getvariable('csv_batch_source').max_line,
+              filename = true)
+"""
+SCOPE = """
+create or replace temp table csv_batch_scope as
+select unnest($files::bigint[]) as _scope_file, unnest($codes::varchar[]) as _scope_code,
+       unnest($names::varchar[]) as _scope_name
+"""
+MATERIALISE = "create or replace temp table csv_batch as select * from query($clean)"
+COUNTS = "select _file, count(*) from csv_batch group by _file"
+REPEATS = "select * from query($repeats)"
+DROP = ("drop view if exists csv_batch_stream; drop table if exists csv_batch;"
+        " drop table if exists csv_batch_scope")
+
+
+@dataclass
+class Member:
+    """A file of a batch: where it is, its scan, and the area it is of (None: any)."""
+
+    path: Path
+    found: Scan
+    within: tuple[str, str] | None
+
+
+def layout(kind: FileKind, path: Path, found: Scan | None, within: tuple[str, str] | None) -> tuple | None:
+    """What the files of one batch share (the kind, the header's columns, of one area or not), or
+    None for a file that is parsed alone: one DuckDB cannot read as it is, or whose header lacks a
+    column (the parse says so)."""
+    if found is None or needs_rewrite(found):
+        return None
+    try:
+        names = map_headers(found.header, kind, path)
+    except UnusableFile:
+        return None
+    return kind.kind, tuple(names), within is not None
+
+
+def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Member], known_codes: dict,
+                id_key: bytes) -> dict[Path, ParsedFile]:
+    """The parsed files of the batch whose every line is a good row, by path; each one's rows are
+    in csv_batch until the next batch. The others are left out, to be parsed alone."""
+    names = map_headers(members[0].found.header, kind, members[0].path)
+    scoped = members[0].within is not None
+    drop_parse_tables(con)
+    with ExitStack() as files:
+        # /proc/self/fd reads the file each descriptor holds, never what the name points at now.
+        paths = [f"/proc/self/fd/{files.enter_context(open_regular(m.path)).fileno()}" for m in members]
+        _reference_codes(con, known_codes, None)
+        ids.use_key(con, id_key)
+        con.execute(SOURCE, {"paths": paths, "columns": {name: "VARCHAR" for name in names},
+                             "max_line": MAX_LINE_BYTES})
+        con.execute(STREAM)
+        if scoped:
+            con.execute(SCOPE, {"files": list(range(1, len(members) + 1)),
+                                "codes": [m.within[0] for m in members], "names": [m.within[1] for m in members]})
+        query = checks.statement(("clean batch", repr(kind), tuple(names), scoped), lambda: checks.clean_query(
+            con, kind, names, "csv_batch_stream", scoped, by_file=True))
+        con.execute(PLAN_AS_WRITTEN)
+        try:
+            con.execute(MATERIALISE, {"clean": query})
+        except duckdb.Error:
+            # A row with a problem in one of the files, or a line DuckDB cannot read: each file
+            # is parsed alone, and the one with the problem gets its rejects.
+            return {}
+        finally:
+            con.execute(PLAN_AS_USUAL)
+    rows_of = dict(con.execute(COUNTS).fetchall())
+    batch = con.table("csv_batch")
+    repeating = set()
+    if kind.unique:
+        repeats = checks.statement(("batch repeats", repr(kind)), lambda: checks.repeats_query(
+            batch, kind.unique, by_hash=True, per="_file"))
+        for file, *counts in con.execute(REPEATS, {"repeats": repeats}).fetchall():
+            if any(counts[2 * i] != counts[2 * i + 1] for i in range(len(kind.unique))):
+                repeating.add(file)
+    stored = [ColumnExpression(checks.pseudonym_column(c.name) if c.type == PERSON_ID else c.name)
+              for c in kind.columns]
+    parsed = {}
+    for position, member in enumerate(members, 1):
+        lines = member.found.lines - 1
+        # A blank line (DuckDB skips it) or a summary row leaves the file a row short.
+        if rows_of.get(position, 0) != lines or position in repeating:
+            continue
+        rows = batch.filter(ColumnExpression("_file") == ConstantExpression(position)).select(*stored)
+        parsed[member.path] = ParsedFile(rows=rows, rows_read=lines, rows_loaded=lines,
+                                         encoding=member.found.encoding, clean=True)
+    return parsed
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DROP)
+
+
+def arrival_layout(arrival: Arrival, scanned) -> tuple | None:
+    """The layout of an arrival that may be parsed in a batch: a CSV export hashed and scanned
+    already (scanned: FileHashes.scanned), not of the testing records (partitions.py); else None."""
+    if not arrival.sha or arrival.is_workbook or arrival.kind.kind == partitions.KIND:
+        return None
+    try:
+        found = scanned(arrival.path)
+    except UnusableFile:
+        return None
+    return layout(arrival.kind, arrival.path, found, arrival.sender.within if arrival.sender else None)
+
+
+def grouped(found: list[Arrival], scanned) -> list[Arrival]:
+    """The arrivals with each day's files of one layout side by side, where the first of them was;
+    otherwise in their order."""
+    group_start: dict[tuple, int] = {}
+    order = []
+    for position, arrival in enumerate(found):
+        shape = arrival_layout(arrival, scanned)
+        group = (arrival.day, shape) if shape is not None else ("alone", position)
+        order.append((group_start.setdefault(group, position), position))
+    return [found[position] for _, position in sorted(order)]
+
+
+def ahead(upcoming: list[Arrival], scanned, to_parse) -> list[Arrival]:
+    """The arrivals of the next batch: those to parse among the first arrival's layout's files
+    that follow it without a break (grouped put them so); none if that arrival is read alone."""
+    shape = arrival_layout(upcoming[0], scanned)
+    if shape is None:
+        return []
+    members = []
+    for arrival in upcoming:
+        if arrival_layout(arrival, scanned) != shape:
+            break
+        if to_parse(arrival):
+            members.append(arrival)
+    return members if len(members) >= SMALLEST else []
