@@ -180,3 +180,34 @@ def again(tmp_path: Path, data: Path, batch_spy: list) -> list[int]:
         streets = [code for (code,) in con.execute("select area_code from areas where level = 'street'"
                                                    " order by 1 limit 3").fetchall()]
     return [per_sender[f"area:{street}"] for street in streets]
+
+
+def test_a_file_gone_before_its_batch_is_parsed_alone_and_unchanged_files_join_no_batch(tmp_path, batch_spy,
+                                                                                         monkeypatch):
+    data = tmp_path / "data"
+    generate(data, days=2, end_date=date(2022, 1, 6), seed=7)
+    db = tmp_path / "s.duckdb"
+
+    def gone(path):
+        raise FileNotFoundError(path)
+
+    # Every batch finds a file gone: each file is parsed alone, and every one loads.
+    with monkeypatch.context() as patched:
+        patched.setattr(batches, "open_regular", gone)
+        ingest_into(data, db)
+    assert not batch_spy
+    with duckdb.connect(str(db), read_only=True) as con:
+        loaded = con.execute("select count(*) from loaded_files where kind = 'isolation'").fetchone()[0]
+    assert loaded == len(list((data / "exports").glob("*/*隔离台账*")))
+
+    # Three ledgers of the first day sent again with a row fewer, among their day's unchanged ones:
+    # one batch of the three, made once.
+    calls = []
+    real = batches.parse_batch
+    monkeypatch.setattr(batches, "parse_batch", lambda con, kind, members, *rest: calls.append(
+        sorted(m.path.name for m in members)) or real(con, kind, members, *rest))
+    changed = [p for p in sorted((data / "exports" / "2022-01-05").glob("*隔离台账*.csv")) if _utf8(p)][:6:2]
+    for path in changed:
+        _write(path, path.read_text(encoding="utf-8").splitlines()[:-1])
+    ingest_into(data, db)
+    assert calls == [sorted(p.name for p in changed)]

@@ -90,8 +90,12 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
     scoped = members[0].within is not None
     drop_parse_tables(con)
     with ExitStack() as files:
-        # /proc/self/fd reads the file each descriptor holds, never what the name points at now.
-        paths = [f"/proc/self/fd/{files.enter_context(open_regular(m.path)).fileno()}" for m in members]
+        try:
+            # /proc/self/fd reads the file each descriptor holds, never what the name points at now.
+            paths = [f"/proc/self/fd/{files.enter_context(open_regular(m.path)).fileno()}" for m in members]
+        except (OSError, UnusableFile):
+            # A file gone or replaced by a link since it was hashed: its own parse says so.
+            return {}
         _reference_codes(con, known_codes, None)
         ids.use_key(con, id_key)
         con.execute(SOURCE, {"paths": paths, "columns": {name: "VARCHAR" for name in names},

@@ -313,7 +313,8 @@ def _report(con, result: IngestResult, outcome: FileOutcome) -> None:
 
 def _batch(con, run: _Run, upcoming: list[Arrival]) -> None:
     """Parse together the files of the next layout that are to be read (batches.py)."""
-    members = batches.ahead(upcoming, run.hashes.scanned, lambda arrival: not _unchanged(run, arrival, arrival.sha))
+    members = batches.ahead(upcoming, run.hashes.scanned, lambda arrival: arrival.path not in run.tried
+                            and not _unchanged(run, arrival, arrival.sha))
     run.tried |= {arrival.path for arrival in members}
     if members:
         run.batched = batches.parse_batch(con, members[0].kind, [batches.Member(
