@@ -30,9 +30,9 @@ from dashboard.ingest.parse import (
     PLAN_AS_WRITTEN,
     ParsedFile,
     UnusableFile,
-    _reference_codes,
     drop_parse_tables,
     map_headers,
+    reference_codes,
 )
 from dashboard.ingest.text import MAX_LINE_BYTES, Scan, needs_rewrite, open_regular
 
@@ -96,7 +96,7 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
         except (OSError, UnusableFile):
             # A file gone or replaced by a link since it was hashed: its own parse says so.
             return {}
-        _reference_codes(con, known_codes, None)
+        reference_codes(con, known_codes, None)
         ids.use_key(con, id_key)
         con.execute(SOURCE, {"paths": paths, "columns": {name: "VARCHAR" for name in names},
                              "max_line": MAX_LINE_BYTES})

@@ -239,7 +239,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
         try:
             with readable(path, found, len(names), workdir) as source:
                 drop_parse_tables(con)
-                _reference_codes(con, known_codes, within)
+                reference_codes(con, known_codes, within)
                 ids.use_key(con, id_key)
                 parsed = _clean(con, source, kind, names, found, within is not None, staged)
                 if parsed is None and found.blank_lines is not None:
@@ -263,7 +263,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
         raise UnusableFile(str(error).replace(str(path), shown)) from None
 
 
-def _reference_codes(con, known_codes: dict, within: tuple[str, str] | None) -> None:
+def reference_codes(con, known_codes: dict, within: tuple[str, str] | None) -> None:
     """csv_known and csv_scope, which the checks read: the codes a cell may name, and the file's area."""
     sites = sorted(known_codes["site"].items())  # site -> its area
     con.execute(KNOWN_CODES, {"area": sorted(known_codes["area"]), "site": [site for site, _ in sites],
