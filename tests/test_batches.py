@@ -80,8 +80,20 @@ def test_a_field_day_batched_is_the_same_snapshot_as_file_by_file(tmp_path, batc
     lines = roster.read_text(encoding="utf-8-sig").splitlines()
     _write(roster, lines + [lines[1]])
     ingest_into(data, tmp_path / "batched" / "s.duckdb")
-    assert len(batch_spy) >= 20, "the streets' UTF-8 ledgers and the rosters go in batches"
+    assert len(batch_spy) >= 20, "the streets' ledgers and the rosters go in batches"
+    gbk = {p for p in (data / "exports").glob("*/*.csv") if not _utf8(p)}
+    assert {p.name[-8:] for p in gbk & set(batch_spy) if "卡点查验日报" in p.name} == {"0104.csv", "0105.csv", "0106.csv"}, \
+        "a GBK file is read from its transcoded copy in a batch, with the other days' files of its layout"
+    assert len(gbk & set(batch_spy)) > 3
     batched = snapshot_rows(tmp_path / "batched" / "s.duckdb")
+
+    # Batches of three at most: the same again.
+    batch_spy.clear()
+    monkeypatch.setattr(batches, "LARGEST", 3)
+    ingest_into(data, tmp_path / "threes" / "s.duckdb")
+    assert len(batch_spy) >= 20
+    threes = snapshot_rows(tmp_path / "threes" / "s.duckdb")
+    assert [name for name in threes if batched[name] != threes[name]] == []
 
     batch_spy.clear()
     monkeypatch.setattr(batches, "SMALLEST", 10**9)
@@ -188,12 +200,12 @@ def test_a_file_gone_before_its_batch_is_parsed_alone_and_unchanged_files_join_n
     generate(data, days=2, end_date=date(2022, 1, 6), seed=7)
     db = tmp_path / "s.duckdb"
 
-    def gone(path):
+    def gone(path, *args):
         raise FileNotFoundError(path)
 
     # Every batch finds a file gone: each file is parsed alone, and every one loads.
     with monkeypatch.context() as patched:
-        patched.setattr(batches, "open_regular", gone)
+        patched.setattr(batches, "readable", gone)
         ingest_into(data, db)
     assert not batch_spy
     with duckdb.connect(str(db), read_only=True) as con:
@@ -211,3 +223,59 @@ def test_a_file_gone_before_its_batch_is_parsed_alone_and_unchanged_files_join_n
         _write(path, path.read_text(encoding="utf-8").splitlines()[:-1])
     ingest_into(data, db)
     assert calls == [sorted(p.name for p in changed)]
+
+
+def test_a_bad_file_leaves_the_others_of_its_batch_together(tmp_path, batch_spy, monkeypatch):
+    """Eight streets' ledgers of one day, two of them GBK, one with a row of another street: the
+    batch fails, then its halves are read, then the quarters; only the bad file and the one beside it
+    in the last quarter are parsed alone, and every good row is loaded either way."""
+    data = tmp_path / "data"
+    generate(data, days=1, end_date=date(2022, 1, 6), seed=7)
+    day_folder = data / "exports" / "2022-01-06"
+    for ledger in day_folder.glob("*隔离台账*"):
+        ledger.unlink()
+    with duckdb.connect() as con:
+        areas = con.execute("select area_code, name, parent_code from read_csv($p, all_varchar = true)",
+                            {"p": str(data / "reference" / "areas.csv")}).fetchall()
+    streets = sorted((code, name) for code, name, parent in areas if parent and len(code) == 9)[:8]
+    community = {street: next(code for code, _, parent in areas if parent == street) for street, _ in streets}
+
+    def case_row(n: int, street: str) -> list[str]:
+        return [person_id(community[street], n), community[street], "居家隔离", "", "2022-01-05", "", "", ""]
+
+    street_ledgers(data, date(2022, 1, 6), {name: [case_row(100 * i + n, code) for n in range(i + 2)]
+                                            for i, (code, name) in enumerate(streets)})
+    for _, name in streets[1:3]:
+        path = day_folder / f"{name}隔离台账0106.csv"
+        path.write_bytes(path.read_text(encoding="utf-8").encode("gb18030"))
+    bad_code, bad_name = streets[5]
+    street_ledgers(data, date(2022, 1, 6), {bad_name: [case_row(500 + n, bad_code) for n in range(7)]
+                                            + [case_row(999, streets[0][0])]})
+    calls = []
+    real = batches.parse_batch
+    monkeypatch.setattr(batches, "parse_batch", lambda con, kind, members, *rest: calls.append(
+        [m.path.name for m in members]) or real(con, kind, members, *rest))
+    db = tmp_path / "s.duckdb"
+    ingest_into(data, db)
+
+    (order,) = [names for names in calls if any("隔离台账" in name for name in names)]
+    assert len(order) == 8
+    bad = order.index(f"{bad_name}隔离台账0106.csv")
+    # Eight fail, four and four, the four with the bad file fails, two and two: the pair with it is alone.
+    alone = {order[bad], order[bad ^ 1]}
+    assert ledgers(batch_spy) == set(order) - alone
+    with duckdb.connect(str(db), read_only=True) as con:
+        per_sender = dict(con.execute(PER_SENDER).fetchall())
+        rejects = con.execute("select file, line from rejects where kind = 'isolation'").fetchall()
+    assert [per_sender[f"area:{code}"] for code, _ in streets] == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert rejects == [(f"exports/2022-01-06/{bad_name}隔离台账0106.csv", 9)]
+
+    # With one failed statement allowed, the batch is not halved: every file is parsed alone.
+    monkeypatch.setattr(batches, "FAILED_TRIES", 1)
+    batch_spy.clear()
+    shutil.rmtree(tmp_path / "s.duckdb.parts")
+    db.unlink()
+    ingest_into(data, db)
+    assert not ledgers(batch_spy)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert dict(con.execute(PER_SENDER).fetchall()) == per_sender

@@ -2,15 +2,17 @@
 
 A day brings a ledger from each street and a roster from each post: tens of files of a few layouts,
 a few hundred rows each. DuckDB spends about 20 ms planning a file's checks and about 1 ms running
-them (docs/performance.md, "fourth step"), so the files of one layout that DuckDB reads as they are
-(UTF-8, nothing to take out or fold) go through one clean statement together (checks.clean_query,
-by_file): each row carries its file's place in the batch, in _line, and a street's file is checked
-against its own street (csv_batch_scope).
+them (docs/performance.md, "fourth step"), so the files of one layout, of every day to be read, go
+through one clean statement together (checks.clean_query, by_file): each row carries its file's
+place in the batch, in _line, and a street's file is checked against its own street
+(csv_batch_scope). A file DuckDB cannot read as it is (GBK, full-width, mixed line endings) is read
+from its transcoded copy (text.readable), as it would be alone.
 
 A file whose count of rows is not its count of lines, or that may repeat a unique value, and every
 file of a batch whose statement fails, is parsed alone, as before (parse.parse_file): either way a
-file gets the same rows, counts and rejects. The good files' rows stay in csv_batch until the
-ingest stores them, one after the other, before it reads another file.
+file gets the same rows, counts and rejects. A file with a line to take out is parsed alone from the
+start: its batch would fail. The good files' rows stay in csv_batch until the ingest stores them,
+one after the other, before it reads another file.
 """
 
 from __future__ import annotations
@@ -34,15 +36,22 @@ from dashboard.ingest.parse import (
     map_headers,
     reference_codes,
 )
-from dashboard.ingest.text import MAX_LINE_BYTES, Scan, needs_rewrite, open_regular
+from dashboard.ingest.text import MAX_LINE_BYTES, Scan, readable
 
 # Fewer files than this are parsed one by one: a batch of one saves nothing.
 SMALLEST = 2
+# Each file of a batch is held open (or copied, transcoded) until its statement has run.
+LARGEST = 256
+# Failed statements a batch may take before its failing ranges are no longer halved (_Reader).
+FAILED_TRIES = 16
 # The batch's files and columns are a variable, so the statement's text is always the same.
-SOURCE = "set variable csv_batch_source = {'paths': $paths, 'columns': $columns, 'max_line': $max_line}"
+SOURCE = ("set variable csv_batch_source = {'paths': $paths, 'first': $first, 'columns': $columns,"
+          " 'max_line': $max_line}")
 STREAM = """
 create or replace temp view csv_batch_stream as
-select * exclude (filename), list_position(getvariable('csv_batch_source').paths, filename)::bigint as _line,
+select * exclude (filename),
+       list_position(getvariable('csv_batch_source').paths, filename)::bigint + getvariable('csv_batch_source').first
+       as _line,
 from read_csv(getvariable('csv_batch_source').paths, columns = getvariable('csv_batch_source').columns,
               header = false, skip = 1, auto_detect = false, delim = ',', quote = '"', escape = '"',
               null_padding = false, strict_mode = true, max_line_size = getvariable('csv_batch_source').max_line,
@@ -53,7 +62,8 @@ create or replace temp table csv_batch_scope as
 select unnest($files::bigint[]) as _scope_file, unnest($codes::varchar[]) as _scope_code,
        unnest($names::varchar[]) as _scope_name
 """
-MATERIALISE = "create or replace temp table csv_batch as select * from query($clean)"
+MATERIALISE = "create temp table csv_batch as select * from query($clean)"
+APPEND = "insert into csv_batch select * from query($clean)"
 COUNTS = "select _file, count(*) from csv_batch group by _file"
 REPEATS = "select * from query($repeats)"
 DROP = ("drop view if exists csv_batch_stream; drop table if exists csv_batch;"
@@ -71,9 +81,9 @@ class Member:
 
 def layout(kind: FileKind, path: Path, found: Scan | None, within: tuple[str, str] | None) -> tuple | None:
     """What the files of one batch share (the kind, the header's columns, of one area or not), or
-    None for a file that is parsed alone: one DuckDB cannot read as it is, or whose header lacks a
+    None for a file that is parsed alone: one with a line to take out, or whose header lacks a
     column (the parse says so)."""
-    if found is None or needs_rewrite(found):
+    if found is None or found.unreadable:
         return None
     try:
         names = map_headers(found.header, kind, path)
@@ -83,7 +93,7 @@ def layout(kind: FileKind, path: Path, found: Scan | None, within: tuple[str, st
 
 
 def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Member], known_codes: dict,
-                id_key: bytes) -> dict[Path, ParsedFile]:
+                id_key: bytes, workdir: Path) -> dict[Path, ParsedFile]:
     """The parsed files of the batch whose every line is a good row, by path; each one's rows are
     in csv_batch until the next batch. The others are left out, to be parsed alone."""
     names = map_headers(members[0].found.header, kind, members[0].path)
@@ -91,15 +101,15 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
     drop_parse_tables(con)
     with ExitStack() as files:
         try:
-            # /proc/self/fd reads the file each descriptor holds, never what the name points at now.
-            paths = [f"/proc/self/fd/{files.enter_context(open_regular(m.path)).fileno()}" for m in members]
+            paths = [files.enter_context(readable(m.path, m.found, len(names), workdir, f"batch-{position}")).path
+                     for position, m in enumerate(members)]
         except (OSError, UnusableFile):
             # A file gone or replaced by a link since it was hashed: its own parse says so.
             return {}
         reference_codes(con, known_codes, None)
         ids.use_key(con, id_key)
-        con.execute(SOURCE, {"paths": paths, "columns": {name: "VARCHAR" for name in names},
-                             "max_line": MAX_LINE_BYTES})
+        con.execute(DROP)
+        _source(con, paths, names, 0, len(paths))
         con.execute(STREAM)
         if scoped:
             con.execute(SCOPE, {"files": list(range(1, len(members) + 1)),
@@ -108,11 +118,10 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
             con, kind, names, "csv_batch_stream", scoped, by_file=True))
         con.execute(PLAN_AS_WRITTEN)
         try:
-            con.execute(MATERIALISE, {"clean": query})
-        except duckdb.Error:
-            # A row with a problem in one of the files, or a line DuckDB cannot read: each file
-            # is parsed alone, and the one with the problem gets its rejects.
-            return {}
+            reader = _Reader(con, query, paths, names, FAILED_TRIES)
+            reader.read(0, len(paths))
+            if not reader.made:
+                return {}
         finally:
             con.execute(PLAN_AS_USUAL)
     rows_of = dict(con.execute(COUNTS).fetchall())
@@ -138,6 +147,42 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
     return parsed
 
 
+@dataclass
+class _Reader:
+    """Reads and checks a batch's files into csv_batch. A statement that fails (a row with a problem
+    in one of the files, or a line DuckDB cannot read) is tried again on each half, so that one bad
+    file leaves the others of its batch together; a file left on its own is parsed alone, where its
+    rejects are found and named. After FAILED_TRIES failed statements, a range that fails is not
+    split again: files with problems everywhere are parsed alone without a statement per level."""
+
+    con: duckdb.DuckDBPyConnection
+    query: str
+    paths: list[str]
+    names: list[str]
+    failures_left: int = 0
+    made: bool = False  # whether csv_batch holds any file's rows
+
+    def read(self, start: int, end: int) -> None:
+        _source(self.con, self.paths, self.names, start, end)
+        try:
+            self.con.execute(APPEND if self.made else MATERIALISE, {"clean": self.query})
+            self.made = True
+            return
+        except duckdb.Error:
+            self.failures_left -= 1
+            if end - start < 2 * SMALLEST or self.failures_left <= 0:
+                return
+        middle = (start + end) // 2
+        self.read(start, middle)
+        self.read(middle, end)
+
+
+def _source(con, paths: list[str], names: list[str], start: int, end: int) -> None:
+    """What csv_batch_stream reads: the files paths[start:end], each row's _line its file's place in paths."""
+    con.execute(SOURCE, {"paths": paths[start:end], "first": start, "columns": {name: "VARCHAR" for name in names},
+                         "max_line": MAX_LINE_BYTES})
+
+
 def drop(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DROP)
 
@@ -155,13 +200,13 @@ def arrival_layout(arrival: Arrival, scanned) -> tuple | None:
 
 
 def grouped(found: list[Arrival], scanned) -> list[Arrival]:
-    """The arrivals with each day's files of one layout side by side, where the first of them was;
-    otherwise in their order."""
+    """The arrivals with the files of one layout side by side, day after day, where the first of
+    them was; otherwise in their order."""
     group_start: dict[tuple, int] = {}
     order = []
     for position, arrival in enumerate(found):
         shape = arrival_layout(arrival, scanned)
-        group = (arrival.day, shape) if shape is not None else ("alone", position)
+        group = shape if shape is not None else ("alone", position)
         order.append((group_start.setdefault(group, position), position))
     return [found[position] for _, position in sorted(order)]
 
@@ -178,4 +223,6 @@ def ahead(upcoming: list[Arrival], scanned, to_parse) -> list[Arrival]:
             break
         if to_parse(arrival):
             members.append(arrival)
+            if len(members) == LARGEST:
+                break
     return members if len(members) >= SMALLEST else []

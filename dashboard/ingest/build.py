@@ -180,6 +180,8 @@ class _Run:
     # path -> its file parsed in a batch (batches.py), and the paths a batch was tried for.
     batched: dict = field(default_factory=dict)
     tried: set = field(default_factory=set)
+    # (kind, day, sender) stored by this ingest.
+    stored: set = field(default_factory=set)
 
 
 SERVED_FILES = "select kind, day, sender, sha256, file from loaded_files"
@@ -319,7 +321,7 @@ def _batch(con, run: _Run, upcoming: list[Arrival]) -> None:
     if members:
         run.batched = batches.parse_batch(con, members[0].kind, [batches.Member(
             a.path, run.hashes.scanned(a.path), a.sender.within if a.sender else None) for a in members],
-            run.known, run.id_key)
+            run.known, run.id_key, run.workdir)
 
 
 def _unchanged(run: _Run, arrival: Arrival, sha: str) -> bool:
@@ -363,7 +365,9 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         return
     sheet_name = sheet.sheet if sheet else None
     counts = (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected)
-    serving = vintages.serving_rows(con, kind.kind, day, key, sha)
+    # Nothing served for (kind, day, sender), when the ingest began or since: no file to replace.
+    fresh = day is not None and (kind.kind, day, key) not in run.loaded and (kind.kind, day, key) not in run.stored
+    serving = None if fresh else vintages.serving_rows(con, kind.kind, day, key, sha)
     held = vintages.hold_reason(serving, parsed.rows_read, parsed.rows_loaded, run.max_drop)
     note = f"sheet {sheet_name} read" + "".join(f"; {n}" for n in sheet.notes) if sheet else ""
     if held and (kind.kind, day, sha) in run.accepted:
@@ -391,9 +395,11 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         note = "; ".join(filter(None, [note, f"header only: nothing active in {sender.name}"]))
     outcome = FileOutcome(kind.kind, day, file, "loaded", *counts, message=note)
     file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
-    before = vintages.before_replacing(con, kind.kind, day, key, sha)  # a re-send's replaced figures
+    # A re-send's replaced figures.
+    before = None if fresh else vintages.before_replacing(con, kind.kind, day, key, sha)
     store_file(con, kind, day, parsed, file_id, file, sha, run.db_path, sender, arrival.received_at, sheet_name,
-               staged)
+               staged, fresh)
+    run.stored.add((kind.kind, day, key))
     vintages.record(con, kind.kind, day, key, before)
     run.result.outcomes.append(outcome)
     if kind in (AREAS, SITES):

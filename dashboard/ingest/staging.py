@@ -10,7 +10,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
-from duckdb import ConstantExpression, StarExpression
 
 from dashboard.ingest import partitions
 from dashboard.ingest.contract import FileKind
@@ -26,6 +25,14 @@ DELETE_PART = {
     "shifts": "delete from shifts_parts where export_day = $day and sender = $sender",
     "checkpoint_log": "delete from checkpoint_log_parts where export_day = $day and sender = $sender",
     "door_visits": "delete from door_visits_parts where export_day = $day and sender = $sender",
+}
+# A file's good rows (the rendering of its rows relation, bound) under its day, sender, scope and id.
+INSERT_PART = {
+    "control_zones": "insert into control_zones_parts select $day, $sender, $scope, $file_id, * from query($rows)",
+    "isolation": "insert into isolation_parts select $day, $sender, $scope, $file_id, * from query($rows)",
+    "shifts": "insert into shifts_parts select $day, $sender, $scope, $file_id, * from query($rows)",
+    "checkpoint_log": "insert into checkpoint_log_parts select $day, $sender, $scope, $file_id, * from query($rows)",
+    "door_visits": "insert into door_visits_parts select $day, $sender, $scope, $file_id, * from query($rows)",
 }
 
 
@@ -58,25 +65,29 @@ def known_codes(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
-def next_file_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("select coalesce(max(file_id), 0) + 1 from ingest_log").fetchone()[0]
+# The log's next file_id is taken in the statement that writes the line.
+LOG_LINE = """
+insert into ingest_log
+select coalesce(max(file_id), 0) + 1, $file, $sha, $kind, $day, $enc, $read, $loaded, $rejected, $skipped, $status,
+       $message, $at, $sender, $sheet
+from ingest_log
+returning file_id
+"""
 
 
 def log_outcome(con, outcome: FileOutcome, sha: str, encoding: str, skipped: int, sender: str | None = None,
                 sheet: str | None = None) -> int:
-    file_id = next_file_id(con)
-    con.execute(
-        "insert into ingest_log values ($id, $file, $sha, $kind, $day, $enc, $read, $loaded, $rejected,"
-        " $skipped, $status, $message, $at, $sender, $sheet)",
+    """Write the file's line in the ingest log; its file_id, which its rows and rejects carry."""
+    return con.execute(
+        LOG_LINE,
         {
-            "id": file_id, "file": outcome.file, "sha": sha, "kind": outcome.kind, "day": outcome.day,
+            "file": outcome.file, "sha": sha, "kind": outcome.kind, "day": outcome.day,
             "enc": encoding, "read": outcome.rows_read, "loaded": outcome.rows_loaded,
             "rejected": outcome.rows_rejected, "skipped": skipped, "status": outcome.status,
             "message": mask_ids(outcome.message), "at": datetime.now().replace(microsecond=0),
             "sender": sender, "sheet": sheet,
         },
-    )
-    return file_id
+    ).fetchone()[0]
 
 
 def _forget_served(con, kind: str, day: date | None, sender: str | None) -> None:
@@ -97,24 +108,24 @@ def _forget_part(con, kind: str, day: date, sender: str) -> None:
 
 def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_id: int, file: str, sha: str,
                db_path: Path, sender: Sender | None = None, received_at: datetime | None = None,
-               sheet: str | None = None, staged: partitions.Staged | None = None) -> None:
+               sheet: str | None = None, staged: partitions.Staged | None = None, fresh: bool = False) -> None:
     """Replace what the snapshot holds for (kind, day, sender) with this file's good rows and stored
     rejects (the first parse.STORED_REJECTS: a few, already masked, so a list is fine here). The
-    testing records' rows come as the Parquet file the parse staged."""
+    testing records' rows come as the Parquet file the parse staged. fresh: the snapshot holds
+    nothing for (kind, day, sender), so there is nothing to delete first."""
     key = sender.key if sender else None
     if day is None:
         _forget_served(con, kind.kind, None, None)
         con.execute(DELETE_ALL[kind.kind])
         parsed.rows.insert_into(kind.kind)
     else:
-        _forget_part(con, kind.kind, day, key)
+        if not fresh:
+            _forget_part(con, kind.kind, day, key)
         if kind.kind == partitions.KIND:
             partitions.store(con, staged, key, file_id, sha, db_path)
         else:
-            parsed.rows.select(ConstantExpression(day).alias("export_day"), ConstantExpression(key).alias("sender"),
-                               ConstantExpression(sender.scope).alias("part_scope"),
-                               ConstantExpression(file_id).alias("file_id"), StarExpression()) \
-                .insert_into(f"{kind.kind}_parts")
+            con.execute(INSERT_PART[kind.kind], {"day": day, "sender": key, "scope": sender.scope,
+                                                 "file_id": file_id, "rows": parsed.rows.sql_query()})
     if parsed.rejects:
         con.execute(INSERT_REJECTS, {
             "file_id": file_id, "file": file, "kind": kind.kind, "day": day, "sheet": sheet,

@@ -326,16 +326,17 @@ def _take_out(block: str, line: int, empty_row: str, taken_out) -> tuple[str, in
 
 
 @contextmanager
-def readable(path: Path, found: Scan, cells_per_row: int, workdir: Path):
+def readable(path: Path, found: Scan, cells_per_row: int, workdir: Path, copy_name: str = "transcoded"):
     """A Readable with the same lines as the source: the file itself, through a descriptor opened
-    without following links, or a transcoded copy in workdir."""
+    without following links, or a transcoded copy in workdir (copy_name: for copies that must
+    exist side by side, as a batch's do)."""
     if not needs_rewrite(found):
         with open_regular(path) as f:
             # /proc/self/fd reads the file this descriptor holds, never what the name points at now.
             yield Readable(f"/proc/self/fd/{f.fileno()}")
         return
-    copy = workdir / f"transcoded-{os.getpid()}.csv"
-    lines_out = workdir / f"taken-out-{os.getpid()}.csv"
+    copy = workdir / f"{copy_name}-{os.getpid()}.csv"
+    lines_out = workdir / f"{copy_name}-taken-out-{os.getpid()}.csv"
     empty_row = "," * (cells_per_row - 1) + "\n"
     # Folding turns a full-width quote into '"': the folded text is checked again.
     check_quotes = found.unreadable > 0 or found.full_width
