@@ -221,8 +221,16 @@ def test_a_file_gone_before_its_batch_is_parsed_alone_and_unchanged_files_join_n
     changed = [p for p in sorted((data / "exports" / "2022-01-05").glob("*隔离台账*.csv")) if _utf8(p)][:6:2]
     for path in changed:
         _write(path, path.read_text(encoding="utf-8").splitlines()[:-1])
+    looked_at = []
+    real_layout = batches.arrival_layout
+    monkeypatch.setattr(batches, "arrival_layout", lambda arrival, scanned: looked_at.append(arrival)
+                        or real_layout(arrival, scanned))
     ingest_into(data, db)
     assert calls == [sorted(p.name for p in changed)]
+    # Each file's layout is taken when the files are put in order, and once more at most when its
+    # group is walked, plus the file that ends each group: no unchanged file walks its group again.
+    files = len(list((data / "exports").glob("*/*")))
+    assert len(looked_at) <= 3 * files
 
 
 def test_a_bad_file_leaves_the_others_of_its_batch_together(tmp_path, batch_spy, monkeypatch):

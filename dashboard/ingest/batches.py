@@ -211,18 +211,21 @@ def grouped(found: list[Arrival], scanned) -> list[Arrival]:
     return [found[position] for _, position in sorted(order)]
 
 
-def ahead(upcoming: list[Arrival], scanned, to_parse) -> list[Arrival]:
+def ahead(upcoming: list[Arrival], scanned, to_parse) -> tuple[list[Arrival], list[Arrival]]:
     """The arrivals of the next batch: those to parse among the first arrival's layout's files
-    that follow it without a break (grouped put them so); none if that arrival is read alone."""
+    that follow it without a break (grouped put them so), up to LARGEST; none if that arrival is
+    read alone or they are fewer than SMALLEST. Also the arrivals looked at, which need not be
+    looked at again."""
     shape = arrival_layout(upcoming[0], scanned)
     if shape is None:
-        return []
+        return [], []
     members = []
-    for arrival in upcoming:
+    for seen, arrival in enumerate(upcoming, 1):
         if arrival_layout(arrival, scanned) != shape:
+            seen -= 1
             break
         if to_parse(arrival):
             members.append(arrival)
             if len(members) == LARGEST:
                 break
-    return members if len(members) >= SMALLEST else []
+    return upcoming[:seen], members if len(members) >= SMALLEST else []

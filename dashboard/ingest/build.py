@@ -177,10 +177,10 @@ class _Run:
     reference_changed: bool = False
     # (kind, day, sender) whose file has no data row (a header only): it counts as not there.
     empty: set = field(default_factory=set)
-    # path -> its file parsed in a batch (batches.py), and the paths a batch was tried for.
+    # path -> its file parsed in a batch (batches.py), the paths a batch looked at, and the
+    # (kind, day, sender) stored by this ingest.
     batched: dict = field(default_factory=dict)
     tried: set = field(default_factory=set)
-    # (kind, day, sender) stored by this ingest.
     stored: set = field(default_factory=set)
 
 
@@ -315,9 +315,9 @@ def _report(con, result: IngestResult, outcome: FileOutcome) -> None:
 
 def _batch(con, run: _Run, upcoming: list[Arrival]) -> None:
     """Parse together the files of the next layout that are to be read (batches.py)."""
-    members = batches.ahead(upcoming, run.hashes.scanned, lambda arrival: arrival.path not in run.tried
-                            and not _unchanged(run, arrival, arrival.sha))
-    run.tried |= {arrival.path for arrival in members}
+    seen, members = batches.ahead(upcoming, run.hashes.scanned, lambda arrival: arrival.path not in run.tried
+                                  and not _unchanged(run, arrival, arrival.sha))
+    run.tried |= {arrival.path for arrival in seen}  # unchanged ones too: each layout is walked once
     if members:
         run.batched = batches.parse_batch(con, members[0].kind, [batches.Member(
             a.path, run.hashes.scanned(a.path), a.sender.within if a.sender else None) for a in members],
@@ -366,7 +366,8 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
     sheet_name = sheet.sheet if sheet else None
     counts = (parsed.rows_read, parsed.rows_loaded, parsed.rows_rejected)
     # Nothing served for (kind, day, sender), when the ingest began or since: no file to replace.
-    fresh = day is not None and (kind.kind, day, key) not in run.loaded and (kind.kind, day, key) not in run.stored
+    slot = (kind.kind, day, key)
+    fresh = day is not None and slot not in run.loaded and slot not in run.stored
     serving = None if fresh else vintages.serving_rows(con, kind.kind, day, key, sha)
     held = vintages.hold_reason(serving, parsed.rows_read, parsed.rows_loaded, run.max_drop)
     note = f"sheet {sheet_name} read" + "".join(f"; {n}" for n in sheet.notes) if sheet else ""
@@ -395,11 +396,10 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         note = "; ".join(filter(None, [note, f"header only: nothing active in {sender.name}"]))
     outcome = FileOutcome(kind.kind, day, file, "loaded", *counts, message=note)
     file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
-    # A re-send's replaced figures.
-    before = None if fresh else vintages.before_replacing(con, kind.kind, day, key, sha)
+    before = None if fresh else vintages.before_replacing(con, kind.kind, day, key, sha)  # a re-send's figures
     store_file(con, kind, day, parsed, file_id, file, sha, run.db_path, sender, arrival.received_at, sheet_name,
                staged, fresh)
-    run.stored.add((kind.kind, day, key))
+    run.stored.add(slot)
     vintages.record(con, kind.kind, day, key, before)
     run.result.outcomes.append(outcome)
     if kind in (AREAS, SITES):
