@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from dashboard.demo.generate import generate
-from dashboard.ingest import batches, contract
+from dashboard.ingest import batches, contract, parse
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from tests.fixtures import person_id
@@ -105,6 +105,12 @@ def test_a_field_day_batched_is_the_same_snapshot_as_file_by_file(tmp_path, batc
     # The bad date and the repeated shift are rejects either way; the blank line is a skipped row.
     assert [r.split(", ")[7] for r in alone["rejects"]] == ["'started_on'", "'shift_id'"]
 
+    # Every file through the full checks, none the clean way: the same again, skipped rows and all.
+    monkeypatch.setattr(parse, "_clean", lambda *args, **kwargs: None)
+    ingest_into(data, tmp_path / "checked" / "s.duckdb")
+    checked = snapshot_rows(tmp_path / "checked" / "s.duckdb")
+    assert [name for name in checked if batched[name] != checked[name]] == []
+
 
 def _utf8(path: Path) -> bool:
     try:
@@ -165,6 +171,16 @@ def test_each_file_of_a_batch_keeps_its_own_rows_and_its_own_area(tmp_path, batc
     path_b.write_bytes(path_b.read_bytes() + b"\r\n")
     assert again(tmp_path, data, batch_spy) == [5, 7, 3]
     assert ledgers(batch_spy) == {f"{name}隔离台账0106.csv" for name in (a_name, c_name)}
+
+    # A signature row under a's rows: left out and counted as skipped, a's file still in the batch.
+    path_b.write_bytes(path_b.read_bytes()[:-2])
+    path_a = day_folder / f"{a_name}隔离台账0106.csv"
+    path_a.write_bytes(path_a.read_bytes() + "填报人：王某某,,,,,,,\r\n".encode())
+    assert again(tmp_path, data, batch_spy) == [5, 7, 3]
+    assert ledgers(batch_spy) == {f"{name}隔离台账0106.csv" for name in (a_name, b_name, c_name)}
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        assert con.execute("select rows_read, rows_loaded, rows_skipped from ingest_log where file = $file",
+                           {"file": f"exports/2022-01-06/{path_a.name}"}).fetchall() == [(5, 5, 1)]
 
     # A row of street a in c's file: the batch fails, each file is read alone, and c's file alone
     # has a reject, naming c's street.

@@ -124,20 +124,32 @@ KNOWN = {"area": {TAIGUO}, "site": {"CP01": TAIGUO}}
 WRONG_CHECK_DIGIT = id_number("41010319900101123")[:17] + ("0" if id_number("41010319900101123")[17] != "0" else "1")
 
 
-@pytest.mark.parametrize(("flaw", "expected"), [
+@pytest.mark.parametrize(("flaw", "expected", "stays_clean"), [
     # The last line, so that the clean statement has written most of the file when it fails.
     (sample(999, person=WRONG_CHECK_DIGIT), (200, 199, 1, 0, [(201, "person_id", "ID number fails its check digit",
-                                                                 WRONG_CHECK_DIGIT[:3] + "*" * 13 + WRONG_CHECK_DIGIT[-2:])])),
-    (sample(999, sample_id="S7"), (200, 199, 1, 0, [(201, "sample_id", "duplicate sample_id", "S7")])),
-    ("合计,199,,,,,", (199, 199, 0, 1, [])),
-    ("", (199, 199, 0, 1, [])),
-    ("S1000,too,few", (200, 199, 1, 0, [(201, "", "row has the wrong number of cells (expected 7)", "")])),
-], ids=["bad ID", "repeat", "summary row", "blank line", "unreadable row"])
-def test_a_file_with_a_flaw_takes_the_full_checks(con, monkeypatch, tmp_path, flaw, expected):
+                                                                 WRONG_CHECK_DIGIT[:3] + "*" * 13 + WRONG_CHECK_DIGIT[-2:])]),
+     False),
+    (sample(999, sample_id="S7"), (200, 199, 1, 0, [(201, "sample_id", "duplicate sample_id", "S7")]), False),
+    # Rows the full checks skip are left out the clean way too, and counted as skipped.
+    ("合计,199,,,,,", (199, 199, 0, 1, []), True),
+    ("填报人：王某某  联系电话：138xxxx2032,,,,,,", (199, 199, 0, 1, []), True),
+    ("", (199, 199, 0, 1, []), True),
+    ("S1000,too,few", (200, 199, 1, 0, [(201, "", "row has the wrong number of cells (expected 7)", "")]), False),
+], ids=["bad ID", "repeat", "summary row", "signature row", "blank line", "unreadable row"])
+def test_a_file_with_a_flaw_gives_the_rows_and_counts_of_the_full_checks(con, monkeypatch, tmp_path, flaw, expected,
+                                                                         stays_clean):
     path = write_testing(tmp_path, [*GOOD, flaw])
     (clean, clean_rows), (checked, checked_rows) = parse_both(con, monkeypatch, path, TESTING, KNOWN, tmp_path)
-    assert not clean.clean
+    assert clean.clean == stays_clean
     assert counts(clean) == counts(checked) == expected
+    assert clean_rows == checked_rows and len(clean_rows) == 199
+
+
+def test_a_summary_row_and_a_row_with_a_problem_take_the_full_checks(con, monkeypatch, tmp_path):
+    path = write_testing(tmp_path, [*GOOD[:50], "合计,199,,,,,", *GOOD[50:], sample(999, sample_id="S7")])
+    (clean, clean_rows), (checked, checked_rows) = parse_both(con, monkeypatch, path, TESTING, KNOWN, tmp_path)
+    assert not clean.clean
+    assert counts(clean) == counts(checked) == (200, 199, 1, 1, [(202, "sample_id", "duplicate sample_id", "S7")])
     assert clean_rows == checked_rows and len(clean_rows) == 199
 
 

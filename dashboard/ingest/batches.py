@@ -8,9 +8,9 @@ place in the batch, in _line, and a street's file is checked against its own str
 (csv_batch_scope). A file DuckDB cannot read as it is (GBK, full-width, mixed line endings) is read
 from its transcoded copy (text.readable), as it would be alone.
 
-A file whose count of rows is not its count of lines, or that may repeat a unique value, and every
-file of a batch whose statement fails, is parsed alone, as before (parse.parse_file): either way a
-file gets the same rows, counts and rejects. A file with a line to take out is parsed alone from the
+A file whose rows and skipped rows (blank, summary: counted by checks.left_out_query) are not its
+lines, or that may repeat a unique value, and every file of a batch whose statement fails, is parsed
+alone, as before (parse.parse_file): either way a file gets the same rows, counts and rejects. A file with a line to take out is parsed alone from the
 start: its batch would fail. The good files' rows stay in csv_batch until the ingest stores them,
 one after the other, before it reads another file.
 """
@@ -18,7 +18,7 @@ one after the other, before it reads another file.
 from __future__ import annotations
 
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -66,6 +66,7 @@ MATERIALISE = "create temp table csv_batch as select * from query($clean)"
 APPEND = "insert into csv_batch select * from query($clean)"
 COUNTS = "select _file, count(*) from csv_batch group by _file"
 REPEATS = "select * from query($repeats)"
+LEFT_OUT = "select * from query($left_out)"
 DROP = ("drop view if exists csv_batch_stream; drop table if exists csv_batch;"
         " drop table if exists csv_batch_scope")
 
@@ -124,7 +125,9 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
                 return {}
         finally:
             con.execute(PLAN_AS_USUAL)
-    rows_of = dict(con.execute(COUNTS).fetchall())
+        rows_of = dict(con.execute(COUNTS).fetchall())
+        left_out = _left_out(con, kind, names, paths, [
+            position for position in sorted(reader.files) if rows_of.get(position, 0) != members[position - 1].found.lines - 1])
     batch = con.table("csv_batch")
     repeating = set()
     if kind.unique:
@@ -137,14 +140,29 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
               for c in kind.columns]
     parsed = {}
     for position, member in enumerate(members, 1):
-        lines = member.found.lines - 1
-        # A blank line (DuckDB skips it) or a summary row leaves the file a row short.
-        if rows_of.get(position, 0) != lines or position in repeating:
+        lines, skipped = member.found.lines - 1, left_out.get(position, 0)
+        # A blank line DuckDB skipped (the scan did not look for it) leaves the file a row short.
+        if position not in reader.files or rows_of.get(position, 0) + skipped != lines or position in repeating:
             continue
         rows = batch.filter(ColumnExpression("_file") == ConstantExpression(position)).select(*stored)
-        parsed[member.path] = ParsedFile(rows=rows, rows_read=lines, rows_loaded=lines,
-                                         encoding=member.found.encoding, clean=True)
+        parsed[member.path] = ParsedFile(rows=rows, rows_read=lines - skipped, rows_loaded=lines - skipped,
+                                         rows_skipped=skipped, encoding=member.found.encoding, clean=True)
     return parsed
+
+
+def _left_out(con, kind: FileKind, names: list[str], paths: list[str], short: list[int]) -> dict[int, int]:
+    """Of the files short (their places in paths) read short of their lines, how many rows each had
+    that the checks skip (blank or summary rows), by place; {} if they cannot be counted."""
+    if not short:
+        return {}
+    _source(con, [paths[position - 1] for position in short], names, 0, len(short))
+    query = checks.statement(("batch left out", repr(kind), tuple(names)), lambda: checks.left_out_query(
+        con, kind, names, "csv_batch_stream", by_file=True))
+    try:
+        counted = con.execute(LEFT_OUT, {"left_out": query}).fetchall()
+    except duckdb.Error:
+        return {}
+    return {short[file - 1]: count for file, count in counted}
 
 
 @dataclass
@@ -161,12 +179,14 @@ class _Reader:
     names: list[str]
     failures_left: int = 0
     made: bool = False  # whether csv_batch holds any file's rows
+    files: set[int] = field(default_factory=set)  # the files read (their places in paths, from 1)
 
     def read(self, start: int, end: int) -> None:
         _source(self.con, self.paths, self.names, start, end)
         try:
             self.con.execute(APPEND if self.made else MATERIALISE, {"clean": self.query})
             self.made = True
+            self.files.update(range(start + 1, end + 1))
             return
         except duckdb.Error:
             self.failures_left -= 1

@@ -216,6 +216,24 @@ def repeated_in(con, query: str, unique: tuple[str, ...]) -> frozenset[str]:
     return frozenset(name for i, name in enumerate(unique) if row[2 * i] != row[2 * i + 1])
 
 
+def _left_out(kind: FileKind):
+    """A row the checks skip: every cell blank, or a summary or signature row (合计, 填报人：...)."""
+    blank = None
+    for column in kind.columns:
+        empty = ColumnExpression(column.name) == ConstantExpression("")
+        blank = empty if blank is None else blank & empty
+    return blank | FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
+
+
+def left_out_query(con, kind: FileKind, names: list[str], rows_view: str, by_file: bool = False) -> str:
+    """How many rows clean_query leaves out as blank or summary rows (of each file, by_file:
+    _file, the count): with the rows it gave, they must make up the file's lines."""
+    rows = trimmed_rows(con, kind, names, rows_view, trim_all=False).filter(_left_out(kind))
+    if not by_file:
+        return rows.aggregate([FunctionExpression("count")]).sql_query()
+    return rows.aggregate([ColumnExpression("_line").alias("_file"), FunctionExpression("count")], "_line").sql_query()
+
+
 def _checked(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool, repeated: frozenset[str],
              trim_all: bool = True, by_file: bool = False):
     """Every kept row with its line, its first problem (column, tab, reason), its cells as text and
@@ -223,12 +241,7 @@ def _checked(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool
     by_file: the rows are of many files, _line holding each row's file, and each file's area is
     csv_batch_scope's row of that file (batches.py)."""
     contract = [c.name for c in kind.columns]
-    blank = None
-    for name in contract:
-        empty = ColumnExpression(name) == ConstantExpression("")
-        blank = empty if blank is None else blank & empty
-    summary = FunctionExpression("regexp_matches", ColumnExpression("_first"), ConstantExpression(SUMMARY_PATTERN))
-    kept = trimmed_rows(con, kind, names, rows_view, trim_all).filter(~(blank | summary))
+    kept = trimmed_rows(con, kind, names, rows_view, trim_all).filter(~_left_out(kind))
     if scoped and by_file:
         kept = kept.join(con.table("csv_batch_scope"), ColumnExpression("_line") == ColumnExpression("_scope_file"))
     elif scoped:
@@ -278,10 +291,10 @@ def checks_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: 
 def clean_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: bool, by_file: bool = False) -> str:
     """The rows of a file in which every row is good, as they are stored: typed, each ID number
     replaced by its key (under the pads in the variable id_pads). The statement fails at the first
-    row with a problem; a blank or summary row is left out, which the caller's count of lines finds.
+    row with a problem; a blank or summary row is left out, which the caller counts (left_out_query).
 
     The same checks as checks_query's, but for repeats, which the caller counts on the result, and
-    without the reject's line and value, which a file without rejects does not need: the whole
+    the rows left out, which it counts by left_out_query, and without the reject's line and value, which a file without rejects does not need: the whole
     file streams from the CSV reader into its destination, nothing materialised on the way.
     by_file: rows of many files, _line holding each row's file, which the result keeps as _file.
     """

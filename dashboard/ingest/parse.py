@@ -105,6 +105,7 @@ from read_csv(getvariable('csv_source').path, columns = getvariable('csv_source'
 """
 MATERIALISE_CLEAN = "create or replace temp table csv_clean as select * from query($clean)"
 COUNT_CLEAN = "select count(*) from csv_clean"
+LEFT_OUT = "select * from query($left_out)"
 # The reader's row count is a guess, as no sniffer ran: the planner must not put the file on the
 # build side of the joins with the reference codes (it did: a city's testing file ran out of memory).
 PLAN_AS_WRITTEN = "set disabled_optimizers = 'join_order,build_side_probe_side'"
@@ -273,8 +274,9 @@ def reference_codes(con, known_codes: dict, within: tuple[str, str] | None) -> N
 
 def _clean(con, source: Readable, kind: FileKind, names: list[str], found: Scan, scoped: bool,
            staged: Staged | None) -> ParsedFile | None:
-    """The file's rows, if every line after the header is a good row; None if one is not, and the
-    file takes the full checks (which find the same good rows, and say why the others are not)."""
+    """The file's rows, if every line after the header is a good row or one the full checks skip (a
+    blank or summary row); None if one is not, and the file takes the full checks (which find the
+    same good rows, and say why the others are not)."""
     con.execute(STREAM_SOURCE, {"path": source.path, "columns": {name: "VARCHAR" for name in names},
                                 "max_line": MAX_LINE_BYTES})
     con.execute(STREAM_CELLS)
@@ -296,11 +298,19 @@ def _clean(con, source: Readable, kind: FileKind, names: list[str], found: Scan,
     finally:
         con.execute(PLAN_AS_USUAL)
     data_lines = found.lines - 1
-    if loaded != data_lines or (kind.unique and checks.repeated_in(
+    # A blank or summary row is left out, as the full checks skip it: the count must say so.
+    try:
+        left_out = 0 if loaded == data_lines else con.execute(LEFT_OUT, {"left_out": checks.statement(
+            ("left out", repr(kind), tuple(names)), lambda: checks.left_out_query(con, kind, names, "csv_stream"))
+        }).fetchone()[0]
+    except duckdb.Error:
+        return None
+    if loaded + left_out != data_lines or (kind.unique and checks.repeated_in(
             con, checks.statement(("clean repeats", repr(kind), staged is not None),
                                   lambda: checks.repeats_query(rows, kind.unique, by_hash=True)), kind.unique)):
         return None
-    return ParsedFile(rows=rows, rows_read=data_lines, rows_loaded=data_lines, encoding=found.encoding, clean=True)
+    return ParsedFile(rows=rows, rows_read=loaded, rows_loaded=loaded, rows_skipped=left_out, encoding=found.encoding,
+                      clean=True)
 
 
 def _check(con, path: Path, kind: FileKind, names: list[str], found: Scan, rows_view: str,
