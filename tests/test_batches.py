@@ -182,6 +182,19 @@ def test_each_file_of_a_batch_keeps_its_own_rows_and_its_own_area(tmp_path, batc
         assert con.execute("select rows_read, rows_loaded, rows_skipped from ingest_log where file = $file",
                            {"file": f"exports/2022-01-06/{path_a.name}"}).fetchall() == [(5, 5, 1)]
 
+    # A full-width quote opening a cell of a's: folded, the quote is never closed, and the line is
+    # taken out of the copy DuckDB reads. In the batch it is a row of empty cells; a's file is parsed
+    # alone, where the line is a reject.
+    street_ledgers(data, date(2022, 1, 6), {a_name: [case_row(n, a) for n in range(5)]
+                                            + [case_row(5, a)[:-1] + ["＂密接"]]})
+    assert again(tmp_path, data, batch_spy) == [5, 7, 3]
+    assert ledgers(batch_spy) == {f"{name}隔离台账0106.csv" for name in (b_name, c_name)}
+    with duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True) as con:
+        assert con.execute("select rows_read, rows_loaded, rows_rejected, rows_skipped from ingest_log"
+                           " where file = $file", {"file": f"exports/2022-01-06/{path_a.name}"}).fetchall() \
+            == [(6, 5, 1, 0)]
+    street_ledgers(data, date(2022, 1, 6), {a_name: [case_row(n, a) for n in range(5)]})
+
     # A row of street a in c's file: the batch fails, each file is read alone, and c's file alone
     # has a reject, naming c's street.
     street_ledgers(data, date(2022, 1, 6), {c_name: [case_row(n, c) for n in range(20, 23)] + [case_row(30, a)]})

@@ -102,11 +102,14 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
     drop_parse_tables(con)
     with ExitStack() as files:
         try:
-            paths = [files.enter_context(readable(m.path, m.found, len(names), workdir, f"batch-{position}")).path
-                     for position, m in enumerate(members)]
+            sources = [files.enter_context(readable(m.path, m.found, len(names), workdir, f"batch-{position}"))
+                       for position, m in enumerate(members)]
         except (OSError, UnusableFile):
             # A file gone or replaced by a link since it was hashed: its own parse says so.
             return {}
+        paths = [source.path for source in sources]
+        # A line taken out of a copy (a full-width quote folded) is a reject of the file's own parse.
+        taken_out = {position for position, source in enumerate(sources, 1) if source.taken_out}
         reference_codes(con, known_codes, None)
         ids.use_key(con, id_key)
         con.execute(DROP)
@@ -142,7 +145,8 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
     for position, member in enumerate(members, 1):
         lines, skipped = member.found.lines - 1, left_out.get(position, 0)
         # A blank line DuckDB skipped (the scan did not look for it) leaves the file a row short.
-        if position not in reader.files or rows_of.get(position, 0) + skipped != lines or position in repeating:
+        if (position not in reader.files or rows_of.get(position, 0) + skipped != lines or position in repeating
+                or position in taken_out):
             continue
         rows = batch.filter(ColumnExpression("_file") == ConstantExpression(position)).select(*stored)
         parsed[member.path] = ParsedFile(rows=rows, rows_read=lines - skipped, rows_loaded=lines - skipped,

@@ -298,9 +298,10 @@ def _clean(con, source: Readable, kind: FileKind, names: list[str], found: Scan,
     finally:
         con.execute(PLAN_AS_USUAL)
     data_lines = found.lines - 1
-    # A blank or summary row is left out, as the full checks skip it: the count must say so.
+    # A blank or summary row is left out, as the full checks skip it: the count must say so. A line
+    # taken out (text.readable) is a row of empty cells here, and a reject in the full checks.
     try:
-        left_out = 0 if loaded == data_lines else con.execute(LEFT_OUT, {"left_out": checks.statement(
+        left_out = 0 if loaded == data_lines or source.taken_out else con.execute(LEFT_OUT, {"left_out": checks.statement(
             ("left out", repr(kind), tuple(names)), lambda: checks.left_out_query(con, kind, names, "csv_stream"))
         }).fetchone()[0]
     except duckdb.Error:
