@@ -261,6 +261,30 @@ def test_a_file_gone_before_its_batch_is_parsed_alone_and_unchanged_files_join_n
     files = len(list((data / "exports").glob("*/*")))
     assert len(looked_at) <= 3 * files
 
+    # Three ledgers of the second day taken away, then brought back: nothing serves their streets'
+    # day, so they wait to be written together, and they are the last files read (the others are
+    # unchanged). Their rows, log lines and serving entries are written all the same.
+    back = [p for p in sorted((data / "exports" / "2022-01-06").glob("*隔离台账*.csv")) if _utf8(p)][:3]
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for path in back:
+        path.rename(aside / path.name)
+    ingest_into(data, db)
+    for path in back:
+        (aside / path.name).rename(path)
+    calls.clear()
+    ingest_into(data, db)
+    assert calls == [sorted(p.name for p in back)]
+    with duckdb.connect(str(db), read_only=True) as con:
+        served = dict(con.execute(
+            "select file, count(*) from isolation_parts join loaded_files using (file_id)"
+            " where export_day = '2022-01-06' group by all").fetchall())
+        logged = dict(con.execute("select file, rows_loaded from ingest_log where status = 'loaded'"
+                                  " and day = '2022-01-06' and kind = 'isolation'").fetchall())
+    for path in back:
+        rows = len(path.read_text(encoding="utf-8").splitlines()) - 1
+        assert served[f"exports/2022-01-06/{path.name}"] == logged[f"exports/2022-01-06/{path.name}"] == rows > 0
+
 
 def test_a_bad_file_leaves_the_others_of_its_batch_together(tmp_path, batch_spy, monkeypatch):
     """Eight streets' ledgers of one day, two of them GBK, one with a row of another street: the

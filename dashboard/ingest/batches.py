@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 from duckdb import ColumnExpression, ConstantExpression
 
-from dashboard.ingest import checks, ids, partitions
+from dashboard.ingest import checks, ids, partitions, staging
 from dashboard.ingest.arrivals import Arrival
 from dashboard.ingest.contract import PERSON_ID, FileKind
 from dashboard.ingest.parse import (
@@ -67,8 +67,14 @@ APPEND = "insert into csv_batch select * from query($clean)"
 COUNTS = "select _file, count(*) from csv_batch group by _file"
 REPEATS = "select * from query($repeats)"
 LEFT_OUT = "select * from query($left_out)"
+WAITING = """
+create or replace temp table csv_batch_waiting as
+select unnest($files::bigint[]) as _waiting_file, unnest($days::date[]) as _waiting_day,
+       unnest($senders::varchar[]) as _waiting_sender, unnest($scopes::varchar[]) as _waiting_scope,
+       unnest($ids::bigint[]) as _waiting_id
+"""
 DROP = ("drop view if exists csv_batch_stream; drop table if exists csv_batch;"
-        " drop table if exists csv_batch_scope")
+        " drop table if exists csv_batch_scope; drop table if exists csv_batch_waiting")
 
 
 @dataclass
@@ -139,8 +145,7 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
         for file, *counts in con.execute(REPEATS, {"repeats": repeats}).fetchall():
             if any(counts[2 * i] != counts[2 * i + 1] for i in range(len(kind.unique))):
                 repeating.add(file)
-    stored = [ColumnExpression(checks.pseudonym_column(c.name) if c.type == PERSON_ID else c.name)
-              for c in kind.columns]
+    stored = _stored(kind)
     parsed = {}
     for position, member in enumerate(members, 1):
         lines, skipped = member.found.lines - 1, left_out.get(position, 0)
@@ -150,8 +155,33 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
             continue
         rows = batch.filter(ColumnExpression("_file") == ConstantExpression(position)).select(*stored)
         parsed[member.path] = ParsedFile(rows=rows, rows_read=lines - skipped, rows_loaded=lines - skipped,
-                                         rows_skipped=skipped, encoding=member.found.encoding, clean=True)
+                                         rows_skipped=skipped, encoding=member.found.encoding, clean=True,
+                                         batch_file=position)
     return parsed
+
+
+def _stored(kind: FileKind) -> list[ColumnExpression]:
+    """csv_batch's columns as the snapshot stores them."""
+    return [ColumnExpression(checks.pseudonym_column(c.name) if c.type == PERSON_ID else c.name) for c in kind.columns]
+
+
+def store_waiting(con: duckdb.DuckDBPyConnection, waiting: list[staging.Waiting]) -> None:
+    """Write the loaded files of the batch that wait (staging.Waiting) in four statements, not three
+    a file: their log lines, their rows from csv_batch under their day, sender, scope and file_id,
+    and their serving entries. Then none waits."""
+    if not waiting:
+        return
+    ids = staging.log_loaded(con, waiting)
+    con.execute(WAITING, {"files": [w.parsed.batch_file for w in waiting], "days": [w.day for w in waiting],
+                          "senders": [w.sender.key for w in waiting], "scopes": [w.sender.scope for w in waiting],
+                          "ids": ids})
+    kind = waiting[0].kind
+    rows = con.table("csv_batch").join(
+        con.table("csv_batch_waiting"), ColumnExpression("_file") == ColumnExpression("_waiting_file")).select(
+        *map(ColumnExpression, ("_waiting_day", "_waiting_sender", "_waiting_scope", "_waiting_id")), *_stored(kind))
+    con.execute(staging.INSERT_ROWS[kind.kind], {"rows": rows.sql_query()})
+    staging.serve(con, waiting, ids)
+    waiting.clear()
 
 
 def _left_out(con, kind: FileKind, names: list[str], paths: list[str], short: list[int]) -> dict[int, int]:

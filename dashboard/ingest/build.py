@@ -34,12 +34,13 @@ from dashboard.ingest.parse import (
     drop_parse_tables,
     parse_file,
 )
-from dashboard.ingest.staging import forget_removed, known_codes, log_outcome, store_boundaries, store_file
+from dashboard.ingest.staging import Waiting, forget_removed, known_codes, log_outcome, store_boundaries, store_file
 from dashboard.ingest.status import (
     SNAPSHOT_FOLDER_MODE,
     SNAPSHOT_MODE,
     FileOutcome,
     IngestResult,
+    leftovers,
     path_free,
     write_status,
 )
@@ -129,7 +130,7 @@ def _build(settings: Settings, progress: Progress | None, newest_days: int | Non
             raise
     finally:
         os.close(lock)
-    result.outcomes.extend(_leftovers(settings))
+    result.outcomes.extend(leftovers(settings))
     return result
 
 
@@ -140,22 +141,6 @@ def mart_files() -> list[Path]:
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     for path in mart_files():
         con.execute(path.read_text())
-
-
-def _leftovers(settings: Settings) -> list[FileOutcome]:
-    """Files earlier versions left in the data directory, which should not travel with it."""
-    notes = []
-    for old_key in settings.old_id_key_files:
-        notes.append(FileOutcome(
-            "id_key", None, str(old_key), "note",
-            message=f"old ID key file, no longer read (the key comes from {settings.id_key_source()}):"
-                    " back that up, then delete this copy"))
-    old_snapshot = settings.data_dir / "snapshot.duckdb"
-    if old_snapshot != settings.db_path and old_snapshot.exists():
-        notes.append(FileOutcome(
-            "snapshot", None, str(old_snapshot), "note",
-            message=f"no longer used (the snapshot is {settings.db_path}): delete it and its .lock/.status.json"))
-    return notes
 
 
 @dataclass
@@ -182,6 +167,8 @@ class _Run:
     batched: dict = field(default_factory=dict)
     tried: set = field(default_factory=set)
     stored: set = field(default_factory=set)
+    # The loaded files of the batch to be written together (staging.Waiting).
+    waiting: list = field(default_factory=list)
 
 
 SERVED_FILES = "select kind, day, sender, sha256, file from loaded_files"
@@ -259,6 +246,7 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
         if arrival.path not in run.tried:
             _batch(con, run, found[done:])
         _read_file(con, run, arrival)
+    batches.store_waiting(con, run.waiting)
     batches.drop(con)
 
     if progress:
@@ -319,6 +307,7 @@ def _batch(con, run: _Run, upcoming: list[Arrival]) -> None:
                                   and not _unchanged(run, arrival, arrival.sha))
     run.tried |= {arrival.path for arrival in seen}  # unchanged ones too: each layout is walked once
     if members:
+        batches.store_waiting(con, run.waiting)  # the batch before's rows go with its table
         run.batched = batches.parse_batch(con, members[0].kind, [batches.Member(
             a.path, run.hashes.scanned(a.path), a.sender.within if a.sender else None) for a in members],
             run.known, run.id_key, run.workdir)
@@ -360,7 +349,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         # Shown on the data-health page: the file relative to the data directory, as everywhere.
         outcome = FileOutcome(kind.kind, day, file, "failed", message=path_free(
             str(error) if isinstance(error, UnusableFile) else f"{path}: {error}", (run.data_dir,)))
-        log_outcome(con, outcome, sha, "", 0, key)
+        _log(con, run, outcome, sha, "", 0, key)
         run.result.outcomes.append(outcome)
         return
     sheet_name = sheet.sheet if sheet else None
@@ -378,7 +367,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         outcome = FileOutcome(kind.kind, day, file, "held", *counts, message=(
             f"{file} held: {held}; the current figures keep serving. If the new file is right:"
             f" python -m dashboard ingest --accept {path.relative_to(run.data_dir / 'exports')}"))
-        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
+        _log(con, run, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
         vintages.hold(con, kind.kind, day, file, sha, parsed.rows_read, parsed.rows_loaded, serving)
         run.result.outcomes.append(outcome)
         return
@@ -388,23 +377,33 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         # ledger is the exception: a header alone says nothing is active there.
         outcome = FileOutcome(kind.kind, day, file, "empty", *counts, message=(
             f"{note}; " if note else "") + "header only, no data row: the day counts as not exported")
-        log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
+        _log(con, run, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
         run.empty.add((kind.kind, day, key))
         run.result.outcomes.append(outcome)
         return
     if day is not None and parsed.rows_read == 0:
         note = "; ".join(filter(None, [note, f"header only: nothing active in {sender.name}"]))
     outcome = FileOutcome(kind.kind, day, file, "loaded", *counts, message=note)
-    file_id = log_outcome(con, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
+    run.stored.add(slot)
+    run.result.outcomes.append(outcome)
+    if fresh and parsed.batch_file is not None:
+        # Nothing to replace: written with the rest of its batch, before anything else is stored.
+        run.waiting.append(Waiting(kind, day, outcome, sha, parsed, sender, arrival.received_at, sheet_name))
+        return
+    file_id = _log(con, run, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
     before = None if fresh else vintages.before_replacing(con, kind.kind, day, key, sha)  # a re-send's figures
     store_file(con, kind, day, parsed, file_id, file, sha, run.db_path, sender, arrival.received_at, sheet_name,
                staged, fresh)
-    run.stored.add(slot)
     vintages.record(con, kind.kind, day, key, before)
-    run.result.outcomes.append(outcome)
     if kind in (AREAS, SITES):
         run.reference_changed = True
         run.known = known_codes(con)
+
+
+def _log(con, run: _Run, outcome: FileOutcome, *line) -> int:
+    """log_outcome, after the lines of the files waiting: the log keeps the order files were read in."""
+    batches.store_waiting(con, run.waiting)
+    return log_outcome(con, outcome, *line)
 
 
 FORGET_SERVED = ("delete from rejects where file_id in (select file_id from loaded_files"

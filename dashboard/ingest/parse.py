@@ -167,6 +167,8 @@ class ParsedFile:
     encoding: str = "utf-8"
     # Every row was good, and went straight from the reader to its destination (clean_query).
     clean: bool = False
+    # Its place in csv_batch, for a file parsed in a batch (batches.py).
+    batch_file: int | None = None
 
 
 def map_headers(cells: list[str], kind: FileKind, path: Path) -> list[str]:

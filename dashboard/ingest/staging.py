@@ -6,6 +6,7 @@ the snapshot, in <kind>_parts, from which the marts compose what the figures rea
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -33,6 +34,15 @@ INSERT_PART = {
     "shifts": "insert into shifts_parts select $day, $sender, $scope, $file_id, * from query($rows)",
     "checkpoint_log": "insert into checkpoint_log_parts select $day, $sender, $scope, $file_id, * from query($rows)",
     "door_visits": "insert into door_visits_parts select $day, $sender, $scope, $file_id, * from query($rows)",
+}
+
+# Rows that come with their day, sender, scope and file_id (batches.store_waiting).
+INSERT_ROWS = {
+    "control_zones": "insert into control_zones_parts select * from query($rows)",
+    "isolation": "insert into isolation_parts select * from query($rows)",
+    "shifts": "insert into shifts_parts select * from query($rows)",
+    "checkpoint_log": "insert into checkpoint_log_parts select * from query($rows)",
+    "door_visits": "insert into door_visits_parts select * from query($rows)",
 }
 
 
@@ -88,6 +98,63 @@ def log_outcome(con, outcome: FileOutcome, sha: str, encoding: str, skipped: int
             "sender": sender, "sheet": sheet,
         },
     ).fetchone()[0]
+
+
+NEXT_FILE_ID = "select coalesce(max(file_id), 0) + 1 from ingest_log"
+# Many files' lines at once, one list per column, zipped by unnest.
+LOG_LINES = """
+insert into ingest_log
+select unnest($ids::bigint[]), unnest($files::varchar[]), unnest($shas::varchar[]), $kind, unnest($days::date[]),
+       unnest($encodings::varchar[]), unnest($read::bigint[]), unnest($loaded::bigint[]), unnest($rejected::bigint[]),
+       unnest($skipped::bigint[]), 'loaded', unnest($messages::varchar[]), $at, unnest($senders::varchar[]),
+       unnest($sheets::varchar[])
+"""
+SERVE_FILES = """
+insert into loaded_files
+select $kind, unnest($days::date[]), unnest($files::varchar[]), unnest($shas::varchar[]), unnest($ids::bigint[]),
+       unnest($senders::varchar[]), unnest($names::varchar[]), unnest($scopes::varchar[]), unnest($sheets::varchar[]),
+       unnest($received::timestamp[])
+"""
+
+
+@dataclass
+class Waiting:
+    """A loaded file whose log line, rows and serving entry are written with the other files of its
+    batch (batches.store_waiting): one whose (kind, day, sender) nothing served, so nothing is
+    replaced, and whose rows are in csv_batch, without rejects."""
+
+    kind: FileKind
+    day: date
+    outcome: FileOutcome
+    sha: str
+    parsed: ParsedFile
+    sender: Sender
+    received_at: datetime | None
+    sheet: str | None
+
+
+def log_loaded(con, waiting: list[Waiting]) -> list[int]:
+    """The files' lines in the ingest log, in their order; their file_ids."""
+    first = con.execute(NEXT_FILE_ID).fetchone()[0]
+    ids = list(range(first, first + len(waiting)))
+    con.execute(LOG_LINES, {
+        "ids": ids, "files": [w.outcome.file for w in waiting], "shas": [w.sha for w in waiting],
+        "kind": waiting[0].kind.kind, "days": [w.day for w in waiting],
+        "encodings": [w.parsed.encoding for w in waiting], "read": [w.outcome.rows_read for w in waiting],
+        "loaded": [w.outcome.rows_loaded for w in waiting], "rejected": [w.outcome.rows_rejected for w in waiting],
+        "skipped": [w.parsed.rows_skipped for w in waiting], "messages": [mask_ids(w.outcome.message) for w in waiting],
+        "at": datetime.now().replace(microsecond=0), "senders": [w.sender.key for w in waiting],
+        "sheets": [w.sheet for w in waiting]})
+    return ids
+
+
+def serve(con, waiting: list[Waiting], ids: list[int]) -> None:
+    """Name each file as serving its (kind, day, sender), under its file_id."""
+    con.execute(SERVE_FILES, {
+        "kind": waiting[0].kind.kind, "days": [w.day for w in waiting], "files": [w.outcome.file for w in waiting],
+        "shas": [w.sha for w in waiting], "ids": ids, "senders": [w.sender.key for w in waiting],
+        "names": [w.sender.name for w in waiting], "scopes": [w.sender.scope for w in waiting],
+        "sheets": [w.sheet for w in waiting], "received": [w.received_at for w in waiting]})
 
 
 def _forget_served(con, kind: str, day: date | None, sender: str | None) -> None:

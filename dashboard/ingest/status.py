@@ -11,9 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dashboard.ingest.contract import REFERENCE_KINDS
 from dashboard.ingest.ids import mask_ids
+
+if TYPE_CHECKING:
+    from dashboard.settings import Settings
 
 # The snapshot and its status file: readable by the ingest's group (a server run under another
 # user of that group), never by others. The lock and the key are the owner's alone.
@@ -127,3 +131,19 @@ def read_status(db_path: Path) -> dict | None:
             return json.loads(f.read())
     except (OSError, json.JSONDecodeError):
         return None
+
+
+def leftovers(settings: Settings) -> list[FileOutcome]:
+    """Files earlier versions left in the data directory, which should not travel with it."""
+    notes = []
+    for old_key in settings.old_id_key_files:
+        notes.append(FileOutcome(
+            "id_key", None, str(old_key), "note",
+            message=f"old ID key file, no longer read (the key comes from {settings.id_key_source()}):"
+                    " back that up, then delete this copy"))
+    old_snapshot = settings.data_dir / "snapshot.duckdb"
+    if old_snapshot != settings.db_path and old_snapshot.exists():
+        notes.append(FileOutcome(
+            "snapshot", None, str(old_snapshot), "note",
+            message=f"no longer used (the snapshot is {settings.db_path}): delete it and its .lock/.status.json"))
+    return notes
