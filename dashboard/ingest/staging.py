@@ -1,7 +1,8 @@
 """Writing one parsed file into the staging tables: its good rows replace its sender's rows of its
-(kind, day), its rejects and its line in the ingest log go beside them. Per-person testing rows go
-to a Parquet file of their own instead (partitions.py); every other kind is small enough to live in
-the snapshot, in <kind>_parts, from which the marts compose what the figures read."""
+(kind, day), its rejects and its line in the ingest log go beside them (a batch's files that
+replace nothing: many at once, Waiting). Per-person testing rows go to a Parquet file of their own
+instead (partitions.py); every other kind is small enough to live in the snapshot, in <kind>_parts,
+from which the marts compose what the figures read."""
 
 from __future__ import annotations
 
