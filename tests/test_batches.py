@@ -132,10 +132,9 @@ def street_ledgers(data: Path, day: date, rows_by_street: dict[str, list[list[st
             csv.writer(f).writerows([header, *rows])
 
 
-def test_each_file_of_a_batch_keeps_its_own_rows_and_its_own_area(tmp_path, batch_spy):
-    """Three streets' ledgers of one day, in one batch: each street's rows are its own (sender,
-    count, cases), a file with a blank line is read alone and still whole, and a row of another
-    street fails its file only, with the reason naming the file's street."""
+def day_without_ledgers(tmp_path: Path) -> tuple[Path, Path, list[tuple[str, str, str]]]:
+    """The demo's 2022-01-06 without its street ledgers: the data folder, the day's folder, and
+    the areas (code, name, parent), read from areas.csv."""
     data = tmp_path / "data"
     generate(data, days=1, end_date=date(2022, 1, 6), seed=7)
     day_folder = data / "exports" / "2022-01-06"
@@ -144,6 +143,14 @@ def test_each_file_of_a_batch_keeps_its_own_rows_and_its_own_area(tmp_path, batc
     with duckdb.connect() as con:
         areas = con.execute("select area_code, name, parent_code from read_csv($p, all_varchar = true)",
                             {"p": str(data / "reference" / "areas.csv")}).fetchall()
+    return data, day_folder, areas
+
+
+def test_each_file_of_a_batch_keeps_its_own_rows_and_its_own_area(tmp_path, batch_spy):
+    """Three streets' ledgers of one day, in one batch: each street's rows are its own (sender,
+    count, cases), a file with a blank line is read alone and still whole, and a row of another
+    street fails its file only, with the reason naming the file's street."""
+    data, day_folder, areas = day_without_ledgers(tmp_path)
     streets = {code: name for code, name, parent in areas if parent and len(code) == 9}
     (a, a_name), (b, b_name), (c, c_name) = sorted(streets.items())[:3]
     community = {street: next(code for code, _, parent in areas if parent == street) for street in (a, b, c)}
@@ -290,14 +297,7 @@ def test_a_bad_file_leaves_the_others_of_its_batch_together(tmp_path, batch_spy,
     """Eight streets' ledgers of one day, two of them GBK, one with a row of another street: the
     batch fails, then its halves are read, then the quarters; only the bad file and the one beside it
     in the last quarter are parsed alone, and every good row is loaded either way."""
-    data = tmp_path / "data"
-    generate(data, days=1, end_date=date(2022, 1, 6), seed=7)
-    day_folder = data / "exports" / "2022-01-06"
-    for ledger in day_folder.glob("*隔离台账*"):
-        ledger.unlink()
-    with duckdb.connect() as con:
-        areas = con.execute("select area_code, name, parent_code from read_csv($p, all_varchar = true)",
-                            {"p": str(data / "reference" / "areas.csv")}).fetchall()
+    data, day_folder, areas = day_without_ledgers(tmp_path)
     streets = sorted((code, name) for code, name, parent in areas if parent and len(code) == 9)[:8]
     community = {street: next(code for code, _, parent in areas if parent == street) for street, _ in streets}
 
