@@ -294,8 +294,8 @@ def clean_query(con, kind: FileKind, names: list[str], rows_view: str, scoped: b
     row with a problem; a blank or summary row is left out, which the caller counts (left_out_query).
 
     The same checks as checks_query's, but for repeats, which the caller counts on the result, and
-    the rows left out, which it counts by left_out_query, and without the reject's line and value, which a file without rejects does not need: the whole
-    file streams from the CSV reader into its destination, nothing materialised on the way.
+    without the reject's line and value, which a file without rejects does not need: the whole file
+    streams from the CSV reader into its destination, nothing materialised on the way.
     by_file: rows of many files, _line holding each row's file, which the result keeps as _file.
     """
     fail = FunctionExpression("error", ConstantExpression(NOT_CLEAN))

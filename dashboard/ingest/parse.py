@@ -302,12 +302,14 @@ def _clean(con, source: Readable, kind: FileKind, names: list[str], found: Scan,
     data_lines = found.lines - 1
     # A blank or summary row is left out, as the full checks skip it: the count must say so. A line
     # taken out (text.readable) is a row of empty cells here, and a reject in the full checks.
-    try:
-        left_out = 0 if loaded == data_lines or source.taken_out else con.execute(LEFT_OUT, {"left_out": checks.statement(
-            ("left out", repr(kind), tuple(names)), lambda: checks.left_out_query(con, kind, names, "csv_stream"))
-        }).fetchone()[0]
-    except duckdb.Error:
-        return None
+    left_out = 0
+    if loaded != data_lines and not source.taken_out:
+        query = checks.statement(("left out", repr(kind), tuple(names)),
+                                 lambda: checks.left_out_query(con, kind, names, "csv_stream"))
+        try:
+            left_out = con.execute(LEFT_OUT, {"left_out": query}).fetchone()[0]
+        except duckdb.Error:
+            return None
     if loaded + left_out != data_lines or (kind.unique and checks.repeated_in(
             con, checks.statement(("clean repeats", repr(kind), staged is not None),
                                   lambda: checks.repeats_query(rows, kind.unique, by_hash=True)), kind.unique)):
