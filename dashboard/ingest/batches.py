@@ -101,8 +101,9 @@ def layout(kind: FileKind, path: Path, found: Scan | None, within: tuple[str, st
 
 def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Member], known_codes: dict,
                 id_key: bytes, workdir: Path) -> dict[Path, ParsedFile]:
-    """The parsed files of the batch whose every line is a good row, by path; each one's rows are
-    in csv_batch until the next batch. The others are left out, to be parsed alone."""
+    """The parsed files of the batch whose every line is a good row or one the checks skip (blank,
+    summary), by path; each one's rows are in csv_batch until the next batch. The others are left
+    out, to be parsed alone."""
     names = map_headers(members[0].found.header, kind, members[0].path)
     scoped = members[0].within is not None
     drop_parse_tables(con)
@@ -135,8 +136,9 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
         finally:
             con.execute(PLAN_AS_USUAL)
         rows_of = dict(con.execute(COUNTS).fetchall())
-        left_out = _left_out(con, kind, names, paths, [
-            position for position in sorted(reader.files) if rows_of.get(position, 0) != members[position - 1].found.lines - 1])
+        short = [position for position in sorted(reader.files)
+                 if rows_of.get(position, 0) != members[position - 1].found.lines - 1]
+        left_out = _left_out(con, kind, names, paths, short)
     batch = con.table("csv_batch")
     repeating = set()
     if kind.unique:
