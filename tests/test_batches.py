@@ -4,6 +4,7 @@ snapshot that parsing them one by one gives, each file keeping its own rows, are
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,7 @@ import duckdb
 import pytest
 
 from dashboard.demo.generate import generate
-from dashboard.ingest import batches, contract, parse
+from dashboard.ingest import batches, contract, parse, staging
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from tests.fixtures import person_id
@@ -340,3 +341,30 @@ def test_a_bad_file_leaves_the_others_of_its_batch_together(tmp_path, batch_spy,
     assert not ledgers(batch_spy)
     with duckdb.connect(str(db), read_only=True) as con:
         assert dict(con.execute(PER_SENDER).fetchall()) == per_sender
+
+
+def test_rows_that_do_not_reach_the_snapshot_stop_the_ingest(tmp_path, monkeypatch):
+    """A batch's rows written short of what its files loaded: the ingest fails, saying so, and the
+    snapshot serving before keeps serving, whole."""
+    data = tmp_path / "data"
+    generate(data, days=2, end_date=date(2022, 1, 6), seed=7)
+    db = tmp_path / "s.duckdb"
+    ledgers_of_day_two = sorted((data / "exports" / "2022-01-06").glob("*隔离台账*.csv"))
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for path in ledgers_of_day_two:
+        path.rename(aside / path.name)
+    ingest_into(data, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = con.execute("select count(*) from isolation_parts").fetchone()[0]
+    for path in ledgers_of_day_two:
+        (aside / path.name).rename(path)
+    # The day's ledgers, new and batched, written with their last row missing.
+    monkeypatch.setitem(staging.INSERT_ROWS, "isolation",
+                        "insert into isolation_parts select * from query($rows) offset 1")
+    with pytest.raises(staging.RowsLost, match="rows loaded, but"):
+        ingest(Settings.from_env(data_dir=data, db_path=db))
+    status = json.loads(db.with_name(db.name + ".status.json").read_text())
+    assert status["ok"] is False and "RowsLost" in status["message"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) from isolation_parts").fetchone()[0] == before > 0

@@ -181,7 +181,9 @@ def store_waiting(con: duckdb.DuckDBPyConnection, waiting: list[staging.Waiting]
     rows = con.table("csv_batch").join(
         con.table("csv_batch_waiting"), ColumnExpression("_file") == ColumnExpression("_waiting_file")).select(
         *map(ColumnExpression, ("_waiting_day", "_waiting_sender", "_waiting_scope", "_waiting_id")), *_stored(kind))
-    con.execute(staging.INSERT_ROWS[kind.kind], {"rows": rows.sql_query()})
+    staging.insert_rows(con, staging.INSERT_ROWS[kind.kind], {"rows": rows.sql_query()},
+                        sum(w.outcome.rows_loaded for w in waiting),
+                        waiting[0].outcome.file + (f" and {len(waiting) - 1} more files" if len(waiting) > 1 else ""))
     staging.serve(con, waiting, ids)
     waiting.clear()
 

@@ -158,6 +158,18 @@ def serve(con, waiting: list[Waiting], ids: list[int]) -> None:
         "sheets": [w.sheet for w in waiting], "received": [w.received_at for w in waiting]})
 
 
+class RowsLost(Exception):
+    """Fewer or more rows went into a staging table than the parse counted: the ingest stops, and
+    the snapshot serving keeps serving."""
+
+
+def insert_rows(con, statement: str, params: dict, expected: int, files: str) -> None:
+    """Run an INSERT_PART or INSERT_ROWS statement; RowsLost unless it wrote the rows counted."""
+    (written,) = con.execute(statement, params).fetchone()
+    if written != expected:
+        raise RowsLost(f"{files}: {expected:,} rows loaded, but {written:,} written to the snapshot")
+
+
 def _forget_served(con, kind: str, day: date | None, sender: str | None) -> None:
     """The file serving (kind, day, sender) is no longer named, nor are its rejects."""
     served = {"kind": kind, "day": day, "sender": sender}
@@ -192,8 +204,9 @@ def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_i
         if kind.kind == partitions.KIND:
             partitions.store(con, staged, key, file_id, sha, db_path)
         else:
-            con.execute(INSERT_PART[kind.kind], {"day": day, "sender": key, "scope": sender.scope,
-                                                 "file_id": file_id, "rows": parsed.rows.sql_query()})
+            insert_rows(con, INSERT_PART[kind.kind], {"day": day, "sender": key, "scope": sender.scope,
+                                                      "file_id": file_id, "rows": parsed.rows.sql_query()},
+                        parsed.rows_loaded, file)
     if parsed.rejects:
         con.execute(INSERT_REJECTS, {
             "file_id": file_id, "file": file, "kind": kind.kind, "day": day, "sheet": sheet,
