@@ -12,9 +12,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import python_calamine
+import xlsxwriter
 
 from dashboard.demo.generate import generate
-from dashboard.ingest import batches, contract, parse, staging
+from dashboard.ingest import batches, build, contract, parse, staging, workbook
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
 from tests.fixtures import person_id
@@ -91,15 +93,27 @@ def test_a_field_day_batched_is_the_same_snapshot_as_file_by_file(tmp_path, batc
     _write(utf8[0], lines + [lines[-1].replace("2021", "20x1").replace("2022", "20x2")])
     blank = next(p for p in sorted((data / "exports" / "2022-01-06").glob("*隔离台账*.csv")) if _utf8(p))
     _write(blank, blank.read_text(encoding="utf-8").splitlines() + [""])
+    # And a workbook's sheet with a bad date, which leaves its batch and is read alone, by sheet row.
+    spoiled_row = _spoil_last_dates(next((data / "exports" / "2022-01-05").glob("*隔离台账*.xlsx")))
     roster = next(p for p in sorted((data / "exports" / "2022-01-06").glob("*排班*.csv")) if _utf8(p))
     lines = roster.read_text(encoding="utf-8-sig").splitlines()
     _write(roster, lines + [lines[1]])
+    alone_sheets = []
+    real_parse = build.parse_file
+    monkeypatch.setattr(build, "parse_file", lambda *args, shown=None, **kwargs: (
+        shown and alone_sheets.append(shown)) or real_parse(*args, shown=shown, **kwargs))
     ingest_into(data, tmp_path / "batched" / "s.duckdb")
+    assert len(alone_sheets) == 1 and "0105" in alone_sheets[0], alone_sheets
     assert len(batch_spy) >= 20, "the streets' ledgers and the rosters go in batches"
     gbk = {p for p in (data / "exports").glob("*/*.csv") if not _utf8(p)}
     assert {p.name[-8:] for p in gbk & set(batch_spy) if "卡点查验日报" in p.name} == {"0104.csv", "0105.csv", "0106.csv"}, \
         "a GBK file is read from its transcoded copy in a batch, with the other days' files of its layout"
     assert len(gbk & set(batch_spy)) > 3
+    # A workbook's sheet joins the batch of its layout as the CSV file its reading wrote.
+    sheets = [p.name for p in batch_spy if data / "exports" not in p.parents]
+    # (the spoiled one of 01-05 left its batch).
+    assert {name.split(".")[0][-4:] for name in sheets if "隔离台账" in name} == {"0104", "0106"}
+    assert sum("封控管控区域台账" in name for name in sheets) == 3
     batched = snapshot_rows(tmp_path / "batched" / "s.duckdb")
 
     # Batches of three at most: the same again.
@@ -117,14 +131,31 @@ def test_a_field_day_batched_is_the_same_snapshot_as_file_by_file(tmp_path, batc
     alone = snapshot_rows(tmp_path / "alone" / "s.duckdb")
     assert batched.keys() == alone.keys()
     assert [name for name in alone if batched[name] != alone[name]] == []
-    # The bad date and the repeated shift are rejects either way; the blank line is a skipped row.
-    assert [r.split(", ")[7] for r in alone["rejects"]] == ["'started_on'", "'shift_id'"]
+    # The bad dates and the repeated shift are rejects either way, the sheet's by its row; the blank
+    # line is a skipped row.
+    assert sorted(r.split(", ")[7] for r in alone["rejects"]) == ["'shift_id'", "'started_on'", "'started_on'"]
+    assert [r.split(", ")[6] for r in alone["rejects"] if "'隔离台账')" in r] == [str(spoiled_row)]
 
     # Every file through the full checks, none the clean way: the same again, skipped rows and all.
     monkeypatch.setattr(parse, "_clean", lambda *args, **kwargs: None)
     ingest_into(data, tmp_path / "checked" / "s.duckdb")
     checked = snapshot_rows(tmp_path / "checked" / "s.duckdb")
     assert [name for name in checked if batched[name] != checked[name]] == []
+
+
+def _spoil_last_dates(path: Path) -> int:
+    """Write the workbook's sheet again, every cell the text it shows, with the dates of its last
+    row holding one made unreadable; that row, as Excel numbers rows."""
+    name = python_calamine.load_workbook(path).sheet_names[0]
+    rows = python_calamine.load_workbook(path).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    last = max(i for i, row in enumerate(rows) if any(isinstance(cell, date) for cell in row))
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet(name)
+    for i, row in enumerate(rows):
+        cells = [workbook.cell_text(cell) for cell in row]
+        sheet.write_row(i, 0, [c.replace("2021", "20x1").replace("2022", "20x2") for c in cells] if i == last else cells)
+    book.close()
+    return last + 1
 
 
 def _utf8(path: Path) -> bool:

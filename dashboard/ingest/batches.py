@@ -6,7 +6,8 @@ them (docs/performance.md, "fourth step"), so the files of one layout, of every 
 through one clean statement together (checks.clean_query, by_file): each row carries its file's
 place in the batch, in _line, and a street's file is checked against its own street
 (csv_batch_scope). A file DuckDB cannot read as it is (GBK, full-width, mixed line endings) is read
-from its transcoded copy (text.readable), as it would be alone.
+from its transcoded copy (text.readable), as it would be alone; a workbook from the CSV file of its
+sheet, written as the workbook was recognised (workbook.py).
 
 A file whose rows and skipped rows (blank, summary: counted by checks.left_out_query) are not its
 lines, or that may repeat a unique value, and every file of a batch whose statement fails, is parsed
@@ -246,15 +247,28 @@ def drop(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def arrival_layout(arrival: Arrival, scanned) -> tuple | None:
-    """The layout of an arrival that may be parsed in a batch: a CSV export hashed and scanned
-    already (scanned: FileHashes.scanned), not of the testing records (partitions.py); else None."""
-    if not arrival.sha or arrival.is_workbook or arrival.kind.kind == partitions.KIND:
+    """The layout of an arrival that may be parsed in a batch, not of the testing records
+    (partitions.py): a CSV export hashed and scanned already (scanned: FileHashes.scanned), or a
+    workbook whose sheet was read as it was recognised; else None."""
+    if not arrival.sha or arrival.kind.kind == partitions.KIND:
         return None
     try:
-        found = scanned(arrival.path)
+        found = found_of(arrival, scanned)
     except UnusableFile:
         return None
     return layout(arrival.kind, arrival.path, found, arrival.sender.within if arrival.sender else None)
+
+
+def source_of(arrival: Arrival) -> Path:
+    """The CSV file a batch reads for the arrival: its own, or its sheet's (workbook.py)."""
+    return arrival.sheet.csv_path if arrival.sheet else arrival.path
+
+
+def found_of(arrival: Arrival, scanned) -> Scan | None:
+    """The scan of source_of(arrival): made as the file was hashed, or the sheet's; None if none."""
+    if arrival.is_workbook:
+        return arrival.sheet.found if arrival.sheet else None
+    return scanned(arrival.path)
 
 
 def grouped(found: list[Arrival], scanned) -> list[Arrival]:

@@ -309,8 +309,8 @@ def _batch(con, run: _Run, upcoming: list[Arrival]) -> None:
     if members:
         batches.store_waiting(con, run.waiting)  # the batch before's rows go with its table
         run.batched = batches.parse_batch(con, members[0].kind, [batches.Member(
-            a.path, run.hashes.scanned(a.path), a.sender.within if a.sender else None) for a in members],
-            run.known, run.id_key, run.workdir)
+            batches.source_of(a), batches.found_of(a, run.hashes.scanned), a.sender.within if a.sender else None)
+            for a in members], run.known, run.id_key, run.workdir)
 
 
 def _unchanged(run: _Run, arrival: Arrival, sha: str) -> bool:
@@ -341,7 +341,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         found = None if sheet else run.hashes.scanned(path)
         within = sender.within if sender else None
         staged = partitions.Staged(run.workdir / "rows.parquet", day) if kind.kind == partitions.KIND else None
-        parsed = run.batched.pop(path, None) or parse_file(
+        parsed = run.batched.pop(batches.source_of(arrival), None) or parse_file(
             con, sheet.csv_path if sheet else path, kind, run.known, run.id_key, run.workdir, within=within,
             shown=f"{path} (sheet {sheet.sheet})" if sheet else None, first_row=sheet.header_row if sheet else 1,
             found=found, staged=staged)

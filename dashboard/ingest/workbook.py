@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import math
 import multiprocessing
 import os
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import python_calamine as calamine
 
-from dashboard.ingest.text import open_regular
+from dashboard.ingest.text import Scan, open_regular, scan
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SEARCH_ROWS = 50  # the header row is looked for in the first rows of a sheet
@@ -58,6 +59,11 @@ class SheetRead:
     header_row: int  # as Excel numbers rows, from 1
     match: object  # what recognise returned for the header row
     notes: list[str] = field(default_factory=list)  # e.g. other sheets that match, not read
+
+    @functools.cached_property
+    def found(self) -> Scan:
+        """The scan of csv_path (text.scan), made once; raises UnusableFile as scan does."""
+        return scan(self.csv_path)
 
     def sheet_row(self, csv_line: int) -> int:
         """The sheet row that a line of csv_path came from."""
