@@ -6,16 +6,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from dashboard.__main__ import main
-from dashboard.ingest import build, hashes, text
+from dashboard.ingest import batches, build, hashes, text
 from dashboard.ingest.build import ingest
 from dashboard.ingest.partitions import open_snapshot
 from dashboard.settings import Settings
 from tests.fixtures import DAYS, build_fixture
+from tests.test_batches import field_days
 
 
 @pytest.fixture
@@ -162,3 +165,69 @@ def test_a_hashed_csv_file_is_scanned_once(tmp_path, monkeypatch):
     # Changed since: the scan is not handed out.
     path.write_bytes(SCANNED["utf-8"])
     assert files.scanned(path) is None
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[tuple[str, str]]:
+    """(file name, thread name) of each file whose bytes a FileHashes read, in order."""
+    done = []
+    real = hashes.FileHashes._read
+
+    def recorded(self, path, text):
+        done.append((path.name, threading.current_thread().name))
+        return real(self, path, text)
+
+    monkeypatch.setattr(hashes.FileHashes, "_read", recorded)
+    return done
+
+
+def test_exports_hashed_ahead_are_hashed_in_their_order_in_a_thread_no_more_than_ahead(tmp_path, reads):
+    paths = []
+    for i in range(5):
+        paths.append(tmp_path / f"{i}.csv")
+        paths[-1].write_bytes(b"sample_id,person_id\n" + f"S{i},a\n".encode() * (i + 1))
+    files = hashes.FileHashes({})
+    files.ahead(paths)
+    assert wait_for(lambda: len(reads) == hashes.AHEAD) and not wait_for(lambda: len(reads) > hashes.AHEAD, 0.3)
+    assert files.sha256(paths[0], text=True) == hashlib.sha256(paths[0].read_bytes()).hexdigest()
+    assert wait_for(lambda: len(reads) == hashes.AHEAD + 1)
+    # Asked out of its order, a file is read where it is asked for.
+    assert files.sha256(paths[4], text=True) == hashlib.sha256(paths[4].read_bytes()).hexdigest()
+    for path in paths[1:4]:
+        assert files.sha256(path, text=True) == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert files.scanned(path).lines == int(path.name[0]) + 2
+    assert sorted(reads) == sorted([(f"{i}.csv", "hash-ahead_0") for i in range(4)] + [("4.csv", "MainThread")])
+    assert [name for name, _ in reads][:3] == ["0.csv", "1.csv", "2.csv"]
+
+
+def test_an_export_gone_before_it_is_hashed_ahead_cannot_be_read(tmp_path):
+    files = hashes.FileHashes({})
+    files.ahead([tmp_path / "gone.csv"])
+    with pytest.raises(text.UnusableFile, match="gone.csv: cannot be read"):
+        files.sha256(tmp_path / "gone.csv", text=True)
+
+
+def test_an_ingest_hashes_the_testing_exports_ahead_once_each_and_carries_on_past_one_gone(tmp_path, reads,
+                                                                                          monkeypatch):
+    data = field_days(tmp_path / "data", 2)
+    testing = sorted((data / "exports").glob("*/核酸采样_*.csv"))
+    gone = testing[1]
+    real = batches.grouped
+    monkeypatch.setattr(build.batches, "grouped", lambda *args: gone.unlink() or real(*args))
+    result = ingest(Settings.from_env(data, tmp_path / "s.duckdb"))
+    assert sorted(name for name, thread in reads if thread.startswith("hash-ahead")) == sorted(
+        p.name for p in testing)
+    assert all(thread == "MainThread" for name, thread in reads if not name.startswith("核酸采样_"))
+    assert [(o.file, o.message) for o in result.failed] == [
+        (str(gone.relative_to(data)), f"{gone.relative_to(data)}: cannot be read (No such file or directory)")]
+    loaded = {o.file for o in result.outcomes if o.status == "loaded"}
+    assert {str(p.relative_to(data)) for p in testing if p != gone} <= loaded
+
+
+def wait_for(condition, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -90,10 +90,12 @@ def by_header(day: date, path: Path, workdir: Path) -> tuple[FileKind, object] |
 
 def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[date, Path]], workdir: Path,
              served: dict[tuple[str, str], str], areas: list[tuple[str, str, str]],
-             sha256_of: Callable[[Path, bool], str]):
+             sha256_of: Callable[[Path, bool], str], hashed_when_read: tuple[str, ...] = ()):
     """(arrivals to read, superseded copies [(arrival, the copy read instead)], unrecognised files,
     failed [(day, path, message)]). served maps (file, sha256) to the kind serving them already,
-    so an unchanged workbook is not converted again; sha256_of(path, is text) is the ingest's (hashes.py)."""
+    so an unchanged workbook is not converted again; sha256_of(path, is text) is the ingest's (hashes.py).
+    A CSV file whose header is of a kind in hashed_when_read is not hashed here: its arrival's sha
+    is "", and the ingest hashes it as it reads it (hashes.FileHashes.ahead)."""
     found, unrecognised, failed = [], [], []
     for kind, day, path in files:
         try:
@@ -102,12 +104,18 @@ def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[da
             failed.append((day, path, f"cannot be read ({error.strerror or error})"))
     for day, path in candidates:
         try:
-            sha = sha256_of(path, path.suffix.lower() in TEXT_SUFFIXES)
+            text = path.suffix.lower() in TEXT_SUFFIXES
+            recognised = by_header(day, path, workdir) if text else None
+            if isinstance(recognised, tuple) and recognised[0].kind in hashed_when_read:
+                kind = recognised[0]
+                found.append(Arrival(kind, day, path, sender_of(path, kind.role, areas), "", _received(path)))
+                continue
+            sha = sha256_of(path, text)
             known = served.get((str(path), sha))
             if known:
                 kind, sheet = next(k for k in EXPORT_KINDS if k.kind == known), None
             else:
-                recognised = by_header(day, path, workdir)
+                recognised = recognised or by_header(day, path, workdir)
                 if isinstance(recognised, Unrecognised):
                     unrecognised.append(recognised)
                     continue

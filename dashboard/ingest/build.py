@@ -240,6 +240,7 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
         vintages.accept(con, kind.kind, day, str(path.relative_to(data_dir)), run.hashes.sha256(path))
     run.accepted = vintages.accepted(con)
     found = batches.grouped(found, run.hashes.scanned)
+    run.hashes.ahead([a.path for a in found if not a.sha and a.kind.kind == partitions.KIND])
     for done, arrival in enumerate(found):
         if progress:
             progress("ingest", done + len(reference), total)
@@ -278,8 +279,8 @@ def _arrived(con, run: _Run, files: list, candidates: list) -> tuple[list[Arriva
     read or recognised, which keeps what it held, as a failed file does."""
     data_dir, result = run.data_dir, run.result
     served = {(str(data_dir / file), sha): key[0] for key, (sha, file) in run.loaded.items()}
-    found, superseded, unrecognised, unreadable = arrivals(files, candidates, run.workdir, served,
-                                                           con.execute(AREA_NAMES).fetchall(), run.hashes.sha256)
+    found, superseded, unrecognised, unreadable = arrivals(files, candidates, run.workdir, served, con.execute(
+        AREA_NAMES).fetchall(), run.hashes.sha256, hashed_when_read=(partitions.KIND,))
     for item in unrecognised:
         file = str(item.path.relative_to(data_dir))
         _report(con, result, FileOutcome("", item.day, file, "unrecognised", message=f"{file}: {item.reason}"))

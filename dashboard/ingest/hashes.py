@@ -13,13 +13,19 @@ time and change time are all as they were then, as git's index trusts a file's s
   trusted.
 
 Only the files of the ingest that saved them are remembered; a failed ingest saves nothing.
+
+A big export read alone (a day's testing records) is hashed ahead (FileHashes.ahead): in a thread
+of its own, while the ingest reads the files before it. hashlib lets go of the GIL, and DuckDB does
+while it runs a statement, so the two share the machine's cores.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -28,6 +34,8 @@ from dashboard.ingest.text import Scan, UnusableFile, open_regular, scan
 
 RACY_SECONDS = 2.0
 CHUNK = 1 << 20
+# Files hashed ahead of the one being read: what a failed ingest may have read for nothing.
+AHEAD = 2
 KNOWN = "select path, device, inode, size, mtime_ns, ctime_ns, sha256 from file_hashes"
 FORGET_ALL = "delete from file_hashes"
 REMEMBER = """
@@ -51,6 +59,11 @@ class FileHashes:
         # path -> (stat, scan or why the file is unusable), for a text file read to hash it.
         self._scans: dict[str, tuple[tuple, Scan | UnusableFile]] = {}
         self.files_read = 0  # files whose bytes were hashed by this ingest
+        self._counting = threading.Lock()
+        # ahead(): the files still to hash, in order, and those being hashed.
+        self._queue: list[Path] = []
+        self._ahead: dict[str, Future] = {}
+        self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
     def of(cls, con: duckdb.DuckDBPyConnection, rehash: bool = False) -> FileHashes:
@@ -59,8 +72,38 @@ class FileHashes:
             return cls({})
         return cls({path: (tuple(identity), sha) for path, *identity, sha in con.execute(KNOWN).fetchall()})
 
+    def ahead(self, paths: list[Path]) -> None:
+        """Hash and scan these CSV exports, in this order, AHEAD at a time, in a thread: sha256 then
+        waits only for what is not done yet. One that cannot be read raises UnusableFile there."""
+        self._queue = list(paths)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="hash-ahead") if paths else None
+        self._next()
+
+    def _next(self) -> None:
+        while self._queue and len(self._ahead) < AHEAD:
+            path = self._queue.pop(0)
+            self._ahead[str(path)] = self._pool.submit(self._read_ahead, path)
+        if not self._queue and self._pool:
+            self._pool.shutdown(wait=False)  # the files submitted are still hashed
+            self._pool = None
+
+    def _read_ahead(self, path: Path) -> str:
+        try:
+            return self._read(path, text=True)
+        except OSError as error:
+            raise UnusableFile(f"{path}: cannot be read ({error.strerror or error})") from None
+
     def sha256(self, path: Path, text: bool = False) -> str:
         """text: the file is a CSV export, whose bytes the same pass scans for its parse (scanned)."""
+        ahead = self._ahead.pop(str(path), None)
+        if ahead is None and path in self._queue:  # asked out of order: read here
+            self._queue.remove(path)
+            self._next()
+            return self._read_ahead(path)
+        self._next()
+        return ahead.result() if ahead else self._read(path, text)
+
+    def _read(self, path: Path, text: bool) -> str:
         with open_regular(path) as f:
             before = _identity(os.fstat(f.fileno()))
             known = self._known.get(str(path))
@@ -81,7 +124,8 @@ class FileHashes:
             after = _identity(os.fstat(f.fileno()))
         if text:
             self._scans[str(path)] = (after, found)
-        self.files_read += 1
+        with self._counting:
+            self.files_read += 1
         sha = digest.hexdigest()
         settled = max(after[3], after[4]) < hashed_at - int(RACY_SECONDS * 1e9)
         if before == after and settled:
