@@ -11,9 +11,11 @@ sheet, written as the workbook was recognised (workbook.py).
 
 A file whose rows and skipped rows (blank, summary: counted by checks.left_out_query) are not its
 lines, or that may repeat a unique value, and every file of a batch whose statement fails, is parsed
-alone, as before (parse.parse_file): either way a file gets the same rows, counts and rejects. A file with a line to take out is parsed alone from the
-start: its batch would fail. The good files' rows stay in csv_batch until the ingest stores them,
-one after the other, before it reads another file.
+alone, as before (parse.parse_file): either way a file gets the same rows, counts and rejects. A
+file with a line to take out is parsed alone from the start: its batch would fail. The good files'
+rows stay in csv_batch until the ingest stores them: those that replace nothing together, with
+their log lines and serving entries (store_waiting), before the next batch or any other log line;
+the others one after the other, as they are read.
 """
 
 from __future__ import annotations

@@ -340,10 +340,10 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         sheet = arrival.sheet
         # A CSV file was scanned as it was hashed; a sheet's CSV file is scanned by the parse.
         found = None if sheet else run.hashes.scanned(path)
-        within = sender.within if sender else None
         staged = partitions.Staged(run.workdir / "rows.parquet", day) if kind.kind == partitions.KIND else None
-        parsed = run.batched.pop(batches.source_of(arrival), None) or parse_file(
-            con, sheet.csv_path if sheet else path, kind, run.known, run.id_key, run.workdir, within=within,
+        source = batches.source_of(arrival)  # the file itself, or its sheet as CSV
+        parsed = run.batched.pop(source, None) or parse_file(
+            con, source, kind, run.known, run.id_key, run.workdir, within=sender.within if sender else None,
             shown=f"{path} (sheet {sheet.sheet})" if sheet else None, first_row=sheet.header_row if sheet else 1,
             found=found, staged=staged)
     except (UnusableFile, workbook.NotATable) as error:
