@@ -198,3 +198,33 @@ def test_a_blank_line_a_scan_did_not_look_for_is_found_by_the_count(con, monkeyp
     _, (checked, checked_rows) = parse_both(con, monkeypatch, path, TESTING, KNOWN, tmp_path)
     assert not parsed.clean and counts(parsed) == counts(checked) == (199, 199, 0, 1, [])
     assert parsed_rows == checked_rows and len(parsed_rows) == 199
+
+
+def test_a_file_read_buffer_by_buffer_gives_every_row_of_one_reader(con, monkeypatch, tmp_path):
+    # The clean statement's reader splits a file into buffers (parse.READ_BUFFER_BYTES) that its
+    # threads read side by side. A quoted cell holding commas and quotes lies across every buffer's
+    # end here, the end falling on a different byte of it each time: the rows must be those of the
+    # full checks, which read the file in one piece, and of Python's csv module.
+    buffer = 16_384
+    monkeypatch.setattr(parse, "MAX_LINE_BYTES", 4_096)
+    monkeypatch.setattr(parse, "READ_BUFFER_BYTES", buffer)
+    header = "sample_id,person_id,area_code,site_id,round,sampled_at,result\n"
+    lines, size = [], len(header)
+    for n in range(1, 3_000):
+        line = sample(n) + "\n"
+        boundary = (size // buffer + 1) * buffer
+        if size + len(line) > boundary:
+            # The boundary's byte, give or take two, is a comma or a quote inside the quotes.
+            inside = boundary - size - 4 + len(lines) % 5
+            line = f'"S{n}' + ',""' * max(1, inside // 3) + '"' + sample(n)[len(f"S{n}"):] + "\n"
+        lines.append(line)
+        size += len(line)
+    path = tmp_path / "testing_records.csv"
+    path.write_text(header + "".join(lines), encoding="ascii")
+    with path.open(encoding="ascii", newline="") as f:
+        expected = sorted(row["sample_id"] for row in csv.DictReader(f))
+    assert size > 8 * buffer and sum('"' in sample_id for sample_id in expected) == size // buffer
+    (clean, clean_rows), (checked, checked_rows) = parse_both(con, monkeypatch, path, TESTING, KNOWN, tmp_path)
+    assert clean.clean and counts(clean) == counts(checked) == (len(expected), len(expected), 0, 0, [])
+    assert clean_rows == checked_rows
+    assert sorted(row[0] for row in clean_rows) == expected

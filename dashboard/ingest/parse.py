@@ -46,6 +46,10 @@ MACROS_SQL = Path(__file__).with_name("parse.sql")
 # while a file bad in every row (a city day: millions) is not copied into it. The ingest log
 # counts all of them.
 STORED_REJECTS = 1000
+# What each of the reader's threads takes of a file at a time: four of the longest lines. With
+# DuckDB's 32 MB, a district's testing exports (1-67 MB) kept a core idle for a quarter of their
+# statements; with 8 MB their 28 statements took 9.1 s where they took 10.1 s (docs/performance.md).
+READ_BUFFER_BYTES = 4 * MAX_LINE_BYTES
 # Static statements over temp tables of fixed names: no name from a file reaches SQL text.
 READ_CELLS = """
 create or replace temp table csv_cells as
@@ -95,13 +99,16 @@ select csv_rows.* from csv_rows anti join csv_taken_out on csv_rows._line = csv_
 # A file read as DuckDB's reader streams it, for a file in which every row is good (clean_query):
 # no line numbers, no table of unreadable lines (a line DuckDB cannot read fails the statement),
 # nothing materialised. The file's path and columns are variables, so the text is always the same.
-STREAM_SOURCE = "set variable csv_source = {'path': $path, 'columns': $columns, 'max_line': $max_line}"
+# The reader's threads split a file by its buffers, 16 times the longest line (32 MB) unless told:
+# a day's smaller testing exports were read by one thread (READ_BUFFER_BYTES).
+STREAM_SOURCE = ("set variable csv_source = {'path': $path, 'columns': $columns, 'max_line': $max_line,"
+                 " 'buffer': $buffer}")
 STREAM_CELLS = """
 create or replace temp view csv_stream as
 select *, null::bigint as _line,
 from read_csv(getvariable('csv_source').path, columns = getvariable('csv_source').columns, header = false, skip = 1,
               auto_detect = false, delim = ',', quote = '"', escape = '"', null_padding = false, strict_mode = true,
-              max_line_size = getvariable('csv_source').max_line)
+              max_line_size = getvariable('csv_source').max_line, buffer_size = getvariable('csv_source').buffer)
 """
 MATERIALISE_CLEAN = "create or replace temp table csv_clean as select * from query($clean)"
 COUNT_CLEAN = "select count(*) from csv_clean"
@@ -280,7 +287,7 @@ def _clean(con, source: Readable, kind: FileKind, names: list[str], found: Scan,
     blank or summary row); None if one is not, and the file takes the full checks (which find the
     same good rows, and say why the others are not)."""
     con.execute(STREAM_SOURCE, {"path": source.path, "columns": {name: "VARCHAR" for name in names},
-                                "max_line": MAX_LINE_BYTES})
+                                "max_line": MAX_LINE_BYTES, "buffer": READ_BUFFER_BYTES})
     con.execute(STREAM_CELLS)
     query = checks.statement(("clean", repr(kind), tuple(names), scoped),
                              lambda: checks.clean_query(con, kind, names, "csv_stream", scoped))
