@@ -150,18 +150,27 @@ def test_replaced_files_go_one_generation_later_and_orphans_at_the_next_ingest(f
     assert not replaced_twice & third and len(third) == 4
 
 
-def test_a_sample_in_two_of_the_days_files_is_found_among_two_files_and_among_three(tmp_path):
-    # No stored file repeats a sample within itself; whether two files share one is all that is asked.
+def test_a_sample_in_two_of_a_days_files_is_found_among_two_files_and_among_three(tmp_path):
+    # No stored file repeats a sample within itself; whether two files of a day share one is all
+    # that is asked. Days of two files are asked together: a sample in two days is not shared.
     con = duckdb.connect()
-    files = []
-    for name, samples in [("a", ["S1", "S2", "S3"]), ("b", ["S4", "S5"]), ("c", ["S6", "S2"])]:
-        path = tmp_path / f"{name}.parquet"
-        con.execute("copy (select unnest($samples::varchar[]) as sample_id) to $path (format parquet)",
-                    {"samples": samples, "path": str(path)})
-        files.append(str(path))
-    for day_files, shared in [(files[:2], False), (files[::2], True), (files[1:], False), (files, True)]:
-        con.execute("set variable testing_day_files = $files", {"files": day_files})
-        assert partitions._shared(con, day_files) is shared, day_files
+    path = {}
+    for name, day, samples in [("a", 5, ["S1", "S2", "S3"]), ("b", 5, ["S4", "S5"]), ("c", 5, ["S6", "S2"]),
+                               ("d", 6, ["S1", "S7"]), ("e", 6, ["S3", "S4"]), ("f", 7, ["S9", "S1"]),
+                               ("g", 7, ["S9"]), ("h", 6, ["S7"]), ("i", 6, ["S10", "S5"])]:
+        path[name] = str(tmp_path / f"{name}.parquet")
+        con.execute("copy (select $day::date as export_day, unnest($samples::varchar[]) as sample_id) to $path"
+                    " (format parquet)", {"day": date(2022, 1, day), "samples": samples, "path": path[name]})
+    for days, shared in [
+        ({5: "ab", 6: "de"}, set()),  # S1, S3 and S4 are in two days, never twice in one
+        ({5: "ac", 6: "de"}, {5}),
+        ({5: "abc", 6: "de", 7: "fg"}, {5, 7}),
+        ({5: "bc", 6: "d", 7: "fg"}, {7}),
+        ({5: "ab", 6: "dei"}, set()),
+        ({5: "ab", 6: "deh"}, {6}),
+    ]:
+        files = {date(2022, 1, day): [path[name] for name in names] for day, names in days.items()}
+        assert partitions._shared_days(con, files) == {date(2022, 1, day) for day in shared}, days
 
 
 ROUND_ROWS = "copy (select * from (values {}) t(sample_id, person_key, area_code, round, sampled_at)) to $path"

@@ -34,8 +34,8 @@ CHUNK = 1 << 20
 
 # Temp objects of the building connection, gone when it closes.
 TOUCHED_TABLE = "create temp table if not exists touched_rounds (round integer)"
-TOUCH_DAY = ("insert into touched_rounds select distinct round from testing_daily_parts"
-             " where export_day = $day and round > 0")
+TOUCH_DAYS = ("insert into touched_rounds select distinct round from testing_daily_parts"
+              " where export_day in (select day from changed_days) and round > 0")
 TOUCHED = "select distinct round from touched_rounds order by round"
 CHANGED_TABLE = "create temp table if not exists changed_days (day date)"
 CHANGE_DAY = "insert into changed_days values ($day)"
@@ -44,25 +44,28 @@ CHANGED = "select distinct day from changed_days order by day"
 WRITTEN_NOW_TABLE = "create temp table if not exists written_now (file varchar)"
 WROTE = "insert into written_now values ($file)"
 WRITTEN_NOW = "select file from written_now"
-# One parameterised statement per execute: DuckDB binds parameters of the last statement only.
 FORGET_AGGREGATES = (
-    "delete from testing_daily_parts where export_day = $day",
-    "delete from testing_hourly_parts where export_day = $day",
-    "delete from testing_positives where export_day = $day",
+    "delete from testing_daily_parts where export_day in (select day from changed_days)",
+    "delete from testing_hourly_parts where export_day in (select day from changed_days)",
+    "delete from testing_positives where export_day in (select day from changed_days)",
 )
 FORGET_FILE = "delete from partitions where kind = 'testing_records' and day = $day and sender = $sender"
 FORGET_DAY = "delete from partitions where kind = 'testing_records' and day = $day"
 DAY_FILES = "select file from partitions where kind = 'testing_records' and day = $day order by file_id"
-# A day's rows from all its senders' files: each sample once, from the newest file holding it. Only
-# a day whose files share a sample pays for the window.
+# The rows of the days whose files share no sample, all in one view: a day's rows are those of
+# all its senders' files (each file holds its export_day). A day whose files share a sample takes
+# each sample once, from the newest file holding it: only such a day pays for the window.
 DAY_ROWS_PLAIN = ("create or replace temp view testing_day as"
                   " select * from read_parquet(getvariable('testing_day_files'))")
 # No stored file repeats a sample (a repeat is a reject), so a sample is shared when it is in two
-# files. Two files, the usual day: do any of one's samples occur in the other (a semi join, a
-# hash table of one file's samples: a third of counting the distinct samples of both). More:
-# distinct hashes, whose equal counts prove that no sample is in two files (two samples may share
-# a hash, one sample never has two; unequal counts take the exact way, which dedupes nothing more).
-SHARED_BY_TWO = "select count(*) from read_parquet($one) semi join read_parquet($other) using (sample_id)"
+# files of its day. Days of two files, the usual: do any of one's samples occur in the other (a
+# semi join, a hash table of one file's samples: a third of counting the distinct samples of
+# both), every such day in one statement. More: distinct hashes, whose equal counts prove that no
+# sample is in two files (two samples may share a hash, one sample never has two; unequal counts
+# take the exact way, which dedupes nothing more).
+SHARED_BY_TWO = """
+select distinct one.export_day from read_parquet($one) as one semi join read_parquet($other) using (export_day, sample_id)
+"""
 SHARED_SAMPLES = """
 select count(*) - count(distinct hash(sample_id)) from read_parquet(getvariable('testing_day_files'))
 """
@@ -74,15 +77,15 @@ select * exclude (filename, position) from (
 )
 qualify max(position) over (partition by sample_id) = position
 """
-ADD_DAY = (
+ADD_DAYS = (
     """insert into testing_daily_parts
-    select $day, sampled_at::date, area_code, site_id, round,
+    select export_day, sampled_at::date, area_code, site_id, round,
         count(*), count(*) filter (where result = 'positive'), count(*) filter (where result = 'pending'),
     from testing_day group by all""",
     """insert into testing_hourly_parts
-    select $day, sampled_at::date, site_id, hour(sampled_at), count(*), from testing_day group by all""",
+    select export_day, sampled_at::date, site_id, hour(sampled_at), count(*), from testing_day group by all""",
     """insert into testing_positives
-    select $day, person_key, area_code, sampled_at, from testing_day where result = 'positive'""",
+    select export_day, person_key, area_code, sampled_at, from testing_day where result = 'positive'""",
 )
 NAME_FILE = "insert into partitions values ('testing_records', $day, $file, $sender, $file_id, $rows, $sha256)"
 # Parquet keeps no checksum DuckDB checks, and zeroed bytes of a key read as another key: the bytes
@@ -264,32 +267,44 @@ class _Checked:
 
 
 def refresh(con: duckdb.DuckDBPyConnection, db_path: Path, checked: _Checked) -> None:
-    """Count the aggregates of every day a stored or forgotten file changed, from all the day's files."""
+    """Count the aggregates of every day a stored or forgotten file changed, from all the day's
+    files: the days whose files share no sample together (a full ingest's fourteen days: three
+    statements, not forty-two), each other day alone."""
     con.execute(CHANGED_TABLE)
     con.execute(TOUCHED_TABLE)
     base = folder(db_path)
-    for (day,) in con.execute(CHANGED).fetchall():
-        con.execute(TOUCH_DAY, {"day": day})
-        for statement in FORGET_AGGREGATES:
-            con.execute(statement, {"day": day})
-        files = checked.files([str(base / f) for (f,) in con.execute(DAY_FILES, {"day": day}).fetchall()])
-        if not files:
-            continue
-        con.execute("set variable testing_day_files = $files", {"files": files})
-        shared = len(files) > 1 and _shared(con, files)
-        con.execute(DAY_ROWS_ONCE if shared else DAY_ROWS_PLAIN)
-        for statement in ADD_DAY:
-            con.execute(statement, {"day": day})
-        con.execute(TOUCH_DAY, {"day": day})
+    con.execute(TOUCH_DAYS)  # the rounds the days held
+    for statement in FORGET_AGGREGATES:
+        con.execute(statement)
+    days = {day: [str(base / f) for (f,) in con.execute(DAY_FILES, {"day": day}).fetchall()]
+            for (day,) in con.execute(CHANGED).fetchall()}
+    checked.files([file for files in days.values() for file in files])
+    shared = _shared_days(con, days)
+    plain = [file for day, files in days.items() if day not in shared for file in files]
+    for files, rows in [(plain, DAY_ROWS_PLAIN), *[(days[day], DAY_ROWS_ONCE) for day in sorted(shared)]]:
+        if files:
+            con.execute("set variable testing_day_files = $files", {"files": files})
+            con.execute(rows)
+            for statement in ADD_DAYS:
+                con.execute(statement)
+    con.execute(TOUCH_DAYS)  # and the rounds they hold now
     con.execute("delete from changed_days")
     con.execute("drop view if exists testing_day")
 
 
-def _shared(con: duckdb.DuckDBPyConnection, files: list[str]) -> bool:
-    """Whether a sample is in two of a day's files (testing_day_files)."""
-    if len(files) == 2:
-        return con.execute(SHARED_BY_TWO, {"one": files[0], "other": files[1]}).fetchone()[0] > 0
-    return con.execute(SHARED_SAMPLES).fetchone()[0] > 0
+def _shared_days(con: duckdb.DuckDBPyConnection, days: dict[date, list[str]]) -> set[date]:
+    """The days of which a sample is in two files (days: each day's files)."""
+    pairs = [files for files in days.values() if len(files) == 2]
+    shared = set()
+    if pairs:
+        shared |= {day for (day,) in con.execute(SHARED_BY_TWO, {"one": [one for one, _ in pairs],
+                                                                  "other": [other for _, other in pairs]}).fetchall()}
+    for day, files in days.items():
+        if len(files) > 2:
+            con.execute("set variable testing_day_files = $files", {"files": files})
+            if con.execute(SHARED_SAMPLES).fetchone()[0] > 0:
+                shared.add(day)
+    return shared
 
 
 class Unreadable(Exception):
