@@ -152,7 +152,7 @@ def test_replaced_files_go_one_generation_later_and_orphans_at_the_next_ingest(f
 
 def test_a_sample_in_two_of_a_days_files_is_found_among_two_files_and_among_three(tmp_path):
     # No stored file repeats a sample within itself; whether two files of a day share one is all
-    # that is asked. Days of two files are asked together: a sample in two days is not shared.
+    # that is asked, of each day: a sample in two days is not shared.
     con = duckdb.connect()
     path = {}
     for name, day, samples in [("a", 5, ["S1", "S2", "S3"]), ("b", 5, ["S4", "S5"]), ("c", 5, ["S6", "S2"]),
