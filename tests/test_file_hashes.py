@@ -198,13 +198,20 @@ def test_exports_hashed_ahead_are_hashed_in_their_order_in_a_thread_no_more_than
         assert files.scanned(path).lines == int(path.name[0]) + 2
     assert sorted(reads) == sorted([(f"{i}.csv", "hash-ahead_0") for i in range(4)] + [("4.csv", "MainThread")])
     assert [name for name, _ in reads][:3] == ["0.csv", "1.csv", "2.csv"]
+    # Asked again (a day's exports are hashed before they are read together, day_batch.py), each
+    # gives the same answer, and is not read again.
+    for path in paths:
+        assert files.sha256(path, text=True) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert len(reads) == 5
 
 
 def test_an_export_gone_before_it_is_hashed_ahead_cannot_be_read(tmp_path):
     files = hashes.FileHashes({})
-    files.ahead([tmp_path / "gone.csv"])
-    with pytest.raises(text.UnusableFile, match="gone.csv: cannot be read"):
-        files.sha256(tmp_path / "gone.csv", text=True)
+    files.ahead([tmp_path / "gone.csv", tmp_path / "gone too.csv"])
+    # The same answer each time, in its order or out of it.
+    for path in [tmp_path / "gone too.csv", tmp_path / "gone.csv"] * 2:
+        with pytest.raises(text.UnusableFile, match=f"{path.name}: cannot be read"):
+            files.sha256(path, text=True)
 
 
 def test_an_ingest_hashes_the_testing_exports_ahead_once_each_and_carries_on_past_one_gone(tmp_path, reads,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -33,6 +34,7 @@ from dashboard.ingest.contract import PERSON_ID, FileKind
 from dashboard.ingest.parse import (
     PLAN_AS_USUAL,
     PLAN_AS_WRITTEN,
+    READ_BUFFER_BYTES,
     ParsedFile,
     UnusableFile,
     drop_parse_tables,
@@ -49,7 +51,7 @@ LARGEST = 256
 FAILED_TRIES = 16
 # The batch's files and columns are a variable, so the statement's text is always the same.
 SOURCE = ("set variable csv_batch_source = {'paths': $paths, 'first': $first, 'columns': $columns,"
-          " 'max_line': $max_line}")
+          " 'max_line': $max_line, 'buffer': $buffer}")
 STREAM = """
 create or replace temp view csv_batch_stream as
 select * exclude (filename),
@@ -58,7 +60,7 @@ select * exclude (filename),
 from read_csv(getvariable('csv_batch_source').paths, columns = getvariable('csv_batch_source').columns,
               header = false, skip = 1, auto_detect = false, delim = ',', quote = '"', escape = '"',
               null_padding = false, strict_mode = true, max_line_size = getvariable('csv_batch_source').max_line,
-              filename = true)
+              buffer_size = getvariable('csv_batch_source').buffer, filename = true)
 """
 SCOPE = """
 create or replace temp table csv_batch_scope as
@@ -82,11 +84,12 @@ DROP = ("drop view if exists csv_batch_stream; drop table if exists csv_batch;"
 
 @dataclass
 class Member:
-    """A file of a batch: where it is, its scan, and the area it is of (None: any)."""
+    """A file of a batch: where it is, its scan, the area it is of (None: any), and its day."""
 
     path: Path
     found: Scan
     within: tuple[str, str] | None
+    day: date | None = None
 
 
 def layout(kind: FileKind, path: Path, found: Scan | None, within: tuple[str, str] | None) -> tuple | None:
@@ -123,7 +126,7 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
         reference_codes(con, known_codes, None)
         ids.use_key(con, id_key)
         con.execute(DROP)
-        _source(con, paths, names, 0, len(paths))
+        set_source(con, paths, names, 0, len(paths))
         con.execute(STREAM)
         if scoped:
             con.execute(SCOPE, {"files": list(range(1, len(members) + 1)),
@@ -141,7 +144,7 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
         rows_of = dict(con.execute(COUNTS).fetchall())
         short = [position for position in sorted(reader.files)
                  if rows_of.get(position, 0) != members[position - 1].found.lines - 1]
-        left_out = _left_out(con, kind, names, paths, short)
+        left_out = left_out_of(con, kind, names, paths, short)
     batch = con.table("csv_batch")
     repeating = set()
     if kind.unique:
@@ -191,12 +194,12 @@ def store_waiting(con: duckdb.DuckDBPyConnection, waiting: list[staging.Waiting]
     waiting.clear()
 
 
-def _left_out(con, kind: FileKind, names: list[str], paths: list[str], short: list[int]) -> dict[int, int]:
+def left_out_of(con, kind: FileKind, names: list[str], paths: list[str], short: list[int]) -> dict[int, int]:
     """Of the files short (their places in paths) read short of their lines, how many rows each had
     that the checks skip (blank or summary rows), by place; {} if they cannot be counted."""
     if not short:
         return {}
-    _source(con, [paths[position - 1] for position in short], names, 0, len(short))
+    set_source(con, [paths[position - 1] for position in short], names, 0, len(short))
     query = checks.statement(("batch left out", repr(kind), tuple(names)), lambda: checks.left_out_query(
         con, kind, names, "csv_batch_stream", by_file=True))
     try:
@@ -223,7 +226,7 @@ class _Reader:
     files: set[int] = field(default_factory=set)  # the files read (their places in paths, from 1)
 
     def read(self, start: int, end: int) -> None:
-        _source(self.con, self.paths, self.names, start, end)
+        set_source(self.con, self.paths, self.names, start, end)
         try:
             self.con.execute(APPEND if self.made else MATERIALISE, {"clean": self.query})
             self.made = True
@@ -238,10 +241,10 @@ class _Reader:
         self.read(middle, end)
 
 
-def _source(con, paths: list[str], names: list[str], start: int, end: int) -> None:
+def set_source(con, paths: list[str], names: list[str], start: int, end: int) -> None:
     """What csv_batch_stream reads: the files paths[start:end], each row's _line its file's place in paths."""
     con.execute(SOURCE, {"paths": paths[start:end], "first": start, "columns": {name: "VARCHAR" for name in names},
-                         "max_line": MAX_LINE_BYTES})
+                         "max_line": MAX_LINE_BYTES, "buffer": READ_BUFFER_BYTES})
 
 
 def drop(con: duckdb.DuckDBPyConnection) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.ingest import batches, matching, partitions, vintages, workbook
+from dashboard.ingest import batches, day_batch, matching, partitions, staging, vintages, workbook
 from dashboard.ingest.arrivals import Arrival, arrivals
 from dashboard.ingest.building import connect_building, open_lock
 from dashboard.ingest.contract import AREAS, EXPORT_KINDS, REFERENCE_KINDS, SITES
@@ -303,15 +303,20 @@ def _report(con, result: IngestResult, outcome: FileOutcome) -> None:
 
 
 def _batch(con, run: _Run, upcoming: list[Arrival]) -> None:
-    """Parse together the files of the next layout that are to be read (batches.py)."""
-    seen, members = batches.ahead(upcoming, run.hashes.scanned, lambda arrival: arrival.path not in run.tried
-                                  and not _unchanged(run, arrival, arrival.sha))
+    """Parse together the files of the next layout that are to be read (batches.py), or a day's
+    testing exports (day_batch.py)."""
+    def to_parse(arrival: Arrival) -> bool:
+        return arrival.path not in run.tried and not _unchanged(run, arrival, arrival.sha)
+
+    testing = upcoming[0].kind.kind == partitions.KIND
+    seen, members = (day_batch.ahead(upcoming, run.hashes, to_parse) if testing
+                     else batches.ahead(upcoming, run.hashes.scanned, to_parse))
     run.tried |= {arrival.path for arrival in seen}  # unchanged ones too: each layout is walked once
     if members:
         batches.store_waiting(con, run.waiting)  # the batch before's rows go with its table
-        run.batched = batches.parse_batch(con, members[0].kind, [batches.Member(
-            batches.source_of(a), batches.found_of(a, run.hashes.scanned), a.sender.within if a.sender else None)
-            for a in members], run.known, run.id_key, run.workdir)
+        run.batched = (day_batch.parse_day if testing else batches.parse_batch)(con, members[0].kind, [batches.Member(
+            batches.source_of(a), batches.found_of(a, run.hashes.scanned), a.sender.within if a.sender else None,
+            a.day) for a in members], run.known, run.id_key, run.workdir)
 
 
 def _unchanged(run: _Run, arrival: Arrival, sha: str) -> bool:
@@ -394,7 +399,7 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
     file_id = _log(con, run, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
     before = None if fresh else vintages.before_replacing(con, kind.kind, day, key, sha)  # a re-send's figures
     store_file(con, kind, day, parsed, file_id, file, sha, run.db_path, sender, arrival.received_at, sheet_name,
-               staged, fresh)
+               parsed.staged, fresh)
     vintages.record(con, kind.kind, day, key, before)
     if kind in (AREAS, SITES):
         run.reference_changed = True
@@ -407,16 +412,9 @@ def _log(con, run: _Run, outcome: FileOutcome, *line) -> int:
     return log_outcome(con, outcome, *line)
 
 
-FORGET_SERVED = ("delete from rejects where file_id in (select file_id from loaded_files"
-                 " where kind = $kind and day = $day and sender = $sender)",
-                 "delete from loaded_files where kind = $kind and day = $day and sender = $sender")
-
-
 def _forget_partition(con, run: _Run, day: date, sender: str, file: str, reason: str) -> None:
     """The snapshot stops naming a sender's unreadable Parquet file, and its export counts as never read."""
-    partitions.forget(con, day, sender)
-    for statement in FORGET_SERVED:
-        con.execute(statement, {"kind": partitions.KIND, "day": day, "sender": sender})
+    staging.forget_part(con, partitions.KIND, day, sender)
     run.loaded.pop((partitions.KIND, day, sender), None)
     outcome = FileOutcome(partitions.KIND, day, file, "rebuilt", message=(
         f"Parquet file {file} unreadable ({path_free(reason, (partitions.folder(run.db_path),))}):"

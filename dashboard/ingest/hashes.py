@@ -63,6 +63,7 @@ class FileHashes:
         # ahead(): the files still to hash, in order, and those being hashed.
         self._queue: list[Path] = []
         self._ahead: dict[str, Future] = {}
+        self._done: dict[str, Future] = {}  # those asked for once
         self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
@@ -94,14 +95,22 @@ class FileHashes:
             raise UnusableFile(f"{path}: cannot be read ({error.strerror or error})") from None
 
     def sha256(self, path: Path, text: bool = False) -> str:
-        """text: the file is a CSV export, whose bytes the same pass scans for its parse (scanned)."""
-        ahead = self._ahead.pop(str(path), None)
+        """text: the file is a CSV export, whose bytes the same pass scans for its parse (scanned).
+        A file hashed ahead gives the same answer (its sha256, or its UnusableFile) each time asked."""
+        ahead = self._ahead.pop(str(path), None) or self._done.get(str(path))
         if ahead is None and path in self._queue:  # asked out of order: read here
             self._queue.remove(path)
             self._next()
-            return self._read_ahead(path)
+            self._done[str(path)] = ahead = Future()
+            try:
+                ahead.set_result(self._read_ahead(path))
+            except UnusableFile as error:
+                ahead.set_exception(error)
         self._next()
-        return ahead.result() if ahead else self._read(path, text)
+        if ahead is None:
+            return self._read(path, text)
+        self._done[str(path)] = ahead
+        return ahead.result()
 
     def _read(self, path: Path, text: bool) -> str:
         with open_regular(path) as f:

@@ -176,6 +176,8 @@ class ParsedFile:
     clean: bool = False
     # Its place in csv_batch, for a file parsed in a batch (batches.py).
     batch_file: int | None = None
+    # The Parquet file holding its rows, for the testing records (partitions.py, day_batch.py).
+    staged: Staged | None = None
 
 
 def map_headers(cells: list[str], kind: FileKind, path: Path) -> list[str]:
@@ -263,6 +265,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, known
                 parsed = _check(con, path, kind, names, found, rows_view, within, first_row - 1)
                 if staged is not None:
                     staged.write(con, parsed.rows.sql_query())
+            parsed.staged = staged
             return parsed
         except duckdb.Error as error:
             # Named by its type only: DuckDB's message may quote a cell.

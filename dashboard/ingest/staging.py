@@ -178,7 +178,7 @@ def _forget_served(con, kind: str, day: date | None, sender: str | None) -> None
     con.execute(FORGET_SERVED, served)
 
 
-def _forget_part(con, kind: str, day: date, sender: str) -> None:
+def forget_part(con, kind: str, day: date, sender: str) -> None:
     if kind == partitions.KIND:
         partitions.forget(con, day, sender)
     else:
@@ -200,7 +200,7 @@ def store_file(con, kind: FileKind, day: date | None, parsed: ParsedFile, file_i
         parsed.rows.insert_into(kind.kind)
     else:
         if not fresh:
-            _forget_part(con, kind.kind, day, key)
+            forget_part(con, kind.kind, day, key)
         if kind.kind == partitions.KIND:
             partitions.store(con, staged, key, file_id, sha, db_path)
         else:
@@ -267,7 +267,7 @@ def forget_removed(con, present: set[tuple[str, date | None, str]]) -> list[File
     served = "select kind, day, sender, file from loaded_files where day is not null"
     for kind, day, sender, file in con.execute(served).fetchall():
         if (kind, day, sender) not in present:
-            _forget_part(con, kind, day, sender)
+            forget_part(con, kind, day, sender)
             outcome = FileOutcome(kind, day, file, "removed")
             log_outcome(con, outcome, "", "", 0, sender)
             outcomes.append(outcome)
