@@ -398,6 +398,8 @@ def _read_file(con, run: _Run, arrival: Arrival) -> None:
         return
     file_id = _log(con, run, outcome, sha, parsed.encoding, parsed.rows_skipped, key, sheet_name)
     before = None if fresh else vintages.before_replacing(con, kind.kind, day, key, sha)  # a re-send's figures
+    if parsed.rows is None:
+        parsed.rows = batches.rows_of(con, kind, parsed.batch_file)
     store_file(con, kind, day, parsed, file_id, file, sha, run.db_path, sender, arrival.received_at, sheet_name,
                parsed.staged, fresh)
     vintages.record(con, kind.kind, day, key, before)

@@ -163,9 +163,10 @@ class Reject:
 @dataclass
 class ParsedFile:
     """Good rows stay in DuckDB (the relation `rows`, contract columns, person IDs as keys), or in
-    the Parquet file the parse was given to stage them in."""
+    the Parquet file the parse was given to stage them in. A batch's file has no relation until it
+    is stored (batches.rows_of)."""
 
-    rows: duckdb.DuckDBPyRelation
+    rows: duckdb.DuckDBPyRelation | None
     rejects: list[Reject] = field(default_factory=list)  # the first STORED_REJECTS, by line
     rows_read: int = 0
     rows_loaded: int = 0
