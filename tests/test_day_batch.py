@@ -79,3 +79,21 @@ def test_a_days_testing_exports_read_together_are_the_snapshot_of_each_read_alon
     good = len(rows_of(totalled)) - 2
     log = [line for line in read_together["ingest_log"] if f"'{totalled.relative_to(data)}'" in line]
     assert len(log) == 1 and f"'utf-8', {good}, {good}, 0, 1, 'loaded'," in log[0]
+
+
+def test_a_file_big_enough_to_keep_the_cores_busy_is_read_alone(tmp_path, monkeypatch):
+    data = field_days(tmp_path / "data", 1)
+    fixed, vehicles = export(data, "2022-01-06", "固定点"), export(data, "2022-01-06", "采样车")
+    assert fixed.stat().st_size > vehicles.stat().st_size
+    together = []
+    real_day = day_batch.parse_day
+    monkeypatch.setattr(day_batch, "parse_day", lambda *args: together.extend(found := real_day(*args)) or found)
+    monkeypatch.setattr(day_batch, "LARGEST_BYTES", fixed.stat().st_size + 1)
+    ingest_into(data, tmp_path / "together" / "s.duckdb")
+    assert sorted(together) == sorted([fixed, vehicles])
+    together.clear()
+    # The fixed sites' file as big as the limit: it is read alone, and so is the vehicles' then.
+    monkeypatch.setattr(day_batch, "LARGEST_BYTES", fixed.stat().st_size)
+    ingest_into(data, tmp_path / "alone" / "s.duckdb")
+    assert together == []
+    assert snapshot_rows(tmp_path / "together" / "s.duckdb") == snapshot_rows(tmp_path / "alone" / "s.duckdb")

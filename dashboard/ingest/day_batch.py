@@ -6,7 +6,9 @@ threads read side by side (parse.READ_BUFFER_BYTES); a file of a few buffers kee
 much of its statement. Read together, and written one Parquet file per export with
 `partition_by`, the day's files keep both cores busy: the district's 28 files took 8.8 s in 14
 statements where 28 took 9.3 s, and its full ingest 0.4-0.75 s less in each of three alternated
-pairs (docs/performance.md, "seventh step"). A city's files are big enough alone: no change there.
+pairs (docs/performance.md, "seventh step"). A file of LARGEST_BYTES or more keeps both cores busy
+alone, and written with another took longer: a city's day (files of 250 MB and 1 GB) took 0.5-1.4 s
+more together than one by one, so such a file is read alone.
 
 The files of one day that go together are those with one header, hashed and scanned whole, of no
 one area (a street's upload is checked against its street: parsed alone). A file whose rows and
@@ -29,6 +31,7 @@ from dashboard.ingest.hashes import FileHashes
 from dashboard.ingest.parse import (
     PLAN_AS_USUAL,
     PLAN_AS_WRITTEN,
+    READ_BUFFER_BYTES,
     ParsedFile,
     UnusableFile,
     drop_parse_tables,
@@ -38,6 +41,8 @@ from dashboard.ingest.parse import (
 from dashboard.ingest.partitions import Staged
 from dashboard.ingest.text import readable
 
+# Sixteen of the reader's buffers: a file this big is read alone.
+LARGEST_BYTES = 16 * READ_BUFFER_BYTES
 # As partitions.STAGE writes one file's rows, each file's to a folder of its own (_file=N), and
 # the number of rows written to each.
 STAGE = """
@@ -48,14 +53,17 @@ copy (select $day::date as export_day, * from query($rows)) to $folder
 
 def ahead(upcoming: list[Arrival], hashes: FileHashes, to_parse) -> tuple[list[Arrival], list[Arrival]]:
     """The testing exports of upcoming[0]'s day to read together: those to_parse(arrival) asks to
-    read, of one header and of no one area, each hashed (its arrival's sha is set) and scanned whole;
-    none if they are fewer than batches.SMALLEST. Also the arrivals looked at."""
+    read, smaller than LARGEST_BYTES, of one header and of no one area, each hashed (its arrival's
+    sha is set) and scanned whole; none if they are fewer than batches.SMALLEST. Also the arrivals
+    looked at."""
     first = upcoming[0]
     seen, members, shape = [], [], None
     for arrival in upcoming:
         if arrival.kind is not first.kind or arrival.day != first.day or arrival.is_workbook:
             continue
         seen.append(arrival)
+        if _size(arrival.path) >= LARGEST_BYTES:
+            continue  # busy enough alone
         try:
             arrival.sha = arrival.sha or hashes.sha256(arrival.path, text=True)
             found = hashes.scanned(arrival.path)
@@ -68,6 +76,13 @@ def ahead(upcoming: list[Arrival], hashes: FileHashes, to_parse) -> tuple[list[A
         shape = layout
         members.append(arrival)
     return seen, members if len(members) >= batches.SMALLEST else []
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat(follow_symlinks=False).st_size
+    except OSError:
+        return 0  # its own read says why
 
 
 def parse_day(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[batches.Member], known_codes: dict,
