@@ -190,8 +190,20 @@ def test_a_sender_of_two_kinds_is_one_row():
                                      "隔离台账": ["已报送 08:30", "未报送"]}
 
 
-def test_only_the_newest_ingests_unrecognised_files_are_listed(tmp_path):
+@pytest.mark.parametrize("one_second", [False, True], ids=["apart", "within one second"])
+def test_only_the_newest_ingests_unrecognised_files_are_listed(tmp_path, monkeypatch, one_second):
+    from dashboard.ingest import build, staging
     from dashboard.settings import Settings
+
+    if one_second:
+        # Both ingests start, and log every line, in the same second (a small fixture on a fast machine).
+        class Frozen(datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return datetime(2022, 1, 6, 12, 0, 0)
+
+        monkeypatch.setattr(build, "datetime", Frozen)
+        monkeypatch.setattr(staging, "datetime", Frozen)
 
     data_dir = build_fixture(tmp_path / "data")
     reshape(data_dir)

@@ -103,8 +103,9 @@ def _build(settings: Settings, progress: Progress | None, newest_days: int | Non
                 log_outcome(con, rebuilt, "", "", 0)
                 result.outcomes.append(rebuilt)
             try:
-                # What the newest ingest logged (its unrecognised files, say) is logged from this moment on.
-                con.execute("insert or replace into meta values ('ingest_started_at', $at)",
+                # The newest ingest's log lines (its unrecognised files, say) start at this id: two may start in one second.
+                con.execute("insert or replace into meta values ('ingest_started_at', $at), ('ingest_first_log_id',"
+                            " (select coalesce(max(file_id), 0) + 1 from ingest_log)::varchar)",
                             {"at": datetime.now().replace(microsecond=0).isoformat(sep=" ")})
                 run = _Run(data_dir, db_path, id_key, building.parent, result, settings.reexport_max_drop,
                            FileHashes.of(con, rehash))
@@ -194,8 +195,7 @@ def _ingest_into(con, run: _Run, progress: Progress | None = None, newest_days: 
         _forget_partition(con, run, day, sender, file, reason)
     files, candidates = inputs.files, inputs.candidates
     if newest_days and not loaded:
-        first_days = sorted({day for _, day, _ in files if day is not None} | {day for day, _ in candidates})
-        first_days = first_days[-newest_days:]
+        first_days = sorted({day for _, day, _ in files if day is not None} | {d for d, _ in candidates})[-newest_days:]
         files = [f for f in files if f[1] is None or f[1] in first_days]
         candidates = [c for c in candidates if c[0] in first_days]
     linked = {kind for kind, _, _ in inputs.links}

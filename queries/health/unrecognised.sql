@@ -2,10 +2,13 @@
 with source as (
     select * from ingest_log where status = 'unrecognised' and file_in_area(sender, $area)
 ),
--- Every ingest logs these files again: the newest ingest's are those logged since it started.
+-- Every ingest logs these files again: the newest ingest's are those logged since it started, by
+-- their line's id (two ingests may start within one second; a snapshot from before the id was kept
+-- has only the time).
 newest as (
     select * from source
     where ingested_at >= (select value::timestamp from meta where key = 'ingest_started_at')
+      and file_id >= coalesce((select value::bigint from meta where key = 'ingest_first_log_id'), 0)
 ),
 -- A file is one line, whatever else the log holds.
 deduplicated as (
