@@ -24,6 +24,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 from duckdb import ColumnExpression, ConstantExpression
@@ -105,34 +106,52 @@ def layout(kind: FileKind, path: Path, found: Scan | None, within: tuple[str, st
     return kind.kind, tuple(names), within is not None
 
 
+class Prepared(NamedTuple):
+    """A batch's sources, set up to be read in one statement (prepare)."""
+
+    paths: list[Path]  # what DuckDB reads: each member's file, or its transcoded copy
+    taken_out: set[int]  # the places (from 1) of the members with a line taken out of their copy
+    query: str  # the clean statement over csv_batch_stream, with each row's _file
+
+
+def prepare(con: duckdb.DuckDBPyConnection, files: ExitStack, kind: FileKind, names: list[str],
+            members: list[Member], known_codes: dict, id_key: bytes, workdir: Path, prefix: str) -> Prepared | None:
+    """Open the members' sources (held open by files) and set con up for the clean statement over
+    them all: the reference codes, the ID key, the stream, and each member's area if they are of
+    one. None if a file is gone or replaced by a link since it was hashed: its own parse says so."""
+    try:
+        sources = [files.enter_context(readable(m.path, m.found, len(names), workdir, f"{prefix}-{position}"))
+                   for position, m in enumerate(members)]
+    except (OSError, UnusableFile):
+        return None
+    paths = [source.path for source in sources]
+    reference_codes(con, known_codes, None)
+    ids.use_key(con, id_key)
+    set_source(con, paths, names, 0, len(paths))
+    con.execute(STREAM)
+    scoped = members[0].within is not None
+    if scoped:
+        con.execute(SCOPE, {"files": list(range(1, len(members) + 1)),
+                            "codes": [m.within[0] for m in members], "names": [m.within[1] for m in members]})
+    query = checks.statement(("clean batch", repr(kind), tuple(names), scoped), lambda: checks.clean_query(
+        con, kind, names, "csv_batch_stream", scoped, by_file=True))
+    # A line taken out of a copy (a full-width quote folded) is a reject of the file's own parse.
+    return Prepared(paths, {position for position, source in enumerate(sources, 1) if source.taken_out}, query)
+
+
 def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Member], known_codes: dict,
                 id_key: bytes, workdir: Path) -> dict[Path, ParsedFile]:
     """The parsed files of the batch whose every line is a good row or one the checks skip (blank,
     summary), by path; each one's rows are in csv_batch until the next batch. The others are left
     out, to be parsed alone."""
     names = map_headers(members[0].found.header, kind, members[0].path)
-    scoped = members[0].within is not None
     drop_parse_tables(con)
+    con.execute(DROP)
     with ExitStack() as files:
-        try:
-            sources = [files.enter_context(readable(m.path, m.found, len(names), workdir, f"batch-{position}"))
-                       for position, m in enumerate(members)]
-        except (OSError, UnusableFile):
-            # A file gone or replaced by a link since it was hashed: its own parse says so.
+        opened = prepare(con, files, kind, names, members, known_codes, id_key, workdir, "batch")
+        if opened is None:
             return {}
-        paths = [source.path for source in sources]
-        # A line taken out of a copy (a full-width quote folded) is a reject of the file's own parse.
-        taken_out = {position for position, source in enumerate(sources, 1) if source.taken_out}
-        reference_codes(con, known_codes, None)
-        ids.use_key(con, id_key)
-        con.execute(DROP)
-        set_source(con, paths, names, 0, len(paths))
-        con.execute(STREAM)
-        if scoped:
-            con.execute(SCOPE, {"files": list(range(1, len(members) + 1)),
-                                "codes": [m.within[0] for m in members], "names": [m.within[1] for m in members]})
-        query = checks.statement(("clean batch", repr(kind), tuple(names), scoped), lambda: checks.clean_query(
-            con, kind, names, "csv_batch_stream", scoped, by_file=True))
+        paths, taken_out, query = opened
         con.execute(PLAN_AS_WRITTEN)
         try:
             reader = _Reader(con, query, paths, names, FAILED_TRIES)

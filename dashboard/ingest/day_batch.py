@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard.ingest import batches, checks, ids
+from dashboard.ingest import batches, checks
 from dashboard.ingest.arrivals import Arrival
 from dashboard.ingest.contract import FileKind
 from dashboard.ingest.hashes import FileHashes
@@ -36,10 +36,8 @@ from dashboard.ingest.parse import (
     UnusableFile,
     drop_parse_tables,
     map_headers,
-    reference_codes,
 )
 from dashboard.ingest.partitions import Staged
-from dashboard.ingest.text import readable
 
 # Sixteen of the reader's buffers: a file this big is read alone.
 LARGEST_BYTES = 16 * READ_BUFFER_BYTES
@@ -93,22 +91,12 @@ def parse_day(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[batc
     day = members[0].day
     names = map_headers(members[0].found.header, kind, members[0].path)
     drop_parse_tables(con)
-    folder = Path(tempfile.mkdtemp(prefix="day-", dir=workdir))
     with ExitStack() as files:
-        try:
-            sources = [files.enter_context(readable(m.path, m.found, len(names), workdir, f"day-{position}"))
-                       for position, m in enumerate(members)]
-        except (OSError, UnusableFile):
-            return {}
-        if any(source.taken_out for source in sources):
-            return {}
-        paths = [source.path for source in sources]
-        reference_codes(con, known_codes, None)
-        ids.use_key(con, id_key)
-        batches.set_source(con, paths, names, 0, len(paths))
-        con.execute(batches.STREAM)
-        query = checks.statement(("clean batch", repr(kind), tuple(names), False), lambda: checks.clean_query(
-            con, kind, names, "csv_batch_stream", False, by_file=True))
+        prepared = batches.prepare(con, files, kind, names, members, known_codes, id_key, workdir, "day")
+        if prepared is None or prepared.taken_out:
+            return {}  # a line taken out stops the day's statement: each file alone
+        paths, _, query = prepared
+        folder = Path(tempfile.mkdtemp(prefix="day-", dir=workdir))
         con.execute(PLAN_AS_WRITTEN)
         try:
             written = con.execute(STAGE, {"day": day, "rows": query, "folder": str(folder)}).fetchall()
