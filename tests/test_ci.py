@@ -36,7 +36,7 @@ def test_ci_installs_what_the_tests_need_from_apt():
 
 
 def test_ci_installs_the_axe_core_the_accessibility_test_reads():
-    from tests.browser.test_accessibility import AXE, AXE_VERSION
+    from tests.browser.axe import AXE, AXE_VERSION
 
     commands = "\n".join(ci_commands())
     assert f"axe-core@{AXE_VERSION}" in commands

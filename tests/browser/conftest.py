@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser import axe
 from tests.browser.support import (
     CHROMIUM,
     EXPECT_MS,
@@ -64,6 +65,12 @@ def chromium():
     yield browser
     browser.close()
     playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, to inject into a page (tests/browser/axe.py)."""
+    return axe.source()
 
 
 @pytest.fixture
