@@ -19,7 +19,7 @@ from dashboard.demo.generate import generate
 from dashboard.ingest import batches, build, contract, parse, staging, workbook
 from dashboard.ingest.build import ingest
 from dashboard.settings import Settings
-from tests.fixtures import person_id
+from tests.fixtures import build_fixture, person_id
 
 # Differ from run to run whatever the batches: when an ingest ran, which files' hashes it could
 # trust (hashes.RACY_SECONDS), and a Parquet file's bytes (its rows in the order DuckDB's threads
@@ -141,6 +141,26 @@ def test_a_field_day_batched_is_the_same_snapshot_as_file_by_file(tmp_path, batc
     ingest_into(data, tmp_path / "checked" / "s.duckdb")
     checked = snapshot_rows(tmp_path / "checked" / "s.duckdb")
     assert [name for name in checked if batched[name] != checked[name]] == []
+
+
+def test_files_named_by_the_contract_go_in_batches_as_the_fields_do(tmp_path, batch_spy, monkeypatch):
+    """The hand-computed fixture names its files as the contract does (control_zones.csv, ...):
+    each kind's files of the three days are read in one batch (door_visits.csv is of one day, and
+    the testing records are a day's own), and give the snapshot that parsing them alone gives."""
+    data = build_fixture(tmp_path / "data")
+    ingest_into(data, tmp_path / "batched" / "s.duckdb")
+    assert sorted(p.relative_to(data).as_posix() for p in batch_spy) == sorted(
+        [f"exports/2022-01-0{day}/{kind}.csv" for day in (4, 5, 6) for kind in ("control_zones", "isolation", "shifts")]
+        + [f"exports/2022-01-0{day}/checkpoint_log.csv" for day in (5, 6)])
+    batched = snapshot_rows(tmp_path / "batched" / "s.duckdb")
+
+    batch_spy.clear()
+    monkeypatch.setattr(batches, "SMALLEST", 10**9)
+    ingest_into(data, tmp_path / "alone" / "s.duckdb")
+    assert not batch_spy
+    alone = snapshot_rows(tmp_path / "alone" / "s.duckdb")
+    assert batched.keys() == alone.keys()
+    assert [name for name in alone if batched[name] != alone[name]] == []
 
 
 def _spoil_last_dates(path: Path) -> int:

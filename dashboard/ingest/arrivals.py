@@ -88,6 +88,17 @@ def by_header(day: date, path: Path, workdir: Path) -> tuple[FileKind, object] |
     return match.kind, None
 
 
+def _hashed(path: Path, kind: FileKind, sha256_of: Callable[[Path, bool], str], hashed_when_read: tuple[str, ...]) -> str:
+    """The sha256 of a CSV file named by the contract, scanned as it is hashed; "" for one hashed as
+    it is read, for a workbook, and for one that cannot be hashed."""
+    if kind.kind in hashed_when_read or path.suffix.lower() not in TEXT_SUFFIXES:
+        return ""
+    try:
+        return sha256_of(path, True)
+    except (OSError, UnusableFile):
+        return ""
+
+
 def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[date, Path]], workdir: Path,
              served: dict[tuple[str, str], str], areas: list[tuple[str, str, str]],
              sha256_of: Callable[[Path, bool], str], hashed_when_read: tuple[str, ...] = ()):
@@ -95,11 +106,14 @@ def arrivals(files: list[tuple[FileKind, date, Path]], candidates: list[tuple[da
     failed [(day, path, message)]). served maps (file, sha256) to the kind serving them already,
     so an unchanged workbook is not converted again; sha256_of(path, is text) is the ingest's (hashes.py).
     A CSV file whose header is of a kind in hashed_when_read is not hashed here: its arrival's sha
-    is "", and the ingest hashes it as it reads it (hashes.FileHashes.ahead)."""
+    is "", and the ingest hashes it as it reads it (hashes.FileHashes.ahead). A file named by the
+    contract is hashed here too, so that the small ones of a kind are read in one batch (batches.py),
+    as the field's are; one that cannot be hashed gets "", and its read says why."""
     found, unrecognised, failed = [], [], []
     for kind, day, path in files:
         try:
-            found.append(Arrival(kind, day, path, sender_of(path, kind.role, areas), "", _received(path)))
+            found.append(Arrival(kind, day, path, sender_of(path, kind.role, areas),
+                                 _hashed(path, kind, sha256_of, hashed_when_read), _received(path)))
         except OSError as error:
             failed.append((day, path, f"cannot be read ({error.strerror or error})"))
     for day, path in candidates:
