@@ -8,6 +8,7 @@ follow by arithmetic, written next to the data that makes them.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import json
@@ -265,15 +266,22 @@ def _shifts(day: date) -> list[list]:
     return rows
 
 
+@functools.cache
+def _testing_days() -> dict[date, tuple[tuple, ...]]:
+    """Each day's testing records, drawn once per process (the suite builds the fixture hundreds of
+    times): the same rows every build."""
+    rng = Random(42)
+    return {day: tuple(map(tuple, _testing(day, rng))) for day in DAYS}
+
+
 def build_fixture(root: Path) -> Path:
     """Write the fixture data directory under root and return it."""
-    rng = Random(42)
     _reference(root)
     for day in DAYS:
         folder = root / "exports" / day.isoformat()
         write_csv(folder / "testing_records.csv",
                   ["sample_id", "person_id", "area_code", "site_id", "round", "sampled_at", "result"],
-                  _testing(day, rng))
+                  _testing_days()[day])
         write_csv(folder / "control_zones.csv",
                   ["zone_id", "area_code", "name", "level", "scope", "started_on", "lifted_on", "population", "lat",
                    "lon"],
