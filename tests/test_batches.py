@@ -124,11 +124,7 @@ def test_a_field_day_batched_is_the_same_snapshot_as_file_by_file(tmp_path, batc
     threes = snapshot_rows(tmp_path / "threes" / "s.duckdb")
     assert [name for name in threes if batched[name] != threes[name]] == []
 
-    batch_spy.clear()
-    monkeypatch.setattr(batches, "SMALLEST", 10**9)
-    ingest_into(data, tmp_path / "alone" / "s.duckdb")
-    assert not batch_spy
-    alone = snapshot_rows(tmp_path / "alone" / "s.duckdb")
+    alone = read_alone(data, tmp_path / "alone" / "s.duckdb", batch_spy, monkeypatch)
     assert batched.keys() == alone.keys()
     assert [name for name in alone if batched[name] != alone[name]] == []
     # The bad dates and the repeated shift are rejects either way, the sheet's by its row; the blank
@@ -154,13 +150,18 @@ def test_files_named_by_the_contract_go_in_batches_as_the_fields_do(tmp_path, ba
         + [f"exports/2022-01-0{day}/checkpoint_log.csv" for day in (5, 6)])
     batched = snapshot_rows(tmp_path / "batched" / "s.duckdb")
 
-    batch_spy.clear()
-    monkeypatch.setattr(batches, "SMALLEST", 10**9)
-    ingest_into(data, tmp_path / "alone" / "s.duckdb")
-    assert not batch_spy
-    alone = snapshot_rows(tmp_path / "alone" / "s.duckdb")
+    alone = read_alone(data, tmp_path / "alone" / "s.duckdb", batch_spy, monkeypatch)
     assert batched.keys() == alone.keys()
     assert [name for name in alone if batched[name] != alone[name]] == []
+
+
+def read_alone(data: Path, db: Path, batch_spy: list[Path], monkeypatch) -> dict[str, list]:
+    """The snapshot_rows of data ingested into db with no batch at all: every file parsed alone."""
+    batch_spy.clear()
+    monkeypatch.setattr(batches, "SMALLEST", 10**9)
+    ingest_into(data, db)
+    assert not batch_spy
+    return snapshot_rows(db)
 
 
 def _spoil_last_dates(path: Path) -> int:
