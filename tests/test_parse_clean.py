@@ -228,3 +228,16 @@ def test_a_file_read_buffer_by_buffer_gives_every_row_of_one_reader(con, monkeyp
     assert clean.clean and counts(clean) == counts(checked) == (len(expected), len(expected), 0, 0, [])
     assert clean_rows == checked_rows
     assert sorted(row[0] for row in clean_rows) == expected
+
+
+def test_the_clean_statements_are_planned_as_written_and_the_plan_is_reset_after(con):
+    """The reader's row count is a guess, so the clean statements run with the join order as written
+    (parse.PLAN_AS_WRITTEN); every statement after them is planned as usual again, after an error
+    too."""
+    setting = "select current_setting('disabled_optimizers')"
+    with parse.planned_as_written(con):
+        assert set(con.execute(setting).fetchone()[0].split(",")) == {"join_order", "build_side_probe_side"}
+    assert con.execute(setting).fetchone()[0] == ""
+    with pytest.raises(duckdb.Error), parse.planned_as_written(con):
+        con.execute("select cast('x' as integer)")
+    assert con.execute(setting).fetchone()[0] == ""

@@ -33,13 +33,12 @@ from dashboard.ingest import checks, ids, partitions, staging
 from dashboard.ingest.arrivals import Arrival
 from dashboard.ingest.contract import PERSON_ID, FileKind
 from dashboard.ingest.parse import (
-    PLAN_AS_USUAL,
-    PLAN_AS_WRITTEN,
     READ_BUFFER_BYTES,
     ParsedFile,
     UnusableFile,
     drop_parse_tables,
     map_headers,
+    planned_as_written,
     reference_codes,
 )
 from dashboard.ingest.text import MAX_LINE_BYTES, Scan, readable
@@ -109,16 +108,20 @@ def layout(kind: FileKind, path: Path, found: Scan | None, within: tuple[str, st
 class Prepared(NamedTuple):
     """A batch's sources, set up to be read in one statement (prepare)."""
 
+    names: list[str]  # the contract's names of the members' columns, in the header's order
     paths: list[Path]  # what DuckDB reads: each member's file, or its transcoded copy
     taken_out: set[int]  # the places (from 1) of the members with a line taken out of their copy
     query: str  # the clean statement over csv_batch_stream, with each row's _file
 
 
-def prepare(con: duckdb.DuckDBPyConnection, files: ExitStack, kind: FileKind, names: list[str],
-            members: list[Member], known_codes: dict, id_key: bytes, workdir: Path, prefix: str) -> Prepared | None:
+def prepare(con: duckdb.DuckDBPyConnection, files: ExitStack, kind: FileKind, members: list[Member],
+            known_codes: dict, id_key: bytes, workdir: Path, prefix: str) -> Prepared | None:
     """Open the members' sources (held open by files) and set con up for the clean statement over
-    them all: the reference codes, the ID key, the stream, and each member's area if they are of
-    one. None if a file is gone or replaced by a link since it was hashed: its own parse says so."""
+    them all: no parse's tables left, the reference codes, the ID key, the stream, and each member's
+    area if they are of one. None if a file is gone or replaced by a link since it was hashed: its
+    own parse says so."""
+    names = map_headers(members[0].found.header, kind, members[0].path)
+    drop_parse_tables(con)
     try:
         sources = [files.enter_context(readable(m.path, m.found, len(names), workdir, f"{prefix}-{position}"))
                    for position, m in enumerate(members)]
@@ -136,7 +139,8 @@ def prepare(con: duckdb.DuckDBPyConnection, files: ExitStack, kind: FileKind, na
     query = checks.statement(("clean batch", repr(kind), tuple(names), scoped), lambda: checks.clean_query(
         con, kind, names, "csv_batch_stream", scoped, by_file=True))
     # A line taken out of a copy (a full-width quote folded) is a reject of the file's own parse.
-    return Prepared(paths, {position for position, source in enumerate(sources, 1) if source.taken_out}, query)
+    return Prepared(names, paths, {position for position, source in enumerate(sources, 1) if source.taken_out},
+                    query)
 
 
 def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Member], known_codes: dict,
@@ -144,22 +148,17 @@ def parse_batch(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[Me
     """The parsed files of the batch whose every line is a good row or one the checks skip (blank,
     summary), by path; each one's rows are in csv_batch until the next batch. The others are left
     out, to be parsed alone."""
-    names = map_headers(members[0].found.header, kind, members[0].path)
-    drop_parse_tables(con)
     con.execute(DROP)
     with ExitStack() as files:
-        opened = prepare(con, files, kind, names, members, known_codes, id_key, workdir, "batch")
+        opened = prepare(con, files, kind, members, known_codes, id_key, workdir, "batch")
         if opened is None:
             return {}
-        paths, taken_out, query = opened
-        con.execute(PLAN_AS_WRITTEN)
-        try:
+        names, paths, taken_out, query = opened
+        with planned_as_written(con):
             reader = _Reader(con, query, paths, names, FAILED_TRIES)
             reader.read(0, len(paths))
-            if not reader.made:
-                return {}
-        finally:
-            con.execute(PLAN_AS_USUAL)
+        if not reader.made:
+            return {}
         counted = dict(con.execute(COUNTS).fetchall())
         short = [position for position in sorted(reader.files)
                  if counted.get(position, 0) != members[position - 1].found.lines - 1]

@@ -28,15 +28,7 @@ from dashboard.ingest import batches, checks
 from dashboard.ingest.arrivals import Arrival
 from dashboard.ingest.contract import FileKind
 from dashboard.ingest.hashes import FileHashes
-from dashboard.ingest.parse import (
-    PLAN_AS_USUAL,
-    PLAN_AS_WRITTEN,
-    READ_BUFFER_BYTES,
-    ParsedFile,
-    UnusableFile,
-    drop_parse_tables,
-    map_headers,
-)
+from dashboard.ingest.parse import READ_BUFFER_BYTES, ParsedFile, UnusableFile, planned_as_written
 from dashboard.ingest.partitions import Staged
 
 # Sixteen of the reader's buffers: a file this big is read alone.
@@ -89,21 +81,17 @@ def parse_day(con: duckdb.DuckDBPyConnection, kind: FileKind, members: list[batc
     skip, by path; each one's rows are in the Parquet file of its Staged. The others are left out,
     to be parsed alone."""
     day = members[0].day
-    names = map_headers(members[0].found.header, kind, members[0].path)
-    drop_parse_tables(con)
     with ExitStack() as files:
-        prepared = batches.prepare(con, files, kind, names, members, known_codes, id_key, workdir, "day")
+        prepared = batches.prepare(con, files, kind, members, known_codes, id_key, workdir, "day")
         if prepared is None or prepared.taken_out:
             return {}  # a line taken out stops the day's statement: each file alone
-        paths, _, query = prepared
+        names, paths, _, query = prepared
         folder = Path(tempfile.mkdtemp(prefix="day-", dir=workdir))
-        con.execute(PLAN_AS_WRITTEN)
         try:
-            written = con.execute(STAGE, {"day": day, "rows": query, "folder": str(folder)}).fetchall()
+            with planned_as_written(con):
+                written = con.execute(STAGE, {"day": day, "rows": query, "folder": str(folder)}).fetchall()
         except duckdb.Error:
             return {}  # a row with a problem, or a line DuckDB cannot read: each file alone finds it
-        finally:
-            con.execute(PLAN_AS_USUAL)
         # One folder per file with rows, _file=N: N its place in paths, from 1. A file written in
         # two parts is parsed alone.
         staged: dict[int, tuple[Path, int] | None] = {}

@@ -18,6 +18,8 @@ file, by line, come to Python, to be masked and stored. The count is of all of t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -285,6 +287,16 @@ def reference_codes(con, known_codes: dict, within: tuple[str, str] | None) -> N
     con.execute(SCOPE, {"code": within[0] if within else None, "name": within[1] if within else None})
 
 
+@contextmanager
+def planned_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The statements run inside planned as written (PLAN_AS_WRITTEN), as usual again after."""
+    con.execute(PLAN_AS_WRITTEN)
+    try:
+        yield
+    finally:
+        con.execute(PLAN_AS_USUAL)
+
+
 def _clean(con, source: Readable, kind: FileKind, names: list[str], found: Scan, scoped: bool,
            staged: Staged | None) -> ParsedFile | None:
     """The file's rows, if every line after the header is a good row or one the full checks skip (a
@@ -295,21 +307,19 @@ def _clean(con, source: Readable, kind: FileKind, names: list[str], found: Scan,
     con.execute(STREAM_CELLS)
     query = checks.statement(("clean", repr(kind), tuple(names), scoped),
                              lambda: checks.clean_query(con, kind, names, "csv_stream", scoped))
-    con.execute(PLAN_AS_WRITTEN)
     try:
-        if staged is not None:
-            loaded = staged.write(con, query)
-            rows = staged.rows(con)
-        else:
-            con.execute(MATERIALISE_CLEAN, {"clean": query})
-            loaded = con.execute(COUNT_CLEAN).fetchone()[0]
-            rows = con.table("csv_clean")
+        with planned_as_written(con):
+            if staged is not None:
+                loaded = staged.write(con, query)
+                rows = staged.rows(con)
+            else:
+                con.execute(MATERIALISE_CLEAN, {"clean": query})
+                loaded = con.execute(COUNT_CLEAN).fetchone()[0]
+                rows = con.table("csv_clean")
     except duckdb.Error:
         # The statement's own error at a row with a problem, or one of the reader's: the full
         # checks find and name it, or fail the file as they always have.
         return None
-    finally:
-        con.execute(PLAN_AS_USUAL)
     data_lines = found.lines - 1
     # A blank or summary row is left out, as the full checks skip it: the count must say so. A line
     # taken out (text.readable) is a row of empty cells here, and a reject in the full checks.
